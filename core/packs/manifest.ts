@@ -1,0 +1,143 @@
+/**
+ * Model-pack manifest: the one schema that the exporter (training/) writes and the
+ * engine (electron/engine) verifies before ONNX Runtime ever sees a file.
+ * Layout on disk: native-models/<name>/manifest.json + the files it lists + MODEL_CARD.md.
+ */
+import { z } from 'zod';
+
+/** A path inside the pack: relative, forward slashes, no `..`, no absolute or drive paths. */
+export const packRelativePath = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine(
+    (p) =>
+      !p.startsWith('/') &&
+      !p.startsWith('\\') &&
+      !/^[A-Za-z]:/.test(p) &&
+      !p.includes('\\') &&
+      !p.includes('\0') &&
+      p.split('/').every((seg) => seg !== '..' && seg !== '.' && seg !== ''),
+    { message: 'path must stay inside the pack (relative, no "..", no absolute paths)' },
+  );
+
+export const tensorDtype = z.enum(['float32', 'float16', 'int64', 'int32', 'uint8', 'bool']);
+export type TensorDtype = z.infer<typeof tensorDtype>;
+
+/** One ONNX input or output: dims are numbers, or strings for symbolic dims (e.g. "batch"). */
+export const tensorSignature = z.object({
+  name: z.string().min(1).max(128),
+  dtype: tensorDtype,
+  shape: z.array(z.union([z.number().int().nonnegative(), z.string().min(1).max(32)])).max(8),
+});
+export type TensorSignature = z.infer<typeof tensorSignature>;
+
+export const fileRole = z.enum([
+  'backbone', // unconditional denoiser (v-prediction), shared across task adapters
+  'adapter', // PE-CoDi conditional encoder + μ, applied to a backbone
+  'denoiser', // a full conditional model in one graph (full CoDi, teacher, CM)
+  'text-encoder',
+  'vae-encoder',
+  'vae-decoder',
+  'instruction-table', // JSON: known instructions and their embeddings
+  'other',
+]);
+export type FileRole = z.infer<typeof fileRole>;
+
+export const packFile = z.object({
+  path: packRelativePath,
+  role: fileRole,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().nonnegative(),
+  /** ONNX files only. */
+  inputs: z.array(tensorSignature).optional(),
+  outputs: z.array(tensorSignature).optional(),
+});
+export type PackFile = z.infer<typeof packFile>;
+
+export const packTask = z.enum(['backbone', 'restore', 'inpaint', 'edit', 'depth', 'custom']);
+export type PackTask = z.infer<typeof packTask>;
+
+export const trainingMethod = z.enum(['pretrain', 'teacher', 'codi', 'pe-codi', 'cm']);
+export type TrainingMethod = z.infer<typeof trainingMethod>;
+
+export const latentCodec = z.discriminatedUnion('kind', [
+  /** Lossless space-to-depth of the [-1,1] image: C = 3·factor². */
+  z.object({ kind: z.literal('pixel-unshuffle'), factor: z.number().int().min(1).max(16) }),
+  /** Learned autoencoder (or an SD VAE): latents = encode(x)·scale. */
+  z.object({
+    kind: z.literal('autoencoder'),
+    factor: z.number().int().min(1).max(64),
+    channels: z.number().int().min(1).max(64),
+    scale: z.number().positive(),
+  }),
+]);
+export type LatentCodec = z.infer<typeof latentCodec>;
+
+export const noiseSchedule = z.object({
+  kind: z.enum(['scaled-linear', 'cosine', 'linear']),
+  trainSteps: z.number().int().min(2).max(10000),
+  betaStart: z.number().positive().optional(),
+  betaEnd: z.number().positive().optional(),
+});
+export type NoiseScheduleSpec = z.infer<typeof noiseSchedule>;
+
+export const samplerDefaults = z.object({
+  kind: z.enum(['codi', 'codi-renoise', 'ddim', 'dpmpp-2m']),
+  steps: z.number().int().min(1).max(1000),
+  maxSteps: z.number().int().min(1).max(1000),
+  /** N of the distillation grid (k = trainSteps / N); the sampler must use the training N. */
+  distillSteps: z.number().int().min(1).max(1000).optional(),
+});
+export type SamplerDefaults = z.infer<typeof samplerDefaults>;
+
+export const manifestSchema = z.object({
+  schema: z.literal(1),
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+  version: z.string().min(1).max(32),
+  title: z.string().min(1).max(120),
+  task: packTask,
+  method: trainingMethod,
+  prediction: z.enum(['v', 'epsilon']),
+  schedule: noiseSchedule,
+  sampler: samplerDefaults,
+  latent: latentCodec,
+  /** Channels of the condition tensor at latent resolution (0 for a backbone). */
+  conditionChannels: z.number().int().min(0).max(256),
+  /** Width of the text/instruction embedding input (0 when the pack takes none). */
+  textEmbeddingDim: z.number().int().min(0).max(4096),
+  /** Output scale for restoration (×1, ×2, ×4). */
+  upscale: z.number().int().min(1).max(8).default(1),
+  /** Pixel tile the graph was exported for (multiple of latent factor); inference tiles to it. */
+  tile: z.object({ size: z.number().int().min(8).max(4096), overlap: z.number().int().min(0).max(1024) }),
+  /** For PE-CoDi adapter packs: the backbone pack they apply to, pinned by the backbone file's sha256. */
+  backbone: z.object({ pack: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
+  files: z.array(packFile).min(1).max(64),
+  modelCard: packRelativePath,
+  /** Training summary for the model card and UI (steps, wall time, metrics). */
+  training: z
+    .object({
+      steps: z.number().int().nonnegative(),
+      wallSeconds: z.number().nonnegative(),
+      metrics: z.record(z.string(), z.number()).optional(),
+      data: z.string().max(2000).optional(),
+    })
+    .optional(),
+});
+export type PackManifest = z.infer<typeof manifestSchema>;
+
+/** Parse untrusted manifest JSON text; throws a readable error. */
+export function parseManifest(text: string): PackManifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`manifest.json is not valid JSON: ${(err as Error).message}`);
+  }
+  const res = manifestSchema.safeParse(raw);
+  if (!res.success) {
+    const first = res.error.issues[0];
+    throw new Error(`manifest.json is invalid at ${first?.path.join('.') || '(root)'}: ${first?.message ?? 'unknown'}`);
+  }
+  return res.data;
+}

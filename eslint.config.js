@@ -1,0 +1,55 @@
+// Lint = the dependency direction of ARCHITECTURE.md, enforced. Each block names a folder
+// and what it must never import; CI fails on a violation.
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'url', 'stream', 'http', 'net'];
+const restrict = (patterns) => ({
+  '@typescript-eslint/no-restricted-imports': ['error', { patterns }],
+});
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'renderer/dist/**', '**/*.svelte', 'bench/results/**', '.cache/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'separate-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['core/**/*.ts'],
+    ignores: ['core/**/*.test.ts'],
+    rules: restrict([
+      { group: nodeBuiltins, message: 'core/ is pure TypeScript: no node: imports.' },
+      { group: ['electron', 'electron/*', 'onnxruntime-*', '@tensorflow/*', 'sharp', 'ws'], message: 'core/ must not import runtimes.' },
+      { group: ['**/electron/**', '**/renderer/**', '**/training/**'], message: 'core/ imports nothing else in the repo.' },
+    ]),
+  },
+  {
+    files: ['training/**/*.ts'],
+    rules: restrict([
+      { group: ['electron', 'electron/*', '**/electron/**', '**/renderer/**'], message: 'training/ uses core and TensorFlow.js only.' },
+    ]),
+  },
+  {
+    files: ['electron/**/*.ts'],
+    rules: restrict([
+      { group: ['@tensorflow/*', '**/training/**', '**/renderer/**'], message: 'electron/ must not import training or renderer code.' },
+    ]),
+  },
+  {
+    files: ['electron/**/*.ts'],
+    ignores: ['electron/engine/ort.ts', 'electron/**/*.test.ts'],
+    rules: restrict([
+      { group: ['onnxruntime-node', 'onnxruntime-*'], message: 'Only electron/engine/ort.ts imports onnxruntime-node.' },
+      { group: ['@tensorflow/*', '**/training/**', '**/renderer/**'], message: 'electron/ must not import training or renderer code.' },
+    ]),
+  },
+  {
+    files: ['renderer/**/*.ts'],
+    rules: restrict([
+      { group: nodeBuiltins, message: 'renderer/ runs in the browser sandbox: no node imports.' },
+      { group: ['electron', 'onnxruntime-*', '@tensorflow/*', 'sharp', '**/training/**', '**/electron/engine/**', '**/electron/main/**', '**/electron/web/**'], message: 'renderer/ talks to the engine only through electron/contract.' },
+    ]),
+  },
+);
