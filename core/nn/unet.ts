@@ -1,0 +1,169 @@
+/**
+ * The CoDi network, written once over NnBuilder<T> (see builder.ts).
+ *
+ * Backbone: UNet(z, t) → v. At the output of each encoder level l the activation is
+ * replaced by the convex mix h'_l = (1 − μ_l)·h_l + μ_l·mix_l, which feeds both the next
+ * level and the decoder skip (codi-method.md §3.1 reading (a)). μ = 0 gives the plain model.
+ *
+ * Adapter (the paper's conditional encoder h_η, ControlNet-style): a copy of the backbone's
+ * conv_in, time MLP and encoder levels, run on conv_in(z) + condEmbed(cond) (a small conv
+ * stack; see adapterNet for why its last conv is not zero-initialised) with an optional text
+ * vector projected (zero-init) into the time embedding. It returns one feature map per level and the learnable μ [L], initialised to 0.
+ * Its shared parameters carry the backbone's names, so copying them is a name-wise copy.
+ */
+import type { NnBuilder } from './builder.ts';
+import { levelChannels, levelCount } from './config.ts';
+import type { NetConfig } from './config.ts';
+
+/** Adapter output that the backbone mixes in: one map per level and μ [L]. */
+export interface LevelMix<T> {
+  features: T[];
+  mu: T;
+}
+
+/** Condition inputs of an adapter; `textDim` = 0 means no text input. */
+export interface AdapterOptions {
+  condChannels: number;
+  textDim: number;
+}
+
+function timeEmbedding<T>(b: NnBuilder<T>, cfg: NetConfig, t: T): T {
+  const e = b.timestepEmbedding(t, cfg.timeDim);
+  const h = b.silu(b.dense(e, 'time.fc1', { inF: cfg.timeDim, outF: cfg.embDim }));
+  return b.dense(h, 'time.fc2', { inF: cfg.embDim, outF: cfg.embDim });
+}
+
+/** GN → SiLU → conv → + time → GN → SiLU → conv, plus a (1×1 when widths differ) skip. */
+function resBlock<T>(b: NnBuilder<T>, cfg: NetConfig, name: string, x: T, embAct: T, inC: number, outC: number): T {
+  let h = b.conv2d(b.silu(b.groupNorm(x, `${name}.norm1`, inC, cfg.groups, cfg.eps)), `${name}.conv1`, {
+    inC,
+    outC,
+    kernel: 3,
+    stride: 1,
+  });
+  h = b.addPerChannel(h, b.dense(embAct, `${name}.emb`, { inF: cfg.embDim, outF: outC }));
+  h = b.conv2d(b.silu(b.groupNorm(h, `${name}.norm2`, outC, cfg.groups, cfg.eps)), `${name}.conv2`, {
+    inC: outC,
+    outC,
+    kernel: 3,
+    stride: 1,
+  });
+  const skip = inC === outC ? x : b.conv2d(x, `${name}.skip`, { inC, outC, kernel: 1, stride: 1 });
+  return b.add(skip, h);
+}
+
+function attentionBlock<T>(b: NnBuilder<T>, cfg: NetConfig, name: string, x: T, c: number): T {
+  const h = b.groupNorm(x, `${name}.norm`, c, cfg.groups, cfg.eps);
+  const conv1 = (n: string, y: T) => b.conv2d(y, `${name}.${n}`, { inC: c, outC: c, kernel: 1, stride: 1 });
+  const a = b.attention(conv1('q', h), conv1('k', h), conv1('v', h), c);
+  return b.add(x, conv1('proj', a));
+}
+
+/** Encoder levels on h0 = conv_in output; returns each level's (mixed) output. */
+function encoderLevels<T>(b: NnBuilder<T>, cfg: NetConfig, h0: T, embAct: T, mix?: LevelMix<T>): T[] {
+  const ch = levelChannels(cfg);
+  const levels: T[] = [];
+  let h = h0;
+  let inC = ch[0];
+  for (let l = 0; l < ch.length; l++) {
+    for (let r = 0; r < cfg.resBlocks; r++) {
+      h = resBlock(b, cfg, `enc.${l}.res.${r}`, h, embAct, inC, ch[l]);
+      inC = ch[l];
+    }
+    if (mix) {
+      const feat = mix.features[l];
+      if (feat === undefined) throw new Error(`mix feature for level ${l} is missing`);
+      h = b.mixLevel(h, feat, mix.mu, l);
+    }
+    levels.push(h);
+    if (l < ch.length - 1) {
+      h =
+        cfg.downsample === 'avgpool'
+          ? b.avgPool2(h)
+          : b.conv2d(h, `enc.${l}.down`, { inC: ch[l], outC: ch[l], kernel: 3, stride: 2 });
+    }
+  }
+  return levels;
+}
+
+function convIn<T>(b: NnBuilder<T>, cfg: NetConfig, z: T): T {
+  return b.conv2d(z, 'conv_in', { inC: cfg.latentChannels, outC: levelChannels(cfg)[0], kernel: 3, stride: 1 });
+}
+
+/** Backbone UNet: z [B, latentC, h, w], t [B] → v [B, latentC, h, w]. No `mix` = μ = 0. */
+export function backboneNet<T>(b: NnBuilder<T>, cfg: NetConfig, z: T, t: T, mix?: LevelMix<T>): T {
+  const ch = levelChannels(cfg);
+  const L = ch.length;
+  const embAct = b.silu(timeEmbedding(b, cfg, t));
+  const skips = encoderLevels(b, cfg, convIn(b, cfg, z), embAct, mix);
+
+  const cLow = ch[L - 1];
+  let h = resBlock(b, cfg, 'mid.res.0', skips[L - 1], embAct, cLow, cLow);
+  if (cfg.attention) {
+    h = attentionBlock(b, cfg, 'mid.attn', h, cLow);
+    h = resBlock(b, cfg, 'mid.res.1', h, embAct, cLow, cLow);
+  }
+
+  let inC = cLow;
+  for (let l = L - 1; l >= 0; l--) {
+    h = b.concatChannels([h, skips[l]]);
+    let c = inC + ch[l];
+    for (let r = 0; r < cfg.resBlocks; r++) {
+      h = resBlock(b, cfg, `dec.${l}.res.${r}`, h, embAct, c, ch[l]);
+      c = ch[l];
+    }
+    inC = ch[l];
+    if (l > 0) {
+      h = b.conv2d(b.upsampleNearest2(h), `dec.${l}.up`, { inC: ch[l], outC: ch[l], kernel: 3, stride: 1 });
+    }
+  }
+  h = b.silu(b.groupNorm(h, 'out.norm', ch[0], cfg.groups, cfg.eps));
+  return b.conv2d(h, 'conv_out', { inC: ch[0], outC: cfg.latentChannels, kernel: 3, stride: 1 });
+}
+
+/** Adapter h_η: (z, t, cond [B, Cc, h, w], text [B, D]?) → per-level features and μ [L]. */
+export function adapterNet<T>(
+  b: NnBuilder<T>,
+  cfg: NetConfig,
+  opts: AdapterOptions,
+  z: T,
+  t: T,
+  cond: T,
+  text?: T,
+): LevelMix<T> {
+  let emb = timeEmbedding(b, cfg, t);
+  if (opts.textDim > 0) {
+    if (text === undefined) throw new Error(`adapter expects a text embedding of width ${opts.textDim}`);
+    emb = b.add(emb, b.dense(text, 'text_proj', { inF: opts.textDim, outF: cfg.embDim, zeroInit: true }));
+  }
+  const embAct = b.silu(emb);
+  const hid = cfg.condHidden;
+  let c = b.silu(b.conv2d(cond, 'cond.0', { inC: opts.condChannels, outC: hid, kernel: 3, stride: 1 }));
+  c = b.silu(b.conv2d(c, 'cond.1', { inC: hid, outC: hid, kernel: 3, stride: 1 }));
+  // Not zero-initialised, unlike ControlNet's: μ = 0 already makes the adapted model equal the
+  // backbone, and with a zero conv too the adapter would be an exact copy (feat_l = h_l), so
+  // ∂L/∂μ = ⟨∂L/∂h', feat − h⟩ = 0 and every adapter gradient carries a factor μ = 0: training
+  // could never start. A normal init makes feat_l ≠ h_l, so μ gets a gradient at step 0.
+  c = b.conv2d(c, 'cond.out', { inC: hid, outC: levelChannels(cfg)[0], kernel: 3, stride: 1 });
+  const features = encoderLevels(b, cfg, b.add(convIn(b, cfg, z), c), embAct);
+  const mu = b.param('mu', [levelCount(cfg)], { kind: 'zeros' });
+  return { features, mu };
+}
+
+/**
+ * Full CoDi model (backbone + adapter in one graph). The two builders resolve parameters
+ * in the backbone's and the adapter's own parameter sets.
+ */
+export function denoiserNet<T>(
+  backbone: NnBuilder<T>,
+  adapter: NnBuilder<T>,
+  cfg: NetConfig,
+  opts: AdapterOptions,
+  z: T,
+  t: T,
+  cond: T,
+  text?: T,
+): T {
+  const mix = adapterNet(adapter, cfg, opts, z, t, cond, text);
+  return backboneNet(backbone, cfg, z, t, mix);
+}
