@@ -1,0 +1,95 @@
+/**
+ * `codi import <folder> [--name n] [--task t] [--backbone <pack folder>] [--into <packs folder>]
+ * [--in-place] [--title t] [--guidance w] [--image-guidance s]` and `codi verify-diffusers <pack>`,
+ * exposed as functions for bin/codi to call. Returns the exit code; writes human-readable lines.
+ */
+import { packTask } from '../../../core/packs/manifest.ts';
+import type { PackTask } from '../../../core/packs/manifest.ts';
+import { importDiffusersPack, verifyDiffusersPack } from './import.ts';
+import type { ImportOptions } from './import.ts';
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const stdio: CliIo = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') };
+
+/**
+ * Run `codi import …`. `argv` excludes the command word. `packsDir` is the user packs folder
+ * (default destination unless --in-place or --into is given).
+ */
+export async function runImportCommand(argv: readonly string[], context: { packsDir?: string; io?: CliIo } = {}): Promise<number> {
+  const io = context.io ?? stdio;
+  const usage = 'usage: codi import <diffusers folder> [--name <pack>] [--task inpaint|restore|edit|backbone|depth|custom] [--backbone <pack folder>] [--into <packs folder> | --in-place] [--title <text>] [--guidance <w>] [--image-guidance <s>]';
+  let folder: string | undefined;
+  const opts: ImportOptions = {};
+  let inPlace = false;
+  const guidance: { text?: number; image?: number } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    try {
+      if (a === '--name') opts.name = value();
+      else if (a === '--title') opts.title = value();
+      else if (a === '--task') {
+        const t = packTask.safeParse(value());
+        if (!t.success) throw new Error(`unknown task "${argv[i]}"`);
+        opts.task = t.data as PackTask;
+      } else if (a === '--backbone') opts.backboneDir = value();
+      else if (a === '--into') opts.into = value();
+      else if (a === '--in-place') inPlace = true;
+      else if (a === '--guidance' || a === '--image-guidance') {
+        const n = Number(value());
+        if (!Number.isFinite(n) || n < 0 || n > 50) throw new Error(`${a} must be a number in [0, 50]`);
+        guidance[a === '--guidance' ? 'text' : 'image'] = n;
+      } else if (a === '--help' || a === '-h') {
+        io.out(usage);
+        return 0;
+      } else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
+      else if (folder === undefined) folder = a;
+      else throw new Error(`unexpected argument ${a}`);
+    } catch (err) {
+      io.err(`${(err as Error).message}\n${usage}`);
+      return 2;
+    }
+  }
+  if (!folder) {
+    io.err(usage);
+    return 2;
+  }
+  if (!inPlace && !opts.into && context.packsDir) opts.into = context.packsDir;
+  if (guidance.text !== undefined || guidance.image !== undefined) opts.guidance = guidance;
+  try {
+    const r = await importDiffusersPack(folder, opts);
+    const bytes = r.manifest.files.reduce((a, f) => a + f.bytes, 0);
+    io.out(`imported ${r.manifest.name} (${r.manifest.task}, ${r.manifest.files.length} files, ${(bytes / 1e6).toFixed(1)} MB) → ${r.dir}`);
+    await verifyDiffusersPack(r.dir);
+    io.out('verified: sizes and sha256 match the manifest');
+    return 0;
+  } catch (err) {
+    io.err(`import failed: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+/** Run `codi verify-diffusers <pack folder>`: full size + sha256 check. */
+export async function runVerifyCommand(argv: readonly string[], context: { io?: CliIo } = {}): Promise<number> {
+  const io = context.io ?? stdio;
+  if (argv.length !== 1) {
+    io.err('usage: codi verify-diffusers <pack folder>');
+    return 2;
+  }
+  try {
+    const r = await verifyDiffusersPack(argv[0]!);
+    io.out(`${r.manifest.name}: ${r.manifest.files.length} files verified`);
+    return 0;
+  } catch (err) {
+    io.err(`verify failed: ${(err as Error).message}`);
+    return 1;
+  }
+}
