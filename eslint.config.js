@@ -47,9 +47,16 @@ export default tseslint.config(
   },
   {
     files: ['renderer/**/*.ts'],
+    ignores: ['renderer/vite.config.ts', 'renderer/**/*.test.ts'],
     rules: restrict([
       { group: nodeBuiltins, message: 'renderer/ runs in the browser sandbox: no node imports.' },
-      { group: ['electron', 'onnxruntime-*', '@tensorflow/*', 'sharp', '**/training/**', '**/electron/engine/**', '**/electron/main/**', '**/electron/web/**'], message: 'renderer/ talks to the engine only through electron/contract.' },
+      { regex: '^(electron|onnxruntime-.*|@tensorflow/.*|sharp)(/.*)?$', message: 'renderer/ never imports runtimes.' },
+      { group: ['**/training/**', '**/electron/engine/**', '**/electron/main/**', '**/electron/web/**', '**/electron/broker/**', '**/electron/preload/**'], message: 'renderer/ talks to the engine only through electron/contract.' },
+      { group: ['**/electron/contract/**'], allowTypeImports: true, message: 'renderer/ may only `import type` from electron/contract.' },
     ]),
+  },
+  {
+    files: ['renderer/**/*.test.ts'],
+    rules: restrict([{ group: nodeBuiltins, message: 'renderer tests run the browser code: no node imports.' }]),
   },
 );
