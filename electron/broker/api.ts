@@ -1,0 +1,54 @@
+/**
+ * CodiApi on top of EngineHost plus the shell's own channels (app info, native dialogs).
+ * Electron main, the web server and the CLI all dispatch through {@link dispatch}, so request
+ * validation and routing exist once.
+ */
+import { fail, ok, parseRequest } from '../contract/api.ts';
+import type { CodiApi, CodiRequests, Result } from '../contract/api.ts';
+import { CHANNELS, SHELL_ONLY_CHANNELS } from '../contract/channels.ts';
+import type { ChannelName } from '../contract/channels.ts';
+import type { AppInfo, ParsedRequestOf, ResponseOf } from '../contract/schemas.ts';
+import type { EngineHost } from './engine-host.ts';
+
+/** What the hosting shell provides besides the engine. */
+export interface ShellServices {
+  appInfo: AppInfo;
+  /** Native dialogs; absent in web mode and the CLI (the calls then fail with 'unsupported'). */
+  pickOpenPath?(): Promise<string | null>;
+  pickSavePath?(req: ParsedRequestOf<'pickSavePath'>): Promise<string | null>;
+}
+
+/** Route one untrusted request (channel name + payload) to the shell or the engine. */
+export async function dispatch(host: EngineHost, shell: ShellServices, channel: ChannelName, payload: unknown): Promise<Result<unknown>> {
+  if (!(SHELL_ONLY_CHANNELS as readonly string[]).includes(channel)) {
+    return host.request(channel, payload as never);
+  }
+  const parsed = parseRequest(channel, payload);
+  if (!parsed.ok) return parsed;
+  switch (channel) {
+    case 'getAppInfo':
+      return ok(shell.appInfo);
+    case 'pickOpenPath':
+      if (!shell.pickOpenPath) return fail('unsupported', 'native file dialogs are only available in the desktop app');
+      return ok({ path: await shell.pickOpenPath() });
+    case 'pickSavePath':
+      if (!shell.pickSavePath) return fail('unsupported', 'native file dialogs are only available in the desktop app');
+      return ok({ path: await shell.pickSavePath(parsed.value as ParsedRequestOf<'pickSavePath'>) });
+    default:
+      return fail('invalid-request', `unknown channel ${channel}`);
+  }
+}
+
+/** An in-process CodiApi (CLI, tests): the same routing as the IPC and WebSocket paths. */
+export function createCodiApi(host: EngineHost, shell: ShellServices): CodiApi {
+  const requests = {} as Record<ChannelName, (req: unknown) => Promise<Result<unknown>>>;
+  for (const name of Object.keys(CHANNELS) as ChannelName[]) {
+    requests[name] = (req) => dispatch(host, shell, name, req);
+  }
+  return {
+    ...(requests as unknown as CodiRequests),
+    onEvent: (listener) => host.onEvent(listener),
+  };
+}
+
+export type { ResponseOf };

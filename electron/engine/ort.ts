@@ -1,0 +1,167 @@
+/**
+ * The ONLY module that imports onnxruntime-node (lint-enforced). Everything else in the engine
+ * talks to ONNX Runtime through {@link OrtRuntime} and plain Float32Array tensors, so the
+ * runtime can be swapped or mocked at one seam.
+ */
+import os from 'node:os';
+import * as ort from 'onnxruntime-node';
+import type { ExecutionProvider } from '../contract/schemas.ts';
+import { defaultProviderOrder } from './providers.ts';
+
+export { defaultProviderOrder, parseProviderList } from './providers.ts';
+
+/** A float32 tensor as the engine passes it around: data + dims (NCHW for images). */
+export interface OrtTensorIn {
+  data: Float32Array;
+  dims: readonly number[];
+}
+
+/** One ONNX graph loaded into a session, reusable across runs. */
+export interface LoadedSession {
+  readonly key: string;
+  readonly provider: ExecutionProvider;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Run the graph; only float32 inputs/outputs (the project's graphs are float32 throughout). */
+  run(feeds: Record<string, OrtTensorIn>): Promise<Record<string, OrtTensorIn>>;
+  /** Free the native session. */
+  release(): Promise<void>;
+}
+
+export interface ProviderChoice {
+  active: ExecutionProvider;
+  tried: string[];
+  note?: string;
+}
+
+export interface OrtRuntimeOptions {
+  /** Providers to try, in order; default: {@link defaultProviderOrder}. CPU is always the last resort. */
+  providers?: readonly ExecutionProvider[];
+  /** Intra-op threads; default = logical cores. */
+  threads?: number;
+}
+
+/** Providers this onnxruntime-node install ships (bundled) or may load (installed on demand). */
+function installedBackends(): Map<string, boolean> {
+  const map = new Map<string, boolean>();
+  try {
+    for (const b of ort.listSupportedBackends()) map.set(b.name, b.bundled);
+  } catch {
+    map.set('cpu', true);
+  }
+  return map;
+}
+
+/**
+ * Session factory and cache. Sessions are keyed by the caller (the file's sha256), created once
+ * and reused. The first provider that creates a session successfully is remembered and tried
+ * first for later graphs; a failing graph falls back down the list to CPU.
+ */
+export class OrtRuntime {
+  private readonly order: ExecutionProvider[];
+  private readonly threads: number;
+  private readonly sessions = new Map<string, Promise<LoadedSession>>();
+  private readonly tried = new Set<string>();
+  private working: ExecutionProvider | undefined;
+  private lastNote: string | undefined;
+
+  constructor(options: OrtRuntimeOptions = {}) {
+    const wanted = options.providers ?? defaultProviderOrder();
+    const installed = installedBackends();
+    // 'dml' and 'coreml' are not listed by listSupportedBackends on every build; keep them when asked.
+    this.order = wanted.filter((p) => p === 'cpu' || p === 'dml' || p === 'coreml' || installed.has(p));
+    if (!this.order.includes('cpu')) this.order.push('cpu');
+    this.threads = Math.max(1, options.threads ?? os.availableParallelism());
+  }
+
+  /** The provider in use (the one that loaded the latest graph), or the first candidate before any load. */
+  providerInfo(): ProviderChoice {
+    const note = this.working ? this.lastNote : `no model loaded yet; will try ${this.order.join(', ')} in that order`;
+    return {
+      active: this.working ?? this.order[0] ?? 'cpu',
+      tried: [...this.tried],
+      ...(note ? { note } : {}),
+    };
+  }
+
+  /** Get or create the session for `key` from the verified model bytes. */
+  load(key: string, model: Uint8Array): Promise<LoadedSession> {
+    let p = this.sessions.get(key);
+    if (!p) {
+      p = this.create(key, model);
+      this.sessions.set(key, p);
+      p.catch(() => this.sessions.delete(key));
+    }
+    return p;
+  }
+
+  /** Drop every cached session (ORT frees native memory on release). */
+  async releaseAll(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const p of all) {
+      try {
+        await (await p).release();
+      } catch {
+        // a failed load has nothing to release
+      }
+    }
+  }
+
+  private async create(key: string, model: Uint8Array): Promise<LoadedSession> {
+    const candidates = this.working ? [this.working, ...this.order.filter((p) => p !== this.working)] : this.order;
+    const errors: string[] = [];
+    for (const provider of candidates) {
+      this.tried.add(provider);
+      try {
+        const session = await ort.InferenceSession.create(model, {
+          executionProviders: [provider],
+          graphOptimizationLevel: 'all',
+          intraOpNumThreads: this.threads,
+          interOpNumThreads: 1,
+          executionMode: 'sequential',
+        });
+        if (this.working !== provider && errors.length > 0) {
+          this.lastNote = `using ${provider}: ${errors.join('; ')}`;
+        }
+        this.working = provider;
+        return wrap(key, provider, session);
+      } catch (err) {
+        errors.push(`${provider} unavailable (${firstLine(err)})`);
+      }
+    }
+    throw new Error(`ONNX Runtime could not load the model with any execution provider: ${errors.join('; ')}`);
+  }
+}
+
+function wrap(key: string, provider: ExecutionProvider, session: ort.InferenceSession): LoadedSession {
+  return {
+    key,
+    provider,
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(feeds) {
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor('float32', t.data, [...t.dims]);
+      const out = await session.run(ortFeeds);
+      const result: Record<string, OrtTensorIn> = {};
+      for (const [name, t] of Object.entries(out)) {
+        if (t.type !== 'float32') throw new Error(`output ${name} is ${t.type}, expected float32`);
+        result[name] = { data: t.data as Float32Array, dims: t.dims };
+        // the ort.Tensor wrapper holds no native memory on CPU; data is a plain Float32Array
+      }
+      return result;
+    },
+    release: () => session.release(),
+  };
+}
+
+/** True when an ORT error is an allocation failure (retry with smaller tiles). */
+export function isAllocationError(err: unknown): boolean {
+  const msg = String((err as Error)?.message ?? err).toLowerCase();
+  return /alloc|out of memory|oom|bad_alloc|cudaerrormemory|insufficient memory/.test(msg);
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0]?.slice(0, 200) ?? 'unknown error';
+}

@@ -1,0 +1,266 @@
+/**
+ * Pack registry: finds packs (native-models/ and the user packs folder), parses and checks
+ * each manifest, and loads a pack's graphs into ORT sessions only after every byte has been
+ * verified. A broken pack is listed as invalid with its reason; it never breaks the others.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parseManifest } from '../../../core/packs/manifest.ts';
+import type { PackFile, PackManifest } from '../../../core/packs/manifest.ts';
+import type { PackInfo } from '../../contract/schemas.ts';
+import type { LoadedSession, OrtRuntime } from '../ort.ts';
+import { checkSessionIO, checkSizes, PackError, readVerified, resolveInsidePack } from './verify.ts';
+
+export interface PackDir {
+  path: string;
+  source: 'bundled' | 'user';
+}
+
+export interface PackRecord {
+  name: string;
+  /** Realpath of the pack folder. */
+  root: string;
+  source: 'bundled' | 'user';
+  manifest?: PackManifest;
+  status: 'ok' | 'invalid';
+  problem?: string;
+}
+
+/** Graphs of a usable pack: one fused denoiser, or a PE-CoDi adapter on its backbone. */
+export type PackModel =
+  | { kind: 'denoiser'; manifest: PackManifest; denoiser: LoadedSession; instructions: InstructionTable | null }
+  | {
+      kind: 'adapter';
+      manifest: PackManifest;
+      adapter: LoadedSession;
+      backbone: LoadedSession;
+      instructions: InstructionTable | null;
+    }
+  | { kind: 'backbone'; manifest: PackManifest; backbone: LoadedSession; instructions: null };
+
+/** Known instructions of an edit pack and their embedding vectors. */
+export interface InstructionTable {
+  dim: number;
+  entries: Map<string, Float32Array>;
+}
+
+const MANIFEST = 'manifest.json';
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+export class PackRegistry {
+  private records: PackRecord[] = [];
+  private readonly models = new Map<string, Promise<PackModel>>();
+
+  constructor(
+    private readonly dirs: readonly PackDir[],
+    private readonly runtime: OrtRuntime,
+  ) {}
+
+  /** (Re)scan the folders. Cheap: manifests, containment and sizes; hashes are checked on load. */
+  async scan(): Promise<PackRecord[]> {
+    const found: PackRecord[] = [];
+    for (const dir of this.dirs) {
+      let entries: string[];
+      try {
+        entries = (await fs.readdir(dir.path, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+      } catch {
+        continue; // a missing user folder is normal
+      }
+      const dirRoot = await fs.realpath(dir.path);
+      for (const name of entries.sort()) {
+        const root = path.join(dirRoot, name);
+        try {
+          await fs.access(path.join(root, MANIFEST));
+        } catch {
+          continue; // not a pack folder
+        }
+        found.push(await inspectPack(root, name, dir.source));
+      }
+    }
+    // Names must be unique; the first (bundled before user) wins.
+    const seen = new Set<string>();
+    for (const r of found) {
+      if (r.status === 'ok' && seen.has(r.name)) {
+        r.status = 'invalid';
+        r.problem = `another pack named "${r.name}" is already installed`;
+      }
+      if (r.status === 'ok') seen.add(r.name);
+    }
+    // Adapter packs need their backbone pack, pinned by the backbone file's sha256.
+    for (const r of found) {
+      const bb = r.manifest?.backbone;
+      if (r.status !== 'ok' || !bb) continue;
+      const target = found.find((x) => x.status === 'ok' && x.name === bb.pack);
+      const file = target?.manifest?.files.find((f) => f.role === 'backbone');
+      if (!target || !file) {
+        r.status = 'invalid';
+        r.problem = `needs the backbone pack "${bb.pack}", which is not installed`;
+      } else if (file.sha256 !== bb.sha256) {
+        r.status = 'invalid';
+        r.problem = `was trained for a different version of the backbone pack "${bb.pack}" (sha256 mismatch)`;
+      }
+    }
+    this.records = found;
+    this.models.clear();
+    return found;
+  }
+
+  list(): readonly PackRecord[] {
+    return this.records;
+  }
+
+  get(name: string): PackRecord | undefined {
+    return this.records.find((r) => r.name === name && r.status === 'ok') ?? this.records.find((r) => r.name === name);
+  }
+
+  /** Load (once) and return the verified graphs of a pack. */
+  load(name: string): Promise<PackModel> {
+    let p = this.models.get(name);
+    if (!p) {
+      p = this.loadUncached(name);
+      this.models.set(name, p);
+      p.catch(() => this.models.delete(name));
+    }
+    return p;
+  }
+
+  private async loadUncached(name: string): Promise<PackModel> {
+    const rec = this.get(name);
+    if (!rec) throw new PackError(`no pack named "${name}" is installed`);
+    if (rec.status !== 'ok' || !rec.manifest) throw new PackError(`pack "${name}" cannot be used: ${rec.problem ?? 'invalid'}`);
+    const m = rec.manifest;
+    const session = async (root: string, file: PackFile): Promise<LoadedSession> => {
+      const bytes = await readVerified(root, file);
+      const s = await this.runtime.load(file.sha256, bytes);
+      checkSessionIO(file, s);
+      return s;
+    };
+    const table = m.files.find((f) => f.role === 'instruction-table');
+    const instructions = table ? parseInstructionTable(await readVerified(rec.root, table), m.textEmbeddingDim) : null;
+    const denoiser = m.files.find((f) => f.role === 'denoiser');
+    const adapter = m.files.find((f) => f.role === 'adapter');
+    if (denoiser) return { kind: 'denoiser', manifest: m, denoiser: await session(rec.root, denoiser), instructions };
+    if (adapter) {
+      if (!m.backbone) throw new PackError(`pack "${name}" has an adapter but names no backbone pack`);
+      const bbRec = this.get(m.backbone.pack);
+      const bbFile = bbRec?.manifest?.files.find((f) => f.role === 'backbone');
+      if (!bbRec || bbRec.status !== 'ok' || !bbFile) throw new PackError(`pack "${name}" needs backbone pack "${m.backbone.pack}"`);
+      if (bbFile.sha256 !== m.backbone.sha256) throw new PackError(`pack "${name}": backbone "${m.backbone.pack}" sha256 mismatch`);
+      return {
+        kind: 'adapter',
+        manifest: m,
+        adapter: await session(rec.root, adapter),
+        backbone: await session(bbRec.root, bbFile),
+        instructions,
+      };
+    }
+    const backbone = m.files.find((f) => f.role === 'backbone');
+    if (backbone) return { kind: 'backbone', manifest: m, backbone: await session(rec.root, backbone), instructions: null };
+    throw new PackError(`pack "${name}" has no denoiser, adapter or backbone graph`);
+  }
+}
+
+/** Parse, contain and size-check one pack folder; never throws. */
+export async function inspectPack(root: string, folderName: string, source: 'bundled' | 'user'): Promise<PackRecord> {
+  const rec: PackRecord = { name: folderName, root, source, status: 'invalid' };
+  try {
+    const manifestPath = await resolveInsidePack(root, MANIFEST);
+    const st = await fs.stat(manifestPath);
+    if (st.size > MAX_MANIFEST_BYTES) throw new PackError(`manifest.json is too large (${st.size} bytes)`);
+    const manifest = parseManifest(await fs.readFile(manifestPath, 'utf8'));
+    rec.name = manifest.name;
+    if (manifest.name !== folderName) {
+      throw new PackError(`manifest name "${manifest.name}" does not match its folder "${folderName}"`);
+    }
+    await resolveInsidePack(root, manifest.modelCard);
+    await checkSizes(root, manifest.files);
+    if (manifest.task !== 'backbone' && !manifest.files.some((f) => f.role === 'denoiser' || f.role === 'adapter')) {
+      throw new PackError(`a ${manifest.task} pack needs a denoiser or an adapter graph`);
+    }
+    if (manifest.files.some((f) => f.role === 'adapter') && !manifest.backbone) {
+      throw new PackError('an adapter pack must name its backbone pack');
+    }
+    if (manifest.latent.kind !== 'pixel-unshuffle') {
+      throw new PackError(`latent codec "${manifest.latent.kind}" is not supported by this engine`);
+    }
+    rec.manifest = manifest;
+    rec.status = 'ok';
+  } catch (err) {
+    rec.problem = err instanceof PackError || err instanceof Error ? err.message : String(err);
+  }
+  return rec;
+}
+
+/** Lower-case, trim and collapse spaces: how instructions are matched. */
+export function normalizeInstruction(text: string): string {
+  return text.trim().toLowerCase().replace(/\s+/g, ' ').replace(/[.!]+$/, '');
+}
+
+/**
+ * Instruction table JSON: `{"dim": D, "instructions": [{"text": "...", "embedding": [D numbers]}]}`
+ * or a plain object `{"make it dark": [D numbers], …}`.
+ */
+export function parseInstructionTable(bytes: Uint8Array, dim: number): InstructionTable {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new PackError('the instruction table is not valid JSON');
+  }
+  const pairs: [string, unknown][] = [];
+  if (raw && typeof raw === 'object' && Array.isArray((raw as { instructions?: unknown }).instructions)) {
+    for (const item of (raw as { instructions: unknown[] }).instructions) {
+      const it = item as { text?: unknown; embedding?: unknown };
+      if (typeof it.text !== 'string') throw new PackError('instruction table entry without text');
+      pairs.push([it.text, it.embedding]);
+    }
+  } else if (raw && typeof raw === 'object') {
+    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) if (k !== 'dim') pairs.push([k, v]);
+  } else {
+    throw new PackError('the instruction table must be a JSON object');
+  }
+  const entries = new Map<string, Float32Array>();
+  for (const [text, emb] of pairs) {
+    if (!Array.isArray(emb) || emb.length !== dim || emb.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
+      throw new PackError(`instruction "${text}": embedding must be ${dim} finite numbers`);
+    }
+    entries.set(normalizeInstruction(text), Float32Array.from(emb as number[]));
+  }
+  return { dim, entries };
+}
+
+/** The contract's view of a pack record. */
+export function toPackInfo(rec: PackRecord, instructions: readonly string[] = []): PackInfo {
+  const m = rec.manifest;
+  if (!m) {
+    return {
+      name: /^[a-z0-9][a-z0-9._-]{0,63}$/.test(rec.name) ? rec.name : 'invalid-pack',
+      title: rec.name,
+      version: '?',
+      task: 'custom',
+      method: '?',
+      source: rec.source,
+      steps: { default: 1, max: 1 },
+      upscale: 1,
+      takesText: false,
+      instructions: [],
+      status: 'invalid',
+      problem: rec.problem ?? 'invalid pack',
+    };
+  }
+  return {
+    name: m.name,
+    title: m.title,
+    version: m.version,
+    task: m.task,
+    method: m.method,
+    source: rec.source,
+    steps: { default: m.sampler.steps, max: m.sampler.maxSteps },
+    upscale: m.upscale,
+    takesText: m.textEmbeddingDim > 0,
+    instructions: [...instructions],
+    status: rec.status,
+    ...(rec.problem ? { problem: rec.problem } : {}),
+    ...(m.backbone ? { backbone: m.backbone.pack } : {}),
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * From a loaded pack to a denoiser `(z, t) → v` and a sampled latent: the ONNX graphs are
+ * called per step (adapter → backbone with mix/μ for PE-CoDi packs, or the fused denoiser),
+ * the sampler itself comes from core/samplers.
+ */
+import { makeSchedule } from '../../../core/math/schedule.ts';
+import { Rng } from '../../../core/rng.ts';
+import { runSampler } from '../../../core/samplers/index.ts';
+import type { DenoiseFn } from '../../../core/samplers/index.ts';
+import { f32Ops } from '../../../core/tensor/ops.ts';
+import type { F32Tensor } from '../../../core/tensor/ops.ts';
+import type { OrtTensorIn } from '../ort.ts';
+import type { PackModel } from '../packs/registry.ts';
+
+const feed = (t: F32Tensor): OrtTensorIn => ({ data: t.data, dims: t.shape });
+
+/**
+ * The model as the sampler sees it. `cond` is the condition at latent resolution
+ * [1, Cc, h, w]; `text` the instruction embedding [D] when the pack takes one.
+ */
+export function makeDenoiseFn(model: PackModel, cond: F32Tensor, text: Float32Array | null): DenoiseFn<F32Tensor> {
+  const condFeeds: Record<string, OrtTensorIn> = { cond: feed(cond) };
+  if (text) condFeeds.text = { data: text, dims: [1, text.length] };
+  return async (z, t) => {
+    const tFeed: OrtTensorIn = { data: Float32Array.of(t), dims: [1] };
+    if (model.kind === 'denoiser') {
+      const out = await model.denoiser.run(pick(model.denoiser.inputNames, { z: feed(z), t: tFeed, ...condFeeds }));
+      return outputV(out, z);
+    }
+    if (model.kind === 'adapter') {
+      const a = await model.adapter.run(pick(model.adapter.inputNames, { z: feed(z), t: tFeed, ...condFeeds }));
+      const feeds: Record<string, OrtTensorIn> = { z: feed(z), t: tFeed };
+      for (const [name, value] of Object.entries(a)) {
+        const m = /^feat_(\d+)$/.exec(name);
+        if (m) feeds[`mix_${m[1]}`] = value;
+      }
+      const mu = a.mu;
+      if (!mu) throw new Error('adapter.onnx produced no mu output');
+      feeds.mu = mu;
+      const out = await model.backbone.run(pick(model.backbone.inputNames, feeds));
+      return outputV(out, z);
+    }
+    throw new Error('a backbone pack on its own is not a tool');
+  };
+}
+
+function pick(names: readonly string[], all: Record<string, OrtTensorIn>): Record<string, OrtTensorIn> {
+  const out: Record<string, OrtTensorIn> = {};
+  for (const n of names) {
+    const v = all[n];
+    if (!v) throw new Error(`the graph needs an input "${n}" that this pipeline does not provide`);
+    out[n] = v;
+  }
+  return out;
+}
+
+function outputV(out: Record<string, OrtTensorIn>, z: F32Tensor): F32Tensor {
+  const v = out.v;
+  if (!v) throw new Error('the graph produced no "v" output');
+  if (v.data.length !== z.data.length) throw new Error(`"v" has ${v.data.length} values, expected ${z.data.length}`);
+  return { data: v.data, shape: [...z.shape] };
+}
+
+export interface SampleOptions {
+  steps: number;
+  signal: AbortSignal;
+  /** Called after each denoising step (0-based i of n). */
+  onStep?(i: number, n: number): void;
+  /** Seed for samplers that draw fresh noise between steps. */
+  seed: number;
+}
+
+/** Sample one latent: noise `z_T` [1, C, h, w] → clean latent, with the pack's sampler and schedule. */
+export async function sampleLatent(
+  model: PackModel,
+  cond: F32Tensor,
+  text: Float32Array | null,
+  noise: F32Tensor,
+  opts: SampleOptions,
+): Promise<F32Tensor> {
+  const m = model.manifest;
+  const sched = makeSchedule(m.schedule);
+  return runSampler(m.sampler.kind, f32Ops, makeDenoiseFn(model, cond, text), noise, sched, {
+    steps: opts.steps,
+    signal: opts.signal,
+    prediction: m.prediction,
+    distillSteps: m.sampler.distillSteps ?? 50,
+    rng: new Rng(`renoise:${opts.seed}`),
+    onStep: (i, n) => opts.onStep?.(i, n),
+  });
+}
+
+/** z_T for the whole image: one seeded N(0, I) field, so tiles cut from it agree in overlaps. */
+export function seededNoise(shape: readonly number[], seed: number): F32Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return { data: new Rng(seed).fillGaussian(new Float32Array(n)), shape: [...shape] };
+}

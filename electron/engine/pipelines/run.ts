@@ -1,0 +1,251 @@
+/**
+ * The tools: condition (core/conditions.ts) → seeded noise → sampler over the pack's graphs
+ * (tiled for big images) → pixel-shuffle decode → image in the store. One function per tool,
+ * sharing the latent path.
+ */
+import { customCondition, depthCondition, editCondition, inpaintCondition, restoreCondition } from '../../../core/conditions.ts';
+import { resizeBicubic } from '../../../core/image/resize.ts';
+import { crop, padToMultiple, pixelShuffle, rgbToGrey, u8MaskToNchw } from '../../../core/tensor/layout.ts';
+import type { F32Tensor } from '../../../core/tensor/ops.ts';
+import type { RunToolParams } from '../../contract/schemas.ts';
+import type { JobContext, JobOutput } from '../jobs/queue.ts';
+import { JobError } from '../jobs/queue.ts';
+import type { ImageStore, StoredImage } from '../images/store.ts';
+import { alphaPlane, imageToNchw, nchwToPixels } from '../images/tensor.ts';
+import type { PackModel } from '../packs/registry.ts';
+import { normalizeInstruction } from '../packs/registry.ts';
+import { LATENT_ALIGN, sampleTiled } from './tiled.ts';
+
+export interface PipelineInput {
+  model: PackModel;
+  input: StoredImage;
+  request: RunToolParams;
+  ctx: JobContext;
+  store: ImageStore;
+  maxTile?: number;
+}
+
+export async function runPipeline(p: PipelineInput): Promise<JobOutput> {
+  const m = p.model.manifest;
+  if (p.model.kind === 'backbone') throw new JobError('invalid-request', `pack "${m.name}" is a backbone, not a tool`);
+  const steps = Math.min(p.request.steps ?? m.sampler.steps, m.sampler.maxSteps);
+  const notes: string[] = [`${m.name} ${m.version}, ${steps} step${steps === 1 ? '' : 's'}`];
+  p.ctx.progress({ stage: 'preparing' });
+  switch (p.request.tool) {
+    case 'restore':
+      return restore(p, steps, notes);
+    case 'inpaint':
+      return inpaint(p, steps, notes);
+    case 'edit':
+    case 'depth':
+    case 'custom':
+      return wholeImage(p, steps, notes);
+  }
+}
+
+/** Pixel alignment the graphs need: latent factor × latent alignment (16 px for ×4 unshuffle). */
+function pixelAlign(model: PackModel): number {
+  return model.manifest.latent.factor * LATENT_ALIGN;
+}
+
+/** Sample the latent for a condition and decode it to [1, 3, H, W] in [-1, 1]. */
+async function generate(p: PipelineInput, cond: F32Tensor, steps: number, notes: string[], text: Float32Array | null): Promise<F32Tensor> {
+  const latent = await sampleTiled({
+    model: p.model,
+    cond,
+    text,
+    steps,
+    seed: p.request.seed,
+    ctx: p.ctx,
+    maxTilePx: p.maxTile,
+    notes,
+  });
+  p.ctx.progress({ stage: 'decoding', fraction: 1 });
+  return pixelShuffle(latent, p.model.manifest.latent.factor);
+}
+
+function checkConditionWidth(p: PipelineInput, cond: F32Tensor): void {
+  const want = p.model.manifest.conditionChannels;
+  if (cond.shape[1] !== want) {
+    throw new JobError('pack-invalid', `pack "${p.model.manifest.name}" expects ${want} condition channels, the ${p.request.tool} condition has ${cond.shape[1]}`);
+  }
+}
+
+async function restore(p: PipelineInput, steps: number, notes: string[]): Promise<JobOutput> {
+  const m = p.model.manifest;
+  const s = m.upscale;
+  const { width: W, height: H } = p.input;
+  const x = imageToNchw(p.input);
+  // Pad the low-res input so that the upscaled size is a multiple of the pixel alignment.
+  const align = pixelAlign(p.model);
+  const lowAlign = align / gcd(align, s);
+  const padded = padToMultiple(x, lowAlign, 'edge').tensor;
+  const [, , ph, pw] = padded.shape as [number, number, number, number];
+  const cond = restoreCondition(padded, ph * s, pw * s, m.latent.factor);
+  checkConditionWidth(p, cond);
+  const out = crop(await generate(p, cond, steps, notes, null), 0, 0, H * s, W * s);
+  const base = s === 1 ? x : resizeBicubic(x, H * s, W * s);
+  const alpha = alphaPlane(p.input);
+  return finish(p, blend(out, base, p.request.strength), alpha && s !== 1 ? clamp01(resizeBicubic(alpha, H * s, W * s)) : alpha, notes);
+}
+
+async function wholeImage(p: PipelineInput, steps: number, notes: string[]): Promise<JobOutput> {
+  const m = p.model.manifest;
+  const { width: W, height: H } = p.input;
+  const x = imageToNchw(p.input);
+  const padded = padToMultiple(x, pixelAlign(p.model), 'edge').tensor;
+  const r = m.latent.factor;
+  const tool = p.request.tool;
+  const cond = tool === 'depth' ? depthCondition(rgbToGrey(padded), r) : tool === 'edit' ? editCondition(padded, r) : customCondition(padded, r);
+  checkConditionWidth(p, cond);
+  const text = instructionEmbedding(p);
+  if (text) notes.push(`instruction: "${normalizeInstruction(p.request.prompt ?? '')}"`);
+  const out = crop(await generate(p, cond, steps, notes, text), 0, 0, H, W);
+  return finish(p, tool === 'depth' ? out : blend(out, x, p.request.strength), alphaPlane(p.input), notes);
+}
+
+/** Instruction text → embedding from the pack's table; unknown instructions are refused with the known list. */
+function instructionEmbedding(p: PipelineInput): Float32Array | null {
+  const dim = p.model.manifest.textEmbeddingDim;
+  if (dim === 0) return null;
+  const prompt = p.request.prompt?.trim();
+  if (!prompt) throw new JobError('invalid-request', `the ${p.request.tool} tool of "${p.model.manifest.name}" needs an instruction`);
+  const table = p.model.instructions;
+  if (!table) throw new JobError('pack-invalid', `pack "${p.model.manifest.name}" takes text but ships no instruction table`);
+  const emb = table.entries.get(normalizeInstruction(prompt));
+  if (!emb) {
+    const known = [...table.entries.keys()];
+    const list = known.slice(0, 12).map((k) => `"${k}"`).join(', ');
+    throw new JobError('invalid-request', `unknown instruction "${prompt}"; this pack knows ${known.length}: ${list}${known.length > 12 ? ', …' : ''}`);
+  }
+  return emb;
+}
+
+async function inpaint(p: PipelineInput, steps: number, notes: string[]): Promise<JobOutput> {
+  const { width: W, height: H } = p.input;
+  const maskData = p.request.mask;
+  if (!maskData) throw new JobError('invalid-request', 'inpaint needs a mask');
+  const mask = u8MaskToNchw(maskData.data, H, W);
+  const box = maskBox(mask.data, W, H);
+  if (!box) throw new JobError('invalid-request', 'the mask is empty: paint the area to fill');
+  // Context region: the mask's box plus a margin, aligned to what the graphs accept.
+  const align = pixelAlign(p.model);
+  const margin = Math.max(align * 2, Math.round(0.5 * Math.max(box.y1 - box.y0, box.x1 - box.x0)));
+  const x = imageToNchw(p.input);
+  const px = padToMultiple(x, align, 'edge').tensor;
+  const pm = padToMultiple(mask, align, 'zero').tensor;
+  const [, , PH, PW] = px.shape as [number, number, number, number];
+  const y0 = Math.max(0, Math.floor((box.y0 - margin) / align) * align);
+  const x0 = Math.max(0, Math.floor((box.x0 - margin) / align) * align);
+  const y1 = Math.min(PH, Math.ceil((box.y1 + margin) / align) * align);
+  const x1 = Math.min(PW, Math.ceil((box.x1 + margin) / align) * align);
+  const imgCrop = crop(px, y0, x0, y1 - y0, x1 - x0);
+  const maskCrop = crop(pm, y0, x0, y1 - y0, x1 - x0);
+  const cond = inpaintCondition(imgCrop, maskCrop, p.model.manifest.latent.factor);
+  checkConditionWidth(p, cond);
+  const gen = await generate(p, cond, steps, notes, null);
+  notes.push(`inpainted region ${x1 - x0}×${y1 - y0} at (${x0}, ${y0})`);
+  // Feather-paste inside the mask only: every pixel outside the mask keeps its exact value.
+  const genPixels = nchwToPixels(gen, null, p.input.depth).pixels;
+  const weights = innerFeather(maskCrop.data, x1 - x0, y1 - y0, 3);
+  const c = p.input.channels;
+  const out = p.input.pixels.slice();
+  const cw = x1 - x0;
+  for (let y = y0; y < Math.min(y1, H); y++) {
+    for (let xx = x0; xx < Math.min(x1, W); xx++) {
+      const wgt = weights[(y - y0) * cw + (xx - x0)] as number;
+      if (wgt <= 0) continue;
+      const o = (y * W + xx) * c;
+      const g = ((y - y0) * cw + (xx - x0)) * 3;
+      for (let k = 0; k < 3; k++) out[o + k] = Math.round(wgt * (genPixels[g + k] as number) + (1 - wgt) * (out[o + k] as number));
+    }
+  }
+  return store(p, { pixels: out, channels: c, width: W, height: H }, notes);
+}
+
+/** Bounding box [y0, y1) × [x0, x1) of mask values ≥ 0.5, or null. */
+function maskBox(m: Float32Array, W: number, H: number): { y0: number; y1: number; x0: number; x1: number } | null {
+  let y0 = H;
+  let y1 = -1;
+  let x0 = W;
+  let x1 = -1;
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      if ((m[y * W + x] as number) >= 0.5) {
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+      }
+    }
+  }
+  return y1 < 0 ? null : { y0, y1: y1 + 1, x0, x1: x1 + 1 };
+}
+
+/** Mask × box-blurred mask: 0 outside the mask, ramping up to 1 within `r` px inside it. */
+export function innerFeather(mask: Float32Array, W: number, H: number, r: number): Float32Array {
+  const bin = new Float32Array(mask.length);
+  for (let i = 0; i < mask.length; i++) bin[i] = (mask[i] as number) >= 0.5 ? 1 : 0;
+  const tmp = new Float32Array(mask.length);
+  const out = new Float32Array(mask.length);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      let s = 0;
+      for (let d = -r; d <= r; d++) s += bin[y * W + Math.min(W - 1, Math.max(0, x + d))] as number;
+      tmp[y * W + x] = s / (2 * r + 1);
+    }
+  }
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      let s = 0;
+      for (let d = -r; d <= r; d++) s += tmp[Math.min(H - 1, Math.max(0, y + d)) * W + x] as number;
+      const i = y * W + x;
+      out[i] = (bin[i] as number) * Math.min(1, (2 * s) / (2 * r + 1));
+    }
+  }
+  return out;
+}
+
+/** out·s + base·(1 − s); strength 1 (or omitted) keeps the model output. */
+function blend(out: F32Tensor, base: F32Tensor, strength: number | undefined): F32Tensor {
+  if (strength === undefined || strength >= 1) return out;
+  const d = new Float32Array(out.data.length);
+  for (let i = 0; i < d.length; i++) d[i] = strength * (out.data[i] as number) + (1 - strength) * (base.data[i] as number);
+  return { data: d, shape: [...out.shape] };
+}
+
+function clamp01(x: F32Tensor): F32Tensor {
+  const d = x.data.map((v) => (v < 0 ? 0 : v > 1 ? 1 : v));
+  return { data: d, shape: [...x.shape] };
+}
+
+function finish(p: PipelineInput, rgb: F32Tensor, alpha: F32Tensor | null, notes: string[]): JobOutput {
+  const [, , h, w] = rgb.shape as [number, number, number, number];
+  const { pixels, channels } = nchwToPixels(rgb, alpha, p.input.depth);
+  return store(p, { pixels, channels, width: w, height: h }, notes);
+}
+
+function store(
+  p: PipelineInput,
+  img: { pixels: Uint8Array | Uint16Array; channels: 3 | 4; width: number; height: number },
+  notes: string[],
+): JobOutput {
+  p.ctx.progress({ stage: 'finishing', fraction: 1 });
+  const base = p.input.metadata.name.replace(/\.[^.]*$/, '');
+  const stored = p.store.put({
+    ...img,
+    depth: p.input.depth,
+    metadata: {
+      ...p.input.metadata,
+      name: `${base}-${p.request.tool}`,
+      channels: img.channels,
+      hasAlpha: img.channels === 4,
+    },
+    ...(p.input.carry ? { carry: p.input.carry } : {}),
+  });
+  return { resultImageId: stored.id, width: img.width, height: img.height, notes };
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}

@@ -1,0 +1,87 @@
+/**
+ * Tiling control flow with a scripted session: the retry on allocation failure (smaller
+ * tiles, said in the notes) and cancellation between tiles. Model numerics are covered with
+ * real exported packs in tests/engine/.
+ */
+import { describe, it, expect } from 'vitest';
+import type { PackManifest } from '../../../core/packs/manifest.ts';
+import type { JobContext, ProgressReport } from '../jobs/queue.ts';
+import type { LoadedSession, OrtTensorIn } from '../ort.ts';
+import { isAllocationError } from '../ort.ts';
+import type { PackModel } from '../packs/registry.ts';
+import { sampleTiled } from './tiled.ts';
+
+const manifest = {
+  name: 'scripted',
+  version: '1',
+  prediction: 'v',
+  schedule: { kind: 'scaled-linear', trainSteps: 1000 },
+  sampler: { kind: 'codi', steps: 1, maxSteps: 4 },
+  latent: { kind: 'pixel-unshuffle', factor: 4 },
+  tile: { size: 128, overlap: 16 },
+  conditionChannels: 48,
+  textEmbeddingDim: 0,
+} as unknown as PackManifest;
+
+/** v = 0 (so x̂ = α_t·z); throws ORT's allocation message above `maxLatentArea`. */
+function session(maxLatentArea: number, seen: number[][]): LoadedSession {
+  return {
+    key: 'k',
+    provider: 'cpu',
+    inputNames: ['z', 't', 'cond'],
+    outputNames: ['v'],
+    async run(feeds: Record<string, OrtTensorIn>) {
+      const z = feeds.z as OrtTensorIn;
+      seen.push([...z.dims]);
+      if ((z.dims[2] as number) * (z.dims[3] as number) > maxLatentArea) throw new Error('Failed to allocate memory for requested buffer of size 123456');
+      return { v: { data: new Float32Array(z.data.length), dims: z.dims } };
+    },
+    release: async () => {},
+  };
+}
+
+function ctx(signal = new AbortController().signal, reports: ProgressReport[] = []): JobContext {
+  return { jobId: 'job_t', signal, progress: (r) => reports.push(r) };
+}
+
+describe('tiled sampling', () => {
+  it('retries with half-size tiles after an allocation failure and says so', async () => {
+    const seen: number[][] = [];
+    const model: PackModel = { kind: 'denoiser', manifest, denoiser: session(16 * 16, seen), instructions: null };
+    const notes: string[] = [];
+    const reports: ProgressReport[] = [];
+    const cond = { data: new Float32Array(48 * 32 * 32), shape: [1, 48, 32, 32] };
+    const out = await sampleTiled({ model, cond, text: null, steps: 1, seed: 1, ctx: ctx(undefined, reports), notes });
+    expect(out.shape).toEqual([1, 48, 32, 32]);
+    expect(seen[0]).toEqual([1, 48, 32, 32]); // one 128-px tile first
+    expect(seen.slice(1).every((d) => d[2] === 16 && d[3] === 16)).toBe(true);
+    expect(notes).toEqual(['ran out of memory; retried with smaller tiles (64 px)']);
+    expect(reports.some((r) => r.stage === 'retrying')).toBe(true);
+    expect(reports.filter((r) => r.tile).at(-1)?.tile).toEqual({ i: 9, m: 9 });
+  });
+
+  it('stops between tiles when cancelled', async () => {
+    const seen: number[][] = [];
+    const model: PackModel = { kind: 'denoiser', manifest, denoiser: session(1e9, seen), instructions: null };
+    const ac = new AbortController();
+    const c = ctx(ac.signal);
+    const cond = { data: new Float32Array(48 * 64 * 64), shape: [1, 48, 64, 64] };
+    const p = sampleTiled({
+      model,
+      cond,
+      text: null,
+      steps: 1,
+      seed: 1,
+      ctx: { ...c, progress: (r) => (r.tile?.i === 2 ? ac.abort() : undefined) },
+      notes: [],
+    });
+    await expect(p).rejects.toThrow(/abort/i);
+    expect(seen.length).toBe(2);
+  });
+
+  it('recognises allocation errors', () => {
+    expect(isAllocationError(new Error('Failed to allocate memory for requested buffer'))).toBe(true);
+    expect(isAllocationError(new Error('CUDA error cudaErrorMemoryAllocation: out of memory'))).toBe(true);
+    expect(isAllocationError(new Error('input z has wrong shape'))).toBe(false);
+  });
+});

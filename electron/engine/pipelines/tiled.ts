@@ -1,0 +1,89 @@
+/**
+ * Tiled sampling in latent space: the condition and one seeded noise field cover the whole
+ * (padded) image; each tile is sampled on its window of both and blended back with linear
+ * feathering in the overlaps. If ONNX Runtime runs out of memory the whole pass restarts with
+ * half the tile size (down to a floor) and says so in the job notes.
+ */
+import { throwIfAborted } from '../../../core/samplers/common.ts';
+import { crop } from '../../../core/tensor/layout.ts';
+import { TileAccumulator } from '../../../core/tiling/blend.ts';
+import { planTiles } from '../../../core/tiling/plan.ts';
+import type { TileRect } from '../../../core/tiling/plan.ts';
+import type { F32Tensor } from '../../../core/tensor/ops.ts';
+import type { JobContext } from '../jobs/queue.ts';
+import { isAllocationError } from '../ort.ts';
+import type { PackModel } from '../packs/registry.ts';
+import { sampleLatent, seededNoise } from './denoise.ts';
+
+/** Latent size granularity: the graphs need h, w multiples of 4 in latent space. */
+export const LATENT_ALIGN = 4;
+const MIN_TILE_LATENT = 16;
+
+export interface TiledOptions {
+  model: PackModel;
+  /** Condition at latent resolution [1, Cc, h, w] (h, w multiples of LATENT_ALIGN). */
+  cond: F32Tensor;
+  text: Float32Array | null;
+  steps: number;
+  seed: number;
+  ctx: JobContext;
+  /** Cap on the tile side in pixels (engine config); the pack's tile size otherwise. */
+  maxTilePx?: number;
+  notes: string[];
+}
+
+/** Sample the latent of the whole image, tile by tile; returns [1, 48, h, w]. */
+export async function sampleTiled(o: TiledOptions): Promise<F32Tensor> {
+  const [, , h, w] = o.cond.shape as [number, number, number, number];
+  const m = o.model.manifest;
+  const latentChannels = m.latent.kind === 'pixel-unshuffle' ? 3 * m.latent.factor ** 2 : m.latent.channels;
+  const factor = m.latent.factor;
+  const capPx = Math.min(m.tile.size, o.maxTilePx ?? Number.POSITIVE_INFINITY);
+  let size = Math.max(MIN_TILE_LATENT, Math.floor(capPx / factor / LATENT_ALIGN) * LATENT_ALIGN);
+  const overlap = Math.max(LATENT_ALIGN, Math.round(m.tile.overlap / factor / LATENT_ALIGN) * LATENT_ALIGN);
+  const noise = seededNoise([1, latentChannels, h, w], o.seed);
+  for (;;) {
+    try {
+      return await sampleWithTileSize(o, noise, latentChannels, size, overlap);
+    } catch (err) {
+      if (!isAllocationError(err) || size <= MIN_TILE_LATENT) throw err;
+      size = Math.max(MIN_TILE_LATENT, Math.floor(size / 2 / LATENT_ALIGN) * LATENT_ALIGN);
+      const note = `ran out of memory; retried with smaller tiles (${size * factor} px)`;
+      o.notes.push(note);
+      o.ctx.progress({ stage: 'retrying', message: note });
+    }
+  }
+}
+
+async function sampleWithTileSize(o: TiledOptions, noise: F32Tensor, C: number, size: number, overlap: number): Promise<F32Tensor> {
+  const [, , h, w] = o.cond.shape as [number, number, number, number];
+  const plan = planTiles({ height: h, width: w, tile: size, overlap: Math.min(overlap, size - LATENT_ALIGN), align: LATENT_ALIGN });
+  const acc = new TileAccumulator(plan, C);
+  const M = plan.tiles.length;
+  for (let ti = 0; ti < M; ti++) {
+    throwIfAborted(o.ctx.signal);
+    const t = plan.tiles[ti] as TileRect;
+    const whole = M === 1 && t.h === h && t.w === w;
+    const out = await sampleLatent(
+      o.model,
+      whole ? o.cond : crop(o.cond, t.y, t.x, t.h, t.w),
+      o.text,
+      whole ? noise : crop(noise, t.y, t.x, t.h, t.w),
+      {
+        steps: o.steps,
+        seed: o.seed + ti,
+        signal: o.ctx.signal,
+        onStep: (i, n) =>
+          o.ctx.progress({
+            stage: 'denoising',
+            step: { i: i + 1, n },
+            ...(M > 1 ? { tile: { i: ti + 1, m: M } } : {}),
+            fraction: (ti * n + i + 1) / (M * n),
+          }),
+      },
+    );
+    if (whole) return out;
+    acc.add(t, out);
+  }
+  return acc.result();
+}

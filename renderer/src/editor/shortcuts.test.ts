@@ -1,0 +1,42 @@
+import { describe, it, expect } from 'vitest';
+import type { KeyLike } from './shortcuts.ts';
+import { matchShortcut, shortcutKeys, SHORTCUTS } from './shortcuts.ts';
+
+const key = (k: string, o: Partial<KeyLike> = {}): KeyLike => ({
+  key: k, code: o.code ?? '', ctrlKey: false, metaKey: false, shiftKey: false, altKey: false, ...o,
+});
+
+describe('shortcuts', () => {
+  it('maps the Photoshop-style chords', () => {
+    expect(matchShortcut(key('z', { ctrlKey: true }))).toBe('undo');
+    expect(matchShortcut(key('Z', { ctrlKey: true, shiftKey: true }))).toBe('redo');
+    expect(matchShortcut(key('z', { metaKey: true, shiftKey: true }))).toBe('redo');
+    expect(matchShortcut(key('y', { ctrlKey: true }))).toBe('redo');
+    expect(matchShortcut(key('0', { ctrlKey: true, code: 'Digit0' }))).toBe('fit');
+    expect(matchShortcut(key('1', { metaKey: true, code: 'Digit1' }))).toBe('actualSize');
+    expect(matchShortcut(key('[', { code: 'BracketLeft' }))).toBe('sizeDown');
+    expect(matchShortcut(key('{', { code: 'BracketLeft', shiftKey: true }))).toBe('hardnessDown');
+    expect(matchShortcut(key('}', { code: 'BracketRight', shiftKey: true }))).toBe('hardnessUp');
+    expect(matchShortcut(key('?', { shiftKey: true }))).toBe('help');
+    expect(matchShortcut(key('+', { ctrlKey: true, shiftKey: true }))).toBe('zoomIn');
+    expect(matchShortcut(key('Escape'))).toBe('cancel');
+    expect(matchShortcut(key('b'))).toBe('brush');
+  });
+
+  it('does not fire plain-letter tools with modifiers, nor unknown keys', () => {
+    expect(matchShortcut(key('b', { ctrlKey: true }))).toBeNull();
+    expect(matchShortcut(key('z'))).toBeNull();
+    expect(matchShortcut(key('z', { ctrlKey: true, altKey: true }))).toBeNull();
+    expect(matchShortcut(key('q'))).toBeNull();
+  });
+
+  it('formats chords per platform and every action has a label and a chord', () => {
+    expect(shortcutKeys('redo', false)).toBe('Ctrl+Shift+Z / Ctrl+Y');
+    expect(shortcutKeys('redo', true)).toBe('⌘⇧Z / ⌘Y');
+    expect(shortcutKeys('hardnessDown', false)).toBe('Shift+[');
+    for (const s of SHORTCUTS) {
+      expect(s.label.length).toBeGreaterThan(0);
+      expect(s.chords.length).toBeGreaterThan(0);
+    }
+  });
+});
