@@ -1,0 +1,117 @@
+/**
+ * The model rows of the table: installed packs (native-models/, found by task and training
+ * method in their manifests) run in-process through the engine's own pieces: PackRegistry
+ * verifies and loads the graphs into ONNX Runtime, makeDenoiseFn wires adapter → backbone or the
+ * fused denoiser, and the sampler maths comes from core/samplers (nothing re-implemented here).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { restoreCondition } from '../../core/conditions.ts';
+import { makeSchedule } from '../../core/math/schedule.ts';
+import type { TrainingMethod } from '../../core/packs/manifest.ts';
+import { Rng } from '../../core/rng.ts';
+import { runSampler } from '../../core/samplers/index.ts';
+import type { SamplerKind } from '../../core/samplers/index.ts';
+import { editCondition } from '../../core/conditions.ts';
+import { pixelShuffle } from '../../core/tensor/layout.ts';
+import { f32Ops } from '../../core/tensor/ops.ts';
+import type { F32Tensor } from '../../core/tensor/ops.ts';
+import { OrtRuntime } from '../../electron/engine/ort.ts';
+import { makeDenoiseFn, seededNoise } from '../../electron/engine/pipelines/denoise.ts';
+import { normalizeInstruction, PackRegistry } from '../../electron/engine/packs/registry.ts';
+import type { PackModel, PackRecord } from '../../electron/engine/packs/registry.ts';
+import type { PlanarImage } from '../../training/data/image.ts';
+import { modelToPlanar, planarToModel } from './convert.ts';
+
+export const DEFAULT_PACKS_DIR = fileURLToPath(new URL('../../native-models', import.meta.url));
+
+/** One model row of the restoration table. */
+export interface ModelRowSpec {
+  label: string;
+  method: TrainingMethod;
+  /** sampler to use; 'pack' = the pack's own default kind */
+  sampler: SamplerKind | 'pack';
+  steps: number;
+}
+
+/** The issue's rows, in table order. */
+export const RESTORE_ROWS: readonly ModelRowSpec[] = [
+  { label: 'teacher DDIM 50', method: 'teacher', sampler: 'ddim', steps: 50 },
+  { label: 'teacher DDIM 4', method: 'teacher', sampler: 'ddim', steps: 4 },
+  { label: 'teacher DPM-Solver++ 4', method: 'teacher', sampler: 'dpmpp-2m', steps: 4 },
+  { label: 'CM 4', method: 'cm', sampler: 'pack', steps: 4 },
+  { label: 'PE-CoDi 1', method: 'pe-codi', sampler: 'pack', steps: 1 },
+  { label: 'PE-CoDi 2', method: 'pe-codi', sampler: 'pack', steps: 2 },
+  { label: 'PE-CoDi 4', method: 'pe-codi', sampler: 'pack', steps: 4 },
+  { label: 'CoDi 4', method: 'codi', sampler: 'pack', steps: 4 },
+];
+
+/** The installed packs, scanned and loadable. */
+export interface PackSource {
+  registry: PackRegistry;
+  records: readonly PackRecord[];
+  close(): Promise<void>;
+}
+
+/** Scan a packs folder with the engine's registry (hashes are checked when a pack loads). */
+export async function openPacks(dir: string = DEFAULT_PACKS_DIR, threads?: number): Promise<PackSource> {
+  const runtime = new OrtRuntime({ providers: ['cpu'], ...(threads ? { threads } : {}) });
+  const registry = new PackRegistry([{ path: path.resolve(dir), source: 'bundled' }], runtime);
+  const records = await registry.scan();
+  return { registry, records, close: () => runtime.releaseAll() };
+}
+
+/** The usable pack for a task/method (and upscale factor for restore), or why there is none. */
+export function findPack(records: readonly PackRecord[], task: 'restore' | 'edit', method: TrainingMethod | null, upscale?: number): PackRecord | string {
+  const matching = records.filter(
+    (r) => r.manifest?.task === task && (method === null || r.manifest.method === method) && (upscale === undefined || r.manifest.upscale === upscale),
+  );
+  const ok = matching.find((r) => r.status === 'ok');
+  if (ok) return ok;
+  const what = `${task}${upscale !== undefined ? ` ×${upscale}` : ''} pack${method ? ` with method "${method}"` : ''}`;
+  const bad = matching[0];
+  return bad ? `the ${what} "${bad.name}" is invalid: ${bad.problem ?? 'unknown problem'}` : `no ${what} installed`;
+}
+
+/** Run the pack's denoiser over a condition and decode to an image in [0, 1]. */
+async function sampleImage(model: PackModel, cond: F32Tensor, text: Float32Array | null, height: number, width: number, sampler: SamplerKind | 'pack', steps: number, seed: number): Promise<PlanarImage> {
+  const m = model.manifest;
+  if (m.latent.kind !== 'pixel-unshuffle') throw new Error(`latent codec "${m.latent.kind}" is not supported by the eval harness`);
+  const r = m.latent.factor;
+  const noise = seededNoise([1, 3 * r * r, height / r, width / r], seed);
+  const kind = sampler === 'pack' ? m.sampler.kind : sampler;
+  const latent = await runSampler(kind, f32Ops, makeDenoiseFn(model, cond, text), noise, makeSchedule(m.schedule), {
+    steps,
+    prediction: m.prediction,
+    distillSteps: m.sampler.distillSteps ?? 50,
+    rng: new Rng(`renoise:${seed}`),
+  });
+  return modelToPlanar(pixelShuffle(latent, r));
+}
+
+/** Restore one low-res image with a restore pack (output size = input × pack upscale). */
+export async function restoreWithPack(model: PackModel, lr: PlanarImage, sampler: SamplerKind | 'pack', steps: number, seed: number): Promise<PlanarImage> {
+  const m = model.manifest;
+  const s = m.upscale;
+  const H = lr.height * s;
+  const W = lr.width * s;
+  const r = m.latent.factor;
+  if (H % (4 * r) !== 0 || W % (4 * r) !== 0) throw new Error(`output ${W}x${H} is not a multiple of ${4 * r} (eval crops must be aligned)`);
+  const cond = restoreCondition(planarToModel(lr), H, W, r);
+  if (cond.shape[1] !== m.conditionChannels) throw new Error(`pack "${m.name}" expects ${m.conditionChannels} condition channels, restore gives ${cond.shape[1]}`);
+  return sampleImage(model, cond, null, H, W, sampler, steps, seed);
+}
+
+/** Instructions an edit pack knows (normalised text). */
+export function packInstructions(model: PackModel): string[] {
+  return model.instructions ? [...model.instructions.entries.keys()] : [];
+}
+
+/** Apply an instruction with an edit pack at its default sampler and steps. */
+export async function editWithPack(model: PackModel, source: PlanarImage, instruction: string, seed: number, steps?: number): Promise<PlanarImage> {
+  const m = model.manifest;
+  const emb = model.instructions?.entries.get(normalizeInstruction(instruction));
+  if (m.textEmbeddingDim > 0 && !emb) throw new Error(`pack "${m.name}" does not know the instruction "${instruction}"`);
+  const cond = editCondition(planarToModel(source), m.latent.factor);
+  return sampleImage(model, cond, emb ?? null, source.height, source.width, 'pack', steps ?? m.sampler.steps, seed);
+}
