@@ -5,10 +5,23 @@
  */
 import { fail, ok, parseRequest } from '../contract/api.ts';
 import type { CodiApi, CodiRequests, Result } from '../contract/api.ts';
-import { CHANNELS, SHELL_ONLY_CHANNELS } from '../contract/channels.ts';
+import { BROKER_CHANNELS, CHANNELS, SHELL_ONLY_CHANNELS } from '../contract/channels.ts';
 import type { ChannelName } from '../contract/channels.ts';
 import type { AppInfo, ParsedRequestOf, ResponseOf } from '../contract/schemas.ts';
 import type { EngineHost } from './engine-host.ts';
+import { BatchManager } from './batch.ts';
+
+/** One batch manager per engine host, driving the engine through the same routing. */
+const batches = new WeakMap<EngineHost, BatchManager>();
+
+function batchesOf(host: EngineHost, shell: ShellServices): BatchManager {
+  let m = batches.get(host);
+  if (!m) {
+    m = new BatchManager(createCodiApi(host, shell), (e) => host.publish(e));
+    batches.set(host, m);
+  }
+  return m;
+}
 
 /** What the hosting shell provides besides the engine. */
 export interface ShellServices {
@@ -20,6 +33,7 @@ export interface ShellServices {
 
 /** Route one untrusted request (channel name + payload) to the shell or the engine. */
 export async function dispatch(host: EngineHost, shell: ShellServices, channel: ChannelName, payload: unknown): Promise<Result<unknown>> {
+  if ((BROKER_CHANNELS as readonly string[]).includes(channel)) return batchesOf(host, shell).handle(channel, payload);
   if (!(SHELL_ONLY_CHANNELS as readonly string[]).includes(channel)) {
     return host.request(channel, payload as never);
   }

@@ -102,6 +102,11 @@ export class EngineHost {
     return this.proc?.pid;
   }
 
+  /** Send a broker-made event (batch progress) to every listener, like the engine's own. */
+  publish(e: CodiEvent): void {
+    this.emit(e);
+  }
+
   onEvent(listener: (e: CodiEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -4,6 +4,9 @@
  *   codi models
  *   codi run <tool|pack> <input> -o <output> [--steps N] [--prompt TEXT] [--mask FILE]
  *            [--scale N] [--seed N] [--strength X] [--pack NAME] [--quality N] [--overwrite]
+ *            [--negative TEXT] [--guidance W] [--image-guidance S]
+ *   codi import <diffusers folder> ...   (electron/engine/diffusers/cli.ts; no engine needed)
+ *   codi verify-diffusers <pack folder>
  *
  * (`codi train …` is routed to the training CLI by bin/codi.mjs.) The input is never
  * overwritten; the output is written atomically and only replaces a file with --overwrite.
@@ -14,9 +17,11 @@ import type { CodiApi } from '../contract/api.ts';
 import type { CodiEvent, ImageFormat, JobDone, JobFailed, JobProgress, PackInfo } from '../contract/schemas.ts';
 import { packTask } from '../../core/packs/manifest.ts';
 import { createCodiApi } from '../broker/api.ts';
-import { engineConfigFromEnv } from '../broker/config.ts';
+import { engineConfigFromEnv, userPacksDir } from '../broker/config.ts';
+import { runImportCommand, runVerifyCommand } from '../engine/diffusers/cli.ts';
 import { EngineHost } from '../broker/engine-host.ts';
 import { forkEngine } from '../broker/fork.ts';
+import { runBatchCommand } from './batch.ts';
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -37,6 +42,12 @@ export const USAGE = `usage:
   codi models
   codi run <tool|pack> <input> -o <output> [--steps N] [--prompt TEXT] [--mask FILE]
            [--scale N] [--seed N] [--strength X] [--pack NAME] [--quality N] [--overwrite]
+           [--negative TEXT] [--guidance W] [--image-guidance S]   (diffusers packs)
+  codi batch <restore|edit|pack> <input folder> -o <output folder> [--steps N] [--prompt TEXT]
+           [--format F] [--overwrite] ...   (whole folder, recursive; codi batch for all options)
+  codi import <diffusers ONNX folder> [--name NAME] [--task TASK] [--backbone PACK] [--upscale N] ...
+                            (into the user packs folder; codi import --help for all options)
+  codi verify-diffusers <pack folder>
   codi train ...            (training; see codi train --help)
 
 tools: restore, inpaint, edit, depth, custom (or a pack name from "codi models")
@@ -51,6 +62,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     io.out(USAGE);
     return cmd ? 0 : 2;
   }
+  if (cmd === 'import') return runImportCommand(rest, { packsDir: userPacksDir(io.env), io });
+  if (cmd === 'verify-diffusers') return runVerifyCommand(rest, { io });
+  if (cmd === 'batch') return runBatchCommand(rest, io);
   if (cmd !== 'models' && cmd !== 'run') {
     io.err(`codi: unknown command "${cmd}"\n${USAGE}`);
     return 2;
@@ -102,7 +116,7 @@ async function models(api: CodiApi, io: CliIo): Promise<number> {
 
 function statusText(p: PackInfo): string {
   if (p.status !== 'ok') return `INVALID: ${p.problem ?? 'unknown problem'}`;
-  const extra = [p.backbone ? `needs ${p.backbone}` : '', p.takesText ? `instructions: ${p.instructions.join(' | ') || '(none listed)'}` : '']
+  const extra = [p.backbone ? `needs ${p.backbone}` : '', p.takesText ? (p.instructions.length > 0 ? `instructions: ${p.instructions.join(' | ')}` : 'takes a free-text prompt') : '']
     .filter(Boolean)
     .join('; ');
   return extra ? `ok; ${extra}` : 'ok';
@@ -121,12 +135,15 @@ interface RunArgs {
   pack?: string;
   quality: number;
   overwrite: boolean;
+  negativePrompt?: string;
+  guidanceScale?: number;
+  imageGuidanceScale?: number;
 }
 
 export function parseRunArgs(args: readonly string[]): RunArgs {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
-  const takesValue = new Set(['-o', '--output', '--steps', '--prompt', '--mask', '--scale', '--seed', '--strength', '--pack', '--quality']);
+  const takesValue = new Set(['-o', '--output', '--steps', '--prompt', '--mask', '--scale', '--seed', '--strength', '--pack', '--quality', '--negative', '--guidance', '--image-guidance']);
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     if (a.startsWith('-')) {
@@ -173,6 +190,19 @@ export function parseRunArgs(args: readonly string[]): RunArgs {
   if (steps !== undefined) parsed.steps = steps;
   if (scale !== undefined) parsed.scale = scale;
   if (strength !== undefined) parsed.strength = strength;
+  const guidance = (name: string): number | undefined => {
+    const v = flags.get(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!(n >= 0 && n <= 50)) throw new UsageError(`${name} must be a number from 0 to 50`);
+    return n;
+  };
+  const guidanceScale = guidance('--guidance');
+  const imageGuidanceScale = guidance('--image-guidance');
+  const negativePrompt = str('--negative');
+  if (guidanceScale !== undefined) parsed.guidanceScale = guidanceScale;
+  if (imageGuidanceScale !== undefined) parsed.imageGuidanceScale = imageGuidanceScale;
+  if (negativePrompt !== undefined) parsed.negativePrompt = negativePrompt;
   const prompt = str('--prompt');
   const mask = str('--mask');
   const pack = str('--pack');
@@ -304,6 +334,9 @@ async function run(api: CodiApi, a: RunArgs, io: CliIo): Promise<number> {
     ...(a.prompt !== undefined ? { prompt: a.prompt } : {}),
     ...(a.scale !== undefined ? { scale: a.scale } : {}),
     ...(a.strength !== undefined ? { strength: a.strength } : {}),
+    ...(a.negativePrompt !== undefined ? { negativePrompt: a.negativePrompt } : {}),
+    ...(a.guidanceScale !== undefined ? { guidanceScale: a.guidanceScale } : {}),
+    ...(a.imageGuidanceScale !== undefined ? { imageGuidanceScale: a.imageGuidanceScale } : {}),
     ...(mask ? { mask } : {}),
   });
   if (!job.ok) {

@@ -16,6 +16,10 @@ export const CHANNELS = {
   encodeImage: 'codi:encodeImage',
   pickOpenPath: 'codi:pickOpenPath',
   pickSavePath: 'codi:pickSavePath',
+  startBatch: 'codi:startBatch',
+  pauseBatch: 'codi:pauseBatch',
+  resumeBatch: 'codi:resumeBatch',
+  cancelBatch: 'codi:cancelBatch',
 } as const;
 
 /** The request kinds, keyed by their short name (`'runTool'`, …). */
@@ -35,3 +39,6 @@ export function channelNameOf(id: string): ChannelName | undefined {
 
 /** Channels that only the Electron shell can serve (native dialogs); the engine never sees them. */
 export const SHELL_ONLY_CHANNELS: readonly ChannelName[] = ['pickOpenPath', 'pickSavePath', 'getAppInfo'];
+
+/** Channels the broker serves itself (it drives the engine through its own requests). */
+export const BROKER_CHANNELS: readonly ChannelName[] = ['startBatch', 'pauseBatch', 'resumeBatch', 'cancelBatch'];

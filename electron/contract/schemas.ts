@@ -182,8 +182,17 @@ export const runToolRequest = z
     pack: packName.optional(),
     imageId,
     mask: maskData.optional(),
-    /** Instruction for edit packs (matched against the pack's instruction table). */
+    /**
+     * Instruction for edit packs (matched against the pack's instruction table), or the free
+     * text prompt of a diffusers (Stable-Diffusion-class) pack.
+     */
     prompt: z.string().max(500).optional(),
+    /** Diffusers packs: what the result should not look like (the unconditional branch's text). */
+    negativePrompt: z.string().max(500).optional(),
+    /** Diffusers packs: classifier-free text guidance scale w (1 = none); omitted = the pack's default. */
+    guidanceScale: z.number().min(0).max(50).optional(),
+    /** Diffusers InstructPix2Pix packs: image guidance scale; omitted = the pack's default. */
+    imageGuidanceScale: z.number().min(0).max(50).optional(),
     /** Denoising steps; omitted = the pack's default. */
     steps: z.number().int().min(1).max(50).optional(),
     seed: z.number().int().min(0).max(0xffffffff).default(0),
@@ -295,6 +304,66 @@ export const pickSavePathRequest = z
   .strict();
 export const pickPathResponse = z.object({ path: z.string().nullable() });
 
+// ───────────────────────── batch (a folder through one tool) ─────────────────────────
+
+export const batchId = z.string().regex(/^batch_[A-Za-z0-9_-]{1,64}$/, 'not a batch id');
+
+export const startBatchRequest = z
+  .object({
+    /** restore or edit (the tools that need nothing per file but the image). */
+    tool: z.enum(['restore', 'edit']),
+    pack: packName.optional(),
+    /** Read recursively; never written to. */
+    inDir: filePath,
+    /** The output tree mirrors the input tree; must not be inside the input folder. */
+    outDir: filePath,
+    prompt: z.string().max(500).optional(),
+    steps: z.number().int().min(1).max(50).optional(),
+    seed: z.number().int().min(0).max(0xffffffff).default(0),
+    scale: z.number().int().min(1).max(8).optional(),
+    strength: z.number().min(0).max(1).optional(),
+    /** Output format; omitted = the input's own format where it can be written, else PNG. */
+    format: imageFormat.optional(),
+    quality: z.number().int().min(1).max(100).default(95),
+    keepMetadata: z.boolean().default(false),
+    /** Off by default: existing outputs are skipped. */
+    overwrite: z.boolean().default(false),
+  })
+  .strict();
+export type StartBatchRequest = z.input<typeof startBatchRequest>;
+export type BatchParams = z.output<typeof startBatchRequest>;
+export const startBatchResponse = z.object({ batchId, files: z.number().int().nonnegative() });
+export const batchControlRequest = z.object({ batchId }).strict();
+export const batchState = z.enum(['running', 'paused', 'cancelled', 'done']);
+export type BatchState = z.infer<typeof batchState>;
+export const batchControlResponse = z.object({ state: batchState });
+
+/** One file's outcome in a batch report. */
+export const batchFileResult = z.object({
+  input: z.string(),
+  output: z.string(),
+  status: z.enum(['done', 'skipped', 'failed', 'cancelled']),
+  /** Why it failed or was skipped (decode error, exists, …). */
+  message: z.string().max(2000).optional(),
+  elapsedMs: z.number().nonnegative().optional(),
+});
+export type BatchFileResult = z.infer<typeof batchFileResult>;
+
+export const batchProgress = z.object({
+  batchId,
+  state: batchState,
+  /** Files finished (done, skipped or failed) of the total. */
+  done: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  /** Files written so far. */
+  succeeded: z.number().int().nonnegative(),
+  /** The file being processed now, if any. */
+  current: z.string().optional(),
+  /** The per-file report of every file that produced no output (failed, skipped, cancelled), in order. */
+  results: z.array(batchFileResult),
+});
+export type BatchProgress = z.infer<typeof batchProgress>;
+
 // ───────────────────────── events ─────────────────────────
 
 export const engineState = z.enum(['starting', 'ready', 'restarting', 'crashed']);
@@ -311,6 +380,7 @@ export const codiEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('job-done'), done: jobDone }),
   z.object({ type: z.literal('job-failed'), failed: jobFailed }),
   z.object({ type: z.literal('engine-status'), status: engineStatus }),
+  z.object({ type: z.literal('batch-progress'), batch: batchProgress }),
 ]);
 export type CodiEvent = z.infer<typeof codiEvent>;
 
@@ -330,6 +400,10 @@ export const SCHEMAS = {
   encodeImage: { request: encodeImageRequest, response: encodeImageResponse },
   pickOpenPath: { request: pickOpenPathRequest, response: pickPathResponse },
   pickSavePath: { request: pickSavePathRequest, response: pickPathResponse },
+  startBatch: { request: startBatchRequest, response: startBatchResponse },
+  pauseBatch: { request: batchControlRequest, response: batchControlResponse },
+  resumeBatch: { request: batchControlRequest, response: batchControlResponse },
+  cancelBatch: { request: batchControlRequest, response: batchControlResponse },
 } as const satisfies Record<ChannelName, { request: z.ZodType; response: z.ZodType }>;
 
 /** What the caller passes (defaults not yet applied). */

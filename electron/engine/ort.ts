@@ -28,6 +28,16 @@ export interface LoadedSession {
   release(): Promise<void>;
 }
 
+/**
+ * An ONNX external-data file handed to ONNX Runtime in memory: `path` is the `location` the
+ * model's tensors name, `data` the file's (already verified) bytes. This is how graphs over the
+ * 2 GiB protobuf limit load without ORT reading anything from disk itself.
+ */
+export interface ExternalDataFile {
+  path: string;
+  data: Uint8Array;
+}
+
 export interface ProviderChoice {
   active: ExecutionProvider;
   tried: string[];
@@ -84,11 +94,14 @@ export class OrtRuntime {
     };
   }
 
-  /** Get or create the session for `key` from the verified model bytes. */
-  load(key: string, model: Uint8Array): Promise<LoadedSession> {
+  /**
+   * Get or create the session for `key` from the verified model bytes, plus the verified bytes
+   * of its external-data files when the model keeps its weights outside the protobuf.
+   */
+  load(key: string, model: Uint8Array, externalData?: readonly ExternalDataFile[]): Promise<LoadedSession> {
     let p = this.sessions.get(key);
     if (!p) {
-      p = this.create(key, model);
+      p = this.create(key, model, externalData);
       this.sessions.set(key, p);
       p.catch(() => this.sessions.delete(key));
     }
@@ -108,7 +121,7 @@ export class OrtRuntime {
     }
   }
 
-  private async create(key: string, model: Uint8Array): Promise<LoadedSession> {
+  private async create(key: string, model: Uint8Array, externalData?: readonly ExternalDataFile[]): Promise<LoadedSession> {
     const candidates = this.working ? [this.working, ...this.order.filter((p) => p !== this.working)] : this.order;
     const errors: string[] = [];
     for (const provider of candidates) {
@@ -120,6 +133,7 @@ export class OrtRuntime {
           intraOpNumThreads: this.threads,
           interOpNumThreads: 1,
           executionMode: 'sequential',
+          ...(externalData?.length ? { externalData: externalData.map((f) => ({ path: f.path, data: f.data })) } : {}),
         });
         if (this.working !== provider && errors.length > 0) {
           this.lastNote = `using ${provider}: ${errors.join('; ')}`;

@@ -28,7 +28,9 @@ export interface EngineServiceOptions {
 }
 
 type Handler<C extends ChannelName> = (req: ParsedRequestOf<C>) => Promise<Result<ResponseOf<C>>>;
-export type EngineHandlers = { [C in Exclude<ChannelName, 'pickOpenPath' | 'pickSavePath' | 'getAppInfo'>]: Handler<C> };
+export type EngineHandlers = {
+  [C in Exclude<ChannelName, 'pickOpenPath' | 'pickSavePath' | 'getAppInfo' | 'startBatch' | 'pauseBatch' | 'resumeBatch' | 'cancelBatch'>]: Handler<C>;
+};
 
 export class EngineService {
   readonly registry: PackRegistry;
@@ -93,7 +95,10 @@ export class EngineService {
           priority: req.priority,
           run: async (ctx) => {
             ctx.progress({ stage: 'loading', message: `loading ${pack.value}` });
-            const model = await this.registry.load(pack.value);
+            const model = await this.registry.load(pack.value).catch((err: unknown) => {
+              // A pack that fails verification on load is the pack's fault, not the engine's.
+              throw err instanceof PackError ? new JobError('pack-invalid', `pack "${pack.value}" cannot be used: ${err.message}`) : err;
+            });
             return runPipeline({ model, input, request: req, ctx, store: this.images, maxTile: this.opts.maxTile });
           },
         });

@@ -1,8 +1,10 @@
 /**
- * `codi import <folder> [--name n] [--task t] [--backbone <pack folder>] [--into <packs folder>]
- * [--in-place] [--title t] [--guidance w] [--image-guidance s]` and `codi verify-diffusers <pack>`,
+ * `codi import <folder> [--name n] [--task t] [--backbone <pack folder or installed pack name>] [--into <packs folder>]
+ * [--in-place] [--title t] [--guidance w] [--image-guidance s] [--upscale n]` and `codi verify-diffusers <pack>`,
  * exposed as functions for bin/codi to call. Returns the exit code; writes human-readable lines.
  */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { packTask } from '../../../core/packs/manifest.ts';
 import type { PackTask } from '../../../core/packs/manifest.ts';
 import { importDiffusersPack, verifyDiffusersPack } from './import.ts';
@@ -21,7 +23,7 @@ const stdio: CliIo = { out: (l) => process.stdout.write(l + '\n'), err: (l) => p
  */
 export async function runImportCommand(argv: readonly string[], context: { packsDir?: string; io?: CliIo } = {}): Promise<number> {
   const io = context.io ?? stdio;
-  const usage = 'usage: codi import <diffusers folder> [--name <pack>] [--task inpaint|restore|edit|backbone|depth|custom] [--backbone <pack folder>] [--into <packs folder> | --in-place] [--title <text>] [--guidance <w>] [--image-guidance <s>]';
+  const usage = 'usage: codi import <diffusers folder> [--name <pack>] [--task inpaint|restore|edit|backbone|depth|custom] [--backbone <pack folder or installed pack name>] [--into <packs folder> | --in-place] [--title <text>] [--guidance <w>] [--image-guidance <s>] [--upscale <1..8>]';
   let folder: string | undefined;
   const opts: ImportOptions = {};
   let inPlace = false;
@@ -43,6 +45,11 @@ export async function runImportCommand(argv: readonly string[], context: { packs
       } else if (a === '--backbone') opts.backboneDir = value();
       else if (a === '--into') opts.into = value();
       else if (a === '--in-place') inPlace = true;
+      else if (a === '--upscale') {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1 || n > 8) throw new Error('--upscale must be an integer from 1 to 8');
+        opts.upscale = n;
+      }
       else if (a === '--guidance' || a === '--image-guidance') {
         const n = Number(value());
         if (!Number.isFinite(n) || n < 0 || n > 50) throw new Error(`${a} must be a number in [0, 50]`);
@@ -63,6 +70,11 @@ export async function runImportCommand(argv: readonly string[], context: { packs
     return 2;
   }
   if (!inPlace && !opts.into && context.packsDir) opts.into = context.packsDir;
+  // --backbone may name an installed pack instead of giving its folder.
+  const packsRoot = opts.into ?? context.packsDir;
+  if (opts.backboneDir && packsRoot && /^[a-z0-9][a-z0-9._-]{0,63}$/.test(opts.backboneDir) && !(await isDir(opts.backboneDir))) {
+    opts.backboneDir = path.join(packsRoot, opts.backboneDir);
+  }
   if (guidance.text !== undefined || guidance.image !== undefined) opts.guidance = guidance;
   try {
     const r = await importDiffusersPack(folder, opts);
@@ -91,5 +103,13 @@ export async function runVerifyCommand(argv: readonly string[], context: { io?: 
   } catch (err) {
     io.err(`verify failed: ${(err as Error).message}`);
     return 1;
+  }
+}
+
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await fs.stat(p)).isDirectory();
+  } catch {
+    return false;
   }
 }

@@ -39,6 +39,8 @@ export interface ImportOptions {
   backboneDir?: string;
   /** Guidance defaults stored in the sidecar. */
   guidance?: { text?: number; image?: number };
+  /** Restore packs: output scale (the low-res input is upscaled bicubically, then refined). Default 1. */
+  upscale?: number;
 }
 
 export interface ImportResult {
@@ -315,6 +317,7 @@ export async function importDiffusersPack(srcDir: string, options: ImportOptions
   if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(name)) throw new PackError(`"${name}" is not a valid pack name (lower-case letters, digits, . _ -)`);
   if (!options.into && path.basename(root) !== name) throw new PackError(`the folder is named "${path.basename(root)}" but the pack would be "${name}"; rename it or import with --into <packs folder>`);
   if (sidecar.kind === 'controlnet' && !found.backbone) throw new PackError('a ControlNet pack needs --backbone <imported pipeline pack folder>');
+  if (options.upscale !== undefined && (!Number.isInteger(options.upscale) || options.upscale < 1 || options.upscale > 8)) throw new PackError('upscale must be an integer from 1 to 8');
   if (sidecar.scheduler?.prediction === 'x') throw new PackError('sample-prediction schedulers are not supported (manifest prediction is v or epsilon)');
 
   let dest = root;
@@ -368,7 +371,7 @@ export async function importDiffusersPack(srcDir: string, options: ImportOptions
       latent: { kind: 'autoencoder', factor: sidecar.vae?.factor ?? 8, channels: sidecar.vae?.latentChannels ?? 4, scale: sidecar.vae?.scalingFactor ?? 0.18215 },
       conditionChannels: sidecar.kind === 'controlnet' ? 3 : Math.max(0, sidecar.unet!.inChannels - (sidecar.vae?.latentChannels ?? 4)),
       textEmbeddingDim: sidecar.textEncoder?.hiddenSize ?? dimOf(ehs, 2) ?? 0,
-      upscale: 1,
+      upscale: options.upscale ?? 1,
       tile: { size: 512, overlap: 64 },
       ...(found.backbone ? { backbone: found.backbone } : {}),
       files: packFiles,

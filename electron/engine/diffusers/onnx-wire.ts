@@ -369,6 +369,8 @@ export interface RewriteOptions {
   external?(ref: ExternalRef): Uint8Array;
   /** Make every graph input and output float32 (Cast inserted at the boundary). */
   floatBoundary?: boolean;
+  /** Leave external tensors as they are (ONNX Runtime is then given the data files in memory). */
+  keepExternal?: boolean;
 }
 
 /** Suffix of the float32 stand-in for a non-float graph input or output. */
@@ -385,7 +387,7 @@ export interface RewriteResult {
 
 function rewriteTensor(src: ByteSource, s: number, e: number, opts: RewriteOptions, count: { n: number }): Uint8Array {
   const head = parseTensorHead(src, s, e);
-  if (!head.external) return src.read(s, e - s).slice();
+  if (!head.external || opts.keepExternal) return src.read(s, e - s).slice();
   if (!opts.external) throw new OnnxWireError(`tensor "${head.name}" has external data but no resolver was given`);
   const data = opts.external(externalRef(head));
   const out = new Out();

@@ -10,7 +10,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { PackFile, PackManifest } from '../../../core/packs/manifest.ts';
-import type { LoadedSession, OrtTensorIn } from '../ort.ts';
+import type { ExternalDataFile, LoadedSession, OrtTensorIn } from '../ort.ts';
 import { checkSizes, PackError, readVerified } from '../packs/verify.ts';
 import type { DiffusersSidecar } from './config.ts';
 import { parseSidecar, SIDECAR } from './config.ts';
@@ -22,11 +22,13 @@ import { parseManifest } from '../../../core/packs/manifest.ts';
 
 /** What the pipeline needs from ort.ts's OrtRuntime (it satisfies this structurally). */
 export interface SessionFactory {
-  load(key: string, model: Uint8Array): Promise<LoadedSession>;
+  load(key: string, model: Uint8Array, externalData?: readonly ExternalDataFile[]): Promise<LoadedSession>;
 }
 
-/** Protobuf (and so ORT's in-memory load) stops at 2 GiB. */
-const MAX_INLINE_BYTES = 2 ** 31 - 1;
+/** Protobuf (and so a model with its weights inlined) stops at 2 GiB. */
+export const MAX_INLINE_BYTES = 2 ** 31 - 1;
+/** One external-data file is held in one Uint8Array (Node's limit). */
+const MAX_DATA_FILE_BYTES = 2 ** 32;
 
 /** One graph of a pack, called with its diffusers input names. */
 export class DiffusersGraph {
@@ -72,35 +74,58 @@ function fileOf(manifest: PackManifest, rel: string): PackFile {
   return f;
 }
 
-/** Load one graph: verified bytes → inline external data → float32 boundary → session (cached by sha256). */
-export async function loadGraph(root: string, manifest: PackManifest, entry: { path: string; externalData: readonly string[] }, factory: SessionFactory): Promise<DiffusersGraph> {
+/**
+ * Load one graph: verified bytes → float32 boundary → session (cached by sha256). External
+ * data is inlined while the whole model fits a protobuf (`inlineLimit`, default 2 GiB); above
+ * that the data files are handed to ONNX Runtime in memory beside the rewritten model, so ORT
+ * still sees exactly the bytes that were hash-checked and reads nothing from disk itself.
+ */
+export async function loadGraph(
+  root: string,
+  manifest: PackManifest,
+  entry: { path: string; externalData: readonly string[] },
+  factory: SessionFactory,
+  options: { inlineLimit?: number } = {},
+): Promise<DiffusersGraph> {
   const file = fileOf(manifest, entry.path);
+  const key = `diffusers:${file.sha256}`;
   const bytes = await readVerified(root, file);
   const scan = scanOnnx(bufferSource(bytes));
   const dir = path.posix.dirname(entry.path);
+  const total = entry.externalData.reduce((a, rel) => a + fileOf(manifest, rel).bytes, bytes.byteLength);
   const data = new Map<string, Uint8Array>();
-  let total = bytes.byteLength;
   for (const rel of entry.externalData) {
     const f = fileOf(manifest, rel);
-    total += f.bytes;
-    if (total > MAX_INLINE_BYTES) {
-      throw new PackError(`${entry.path} with its external data is ${total} bytes; graphs over 2 GiB need ort.ts to load sessions from a file path`);
-    }
+    if (f.bytes >= MAX_DATA_FILE_BYTES) throw new PackError(`${rel} is ${f.bytes} bytes; one external-data file may hold at most 4 GiB (re-export with the weights split over several files)`);
     data.set(rel, await readVerified(root, f));
   }
-  const rewritten = rewriteOnnx(bytes, {
-    floatBoundary: true,
-    external(ref) {
-      const rel = path.posix.normalize(path.posix.join(dir, ref.location));
-      const buf = data.get(rel);
-      // Only the files recorded (and hash-checked) at import may be read.
-      if (!buf) throw new PackError(`${entry.path}: external data "${ref.location}" is not one of the pack's recorded files`);
-      const end = ref.length === undefined ? buf.byteLength : ref.offset + ref.length;
-      if (end > buf.byteLength) throw new PackError(`${entry.path}: external tensor "${ref.tensor}" lies beyond the end of "${rel}"`);
-      return buf.subarray(ref.offset, end);
-    },
-  });
-  const session = await factory.load(`diffusers:${file.sha256}`, rewritten.bytes);
+  // Only the files recorded (and hash-checked) at import may be read, and only within their bounds.
+  const resolve = (ref: { location: string; tensor: string; offset: number; length?: number }): { rel: string; buf: Uint8Array; end: number } => {
+    const rel = path.posix.normalize(path.posix.join(dir, ref.location));
+    const buf = data.get(rel);
+    if (!buf) throw new PackError(`${entry.path}: external data "${ref.location}" is not one of the pack's recorded files`);
+    const end = ref.length === undefined ? buf.byteLength : ref.offset + ref.length;
+    if (end > buf.byteLength) throw new PackError(`${entry.path}: external tensor "${ref.tensor}" lies beyond the end of "${rel}"`);
+    return { rel, buf, end };
+  };
+  if (total <= (options.inlineLimit ?? MAX_INLINE_BYTES)) {
+    const rewritten = rewriteOnnx(bytes, {
+      floatBoundary: true,
+      external(ref) {
+        const { buf, end } = resolve(ref);
+        return buf.subarray(ref.offset, end);
+      },
+    });
+    const session = await factory.load(key, rewritten.bytes);
+    return new DiffusersGraph(entry.path, session, scan.inputs, scan.outputs, rewritten.renamed);
+  }
+  const files = new Map<string, ExternalDataFile>();
+  for (const ref of scan.external) {
+    const { buf } = resolve(ref);
+    files.set(ref.location, { path: ref.location, data: buf });
+  }
+  const rewritten = rewriteOnnx(bytes, { floatBoundary: true, keepExternal: true });
+  const session = await factory.load(key, rewritten.bytes, [...files.values()]);
   return new DiffusersGraph(entry.path, session, scan.inputs, scan.outputs, rewritten.renamed);
 }
 

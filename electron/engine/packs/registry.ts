@@ -8,6 +8,10 @@ import path from 'node:path';
 import { parseManifest } from '../../../core/packs/manifest.ts';
 import type { PackFile, PackManifest } from '../../../core/packs/manifest.ts';
 import type { PackInfo } from '../../contract/schemas.ts';
+import { SIDECAR } from '../diffusers/config.ts';
+import { verifyDiffusersPack } from '../diffusers/import.ts';
+import { loadControlNet, loadDiffusersPipeline } from '../diffusers/pipeline.ts';
+import type { ControlNetModel, DiffusersPipelineModel } from '../diffusers/pipeline.ts';
 import type { LoadedSession, OrtRuntime } from '../ort.ts';
 import { checkSessionIO, checkSizes, PackError, readVerified, resolveInsidePack } from './verify.ts';
 
@@ -22,6 +26,8 @@ export interface PackRecord {
   root: string;
   source: 'bundled' | 'user';
   manifest?: PackManifest;
+  /** An imported diffusers-layout (Stable-Diffusion-class) pack: it carries codi-diffusers.json. */
+  diffusers?: boolean;
   status: 'ok' | 'invalid';
   problem?: string;
 }
@@ -36,7 +42,15 @@ export type PackModel =
       backbone: LoadedSession;
       instructions: InstructionTable | null;
     }
-  | { kind: 'backbone'; manifest: PackManifest; backbone: LoadedSession; instructions: null };
+  | { kind: 'backbone'; manifest: PackManifest; backbone: LoadedSession; instructions: null }
+  | {
+      /** A diffusers pipeline; ControlNet packs share their backbone pack's loaded pipeline. */
+      kind: 'diffusers';
+      manifest: PackManifest;
+      pipeline: DiffusersPipelineModel;
+      controlnet: ControlNetModel | null;
+      instructions: null;
+    };
 
 /** Known instructions of an edit pack and their embedding vectors. */
 export interface InstructionTable {
@@ -62,7 +76,8 @@ export class PackRegistry {
     for (const dir of this.dirs) {
       let entries: string[];
       try {
-        entries = (await fs.readdir(dir.path, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+        // Dot-folders are skipped: `codi import` stages a pack in `.<name>.importing-*` before renaming it.
+        entries = (await fs.readdir(dir.path, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
       } catch {
         continue; // a missing user folder is normal
       }
@@ -113,13 +128,24 @@ export class PackRegistry {
     return this.records.find((r) => r.name === name && r.status === 'ok') ?? this.records.find((r) => r.name === name);
   }
 
-  /** Load (once) and return the verified graphs of a pack. */
+  /**
+   * Load (once) and return the verified graphs of a pack. A pack that fails verification on
+   * load (e.g. a same-size file with another sha256) is listed as invalid from then on, with
+   * the reason, until the next scan.
+   */
   load(name: string): Promise<PackModel> {
     let p = this.models.get(name);
     if (!p) {
       p = this.loadUncached(name);
       this.models.set(name, p);
-      p.catch(() => this.models.delete(name));
+      p.catch((err: unknown) => {
+        if (this.models.get(name) === p) this.models.delete(name);
+        const rec = this.get(name);
+        if (err instanceof PackError && rec && rec.status === 'ok') {
+          rec.status = 'invalid';
+          rec.problem = err.message;
+        }
+      });
     }
     return p;
   }
@@ -129,6 +155,7 @@ export class PackRegistry {
     if (!rec) throw new PackError(`no pack named "${name}" is installed`);
     if (rec.status !== 'ok' || !rec.manifest) throw new PackError(`pack "${name}" cannot be used: ${rec.problem ?? 'invalid'}`);
     const m = rec.manifest;
+    if (rec.diffusers) return this.loadDiffusers(rec, m);
     const session = async (root: string, file: PackFile): Promise<LoadedSession> => {
       const bytes = await readVerified(root, file);
       const s = await this.runtime.load(file.sha256, bytes);
@@ -158,6 +185,29 @@ export class PackRegistry {
     if (backbone) return { kind: 'backbone', manifest: m, backbone: await session(rec.root, backbone), instructions: null };
     throw new PackError(`pack "${name}" has no denoiser, adapter or backbone graph`);
   }
+
+  /**
+   * A diffusers pipeline pack, or a ControlNet pack on the pipeline of its backbone pack. The
+   * backbone is loaded through {@link load}, so every ControlNet pinned to it shares the one
+   * loaded pipeline (UNet, text encoder, VAE) instead of reading and verifying it again.
+   */
+  private async loadDiffusers(rec: PackRecord, m: PackManifest): Promise<PackModel> {
+    if (!m.backbone) {
+      const pipeline = await loadDiffusersPipeline(rec.root, this.runtime);
+      return { kind: 'diffusers', manifest: m, pipeline, controlnet: null, instructions: null };
+    }
+    let backbone: PackModel;
+    try {
+      backbone = await this.load(m.backbone.pack);
+    } catch (err) {
+      throw new PackError(`its backbone pack "${m.backbone.pack}" cannot be used: ${(err as Error).message}`);
+    }
+    if (backbone.kind !== 'diffusers' || backbone.controlnet) {
+      throw new PackError(`pack "${m.name}" needs a diffusers pipeline pack as backbone; "${m.backbone.pack}" is not one`);
+    }
+    const controlnet = await loadControlNet(rec.root, this.runtime, backbone.pipeline);
+    return { kind: 'diffusers', manifest: m, pipeline: backbone.pipeline, controlnet, instructions: null };
+  }
 }
 
 /** Parse, contain and size-check one pack folder; never throws. */
@@ -174,14 +224,20 @@ export async function inspectPack(root: string, folderName: string, source: 'bun
     }
     await resolveInsidePack(root, manifest.modelCard);
     await checkSizes(root, manifest.files);
-    if (manifest.task !== 'backbone' && !manifest.files.some((f) => f.role === 'denoiser' || f.role === 'adapter')) {
-      throw new PackError(`a ${manifest.task} pack needs a denoiser or an adapter graph`);
+    const diffusers = manifest.files.some((f) => f.path === SIDECAR) || (await exists(path.join(root, SIDECAR)));
+    if (diffusers) {
+      await checkDiffusersPack(root, manifest);
+      rec.diffusers = true;
+    } else {
+      if (manifest.task !== 'backbone' && !manifest.files.some((f) => f.role === 'denoiser' || f.role === 'adapter')) {
+        throw new PackError(`a ${manifest.task} pack needs a denoiser or an adapter graph`);
+      }
+      if (manifest.latent.kind !== 'pixel-unshuffle') {
+        throw new PackError(`latent codec "${manifest.latent.kind}" is not supported by this engine`);
+      }
     }
     if (manifest.files.some((f) => f.role === 'adapter') && !manifest.backbone) {
       throw new PackError('an adapter pack must name its backbone pack');
-    }
-    if (manifest.latent.kind !== 'pixel-unshuffle') {
-      throw new PackError(`latent codec "${manifest.latent.kind}" is not supported by this engine`);
     }
     rec.manifest = manifest;
     rec.status = 'ok';
@@ -189,6 +245,39 @@ export async function inspectPack(root: string, folderName: string, source: 'bun
     rec.problem = err instanceof PackError || err instanceof Error ? err.message : String(err);
   }
   return rec;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Listing checks of a diffusers pack (sizes, sidecar ↔ manifest; sha256 is checked on load) and
+ * whether its graphs can serve its task: inpaint needs a 4- or 9-channel UNet, edit an
+ * InstructPix2Pix (8-channel) UNet, restore a ControlNet on a backbone pack.
+ */
+async function checkDiffusersPack(root: string, manifest: PackManifest): Promise<void> {
+  if (manifest.latent.kind !== 'autoencoder') throw new PackError(`a diffusers pack must use the autoencoder latent codec, not "${manifest.latent.kind}"`);
+  const { sidecar } = await verifyDiffusersPack(root, { hashes: false });
+  const task = manifest.task;
+  if (sidecar.kind === 'controlnet') {
+    if (task !== 'restore') throw new PackError(`a diffusers ControlNet pack can serve restore, not ${task}`);
+    if (!manifest.backbone) throw new PackError('a ControlNet pack must name its backbone pack');
+    return;
+  }
+  const latentC = sidecar.vae?.latentChannels ?? manifest.latent.channels;
+  const extra = (sidecar.unet?.inChannels ?? latentC) - latentC;
+  const ok = task === 'backbone' || (task === 'inpaint' && (extra === 0 || extra === latentC + 1)) || (task === 'edit' && extra === latentC);
+  if (!ok) {
+    const unet = `a ${latentC + extra}-channel UNet`;
+    const need = task === 'inpaint' ? `an inpainting (${2 * latentC + 1}-channel) or plain (${latentC}-channel) UNet` : task === 'edit' ? `an InstructPix2Pix (${2 * latentC}-channel) UNet` : 'a ControlNet pack on a backbone pack';
+    throw new PackError(`a diffusers ${task} pack needs ${need}; this one has ${unet}`);
+  }
 }
 
 /** Lower-case, trim and collapse spaces: how instructions are matched. */

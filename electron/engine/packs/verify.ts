@@ -62,6 +62,8 @@ export async function checkSizes(packRoot: string, files: readonly PackFile[]): 
   }
 }
 
+const READ_CHUNK = 256 * 1024 * 1024;
+
 /** Read a pack file once, checking size and sha256 of exactly the bytes returned. */
 export async function readVerified(packRoot: string, file: PackFile): Promise<Uint8Array> {
   const abs = await resolveInsidePack(packRoot, file.path);
@@ -72,14 +74,17 @@ export async function readVerified(packRoot: string, file: PackFile): Promise<Ui
       throw new PackError(`"${file.path}" has ${st.size} bytes but the manifest says ${file.bytes} (truncated or replaced file)`);
     }
     const buf = Buffer.allocUnsafe(st.size);
+    const hash = createHash('sha256');
     let at = 0;
     while (at < buf.length) {
-      const { bytesRead } = await handle.read(buf, at, buf.length - at, at);
+      // One read is capped below 2 GiB (fs.read's limit); files up to 4 GiB arrive in chunks.
+      const { bytesRead } = await handle.read(buf, at, Math.min(buf.length - at, READ_CHUNK), at);
       if (bytesRead === 0) break;
+      hash.update(buf.subarray(at, at + bytesRead));
       at += bytesRead;
     }
     if (at !== file.bytes) throw new PackError(`"${file.path}" changed while it was being read`);
-    const digest = createHash('sha256').update(buf).digest('hex');
+    const digest = hash.digest('hex');
     if (digest !== file.sha256) {
       throw new PackError(`"${file.path}" failed its checksum (sha256 ${digest.slice(0, 12)}…, manifest ${file.sha256.slice(0, 12)}…): the file is corrupt or was modified`);
     }

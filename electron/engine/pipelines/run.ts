@@ -1,10 +1,13 @@
 /**
  * The tools: condition (core/conditions.ts) → seeded noise → sampler over the pack's graphs
  * (tiled for big images) → pixel-shuffle decode → image in the store. One function per tool,
- * sharing the latent path.
+ * sharing the latent path. Diffusers (Stable-Diffusion-class) packs run their own pipeline
+ * (diffusers/pipeline.ts) in place of the latent path and share the crop, blend and store steps.
  */
 import { customCondition, depthCondition, editCondition, inpaintCondition, restoreCondition } from '../../../core/conditions.ts';
-import { resizeBicubic } from '../../../core/image/resize.ts';
+import { matchFillColors } from '../../../core/image/color-match.ts';
+import { applyGainOffset, estimateGainOffset, workingSize } from '../../../core/image/gain-offset.ts';
+import { resizeArea, resizeBicubic } from '../../../core/image/resize.ts';
 import { crop, padToMultiple, pixelShuffle, rgbToGrey, u8MaskToNchw } from '../../../core/tensor/layout.ts';
 import type { F32Tensor } from '../../../core/tensor/ops.ts';
 import type { RunToolParams } from '../../contract/schemas.ts';
@@ -15,6 +18,7 @@ import { alphaPlane, imageToNchw, nchwToPixels } from '../images/tensor.ts';
 import type { PackModel } from '../packs/registry.ts';
 import { normalizeInstruction } from '../packs/registry.ts';
 import { LATENT_ALIGN, sampleTiled } from './tiled.ts';
+import { diffusersEdit, diffusersFill, diffusersRestore, diffusersPixelAlign } from './diffusers-tools.ts';
 
 export interface PipelineInput {
   model: PackModel;
@@ -31,6 +35,19 @@ export async function runPipeline(p: PipelineInput): Promise<JobOutput> {
   const steps = Math.min(p.request.steps ?? m.sampler.steps, m.sampler.maxSteps);
   const notes: string[] = [`${m.name} ${m.version}, ${steps} step${steps === 1 ? '' : 's'}`];
   p.ctx.progress({ stage: 'preparing' });
+  if (p.model.kind === 'diffusers') {
+    if (p.request.tool !== m.task) throw new JobError('invalid-request', `pack "${m.name}" is a ${m.task} pack, not ${p.request.tool}`);
+    switch (p.request.tool) {
+      case 'restore':
+        return restore(p, steps, notes);
+      case 'inpaint':
+        return inpaint(p, steps, notes);
+      case 'edit':
+        return wholeImage(p, steps, notes);
+      default:
+        throw new JobError('invalid-request', `diffusers packs do not provide the ${p.request.tool} tool`);
+    }
+  }
   switch (p.request.tool) {
     case 'restore':
       return restore(p, steps, notes);
@@ -45,6 +62,7 @@ export async function runPipeline(p: PipelineInput): Promise<JobOutput> {
 
 /** Pixel alignment the graphs need: latent factor × latent alignment (16 px for ×4 unshuffle). */
 function pixelAlign(model: PackModel): number {
+  if (model.kind === 'diffusers') return diffusersPixelAlign(model);
   return model.manifest.latent.factor * LATENT_ALIGN;
 }
 
@@ -76,14 +94,19 @@ async function restore(p: PipelineInput, steps: number, notes: string[]): Promis
   const s = m.upscale;
   const { width: W, height: H } = p.input;
   const x = imageToNchw(p.input);
-  // Pad the low-res input so that the upscaled size is a multiple of the pixel alignment.
-  const align = pixelAlign(p.model);
-  const lowAlign = align / gcd(align, s);
-  const padded = padToMultiple(x, lowAlign, 'edge').tensor;
-  const [, , ph, pw] = padded.shape as [number, number, number, number];
-  const cond = restoreCondition(padded, ph * s, pw * s, m.latent.factor);
-  checkConditionWidth(p, cond);
-  const out = crop(await generate(p, cond, steps, notes, null), 0, 0, H * s, W * s);
+  let out: F32Tensor;
+  if (p.model.kind === 'diffusers') {
+    out = await diffusersRestore(p, p.model, x, steps, notes);
+  } else {
+    // Pad the low-res input so that the upscaled size is a multiple of the pixel alignment.
+    const align = pixelAlign(p.model);
+    const lowAlign = align / gcd(align, s);
+    const padded = padToMultiple(x, lowAlign, 'edge').tensor;
+    const [, , ph, pw] = padded.shape as [number, number, number, number];
+    const cond = restoreCondition(padded, ph * s, pw * s, m.latent.factor);
+    checkConditionWidth(p, cond);
+    out = crop(await generate(p, cond, steps, notes, null), 0, 0, H * s, W * s);
+  }
   const base = s === 1 ? x : resizeBicubic(x, H * s, W * s);
   const alpha = alphaPlane(p.input);
   return finish(p, blend(out, base, p.request.strength), alpha && s !== 1 ? clamp01(resizeBicubic(alpha, H * s, W * s)) : alpha, notes);
@@ -93,15 +116,49 @@ async function wholeImage(p: PipelineInput, steps: number, notes: string[]): Pro
   const m = p.model.manifest;
   const { width: W, height: H } = p.input;
   const x = imageToNchw(p.input);
-  const padded = padToMultiple(x, pixelAlign(p.model), 'edge').tensor;
+  if (p.model.kind === 'diffusers') {
+    const out = await diffusersEdit(p, p.model, x, steps, notes);
+    return finish(p, blend(out, x, p.request.strength), alphaPlane(p.input), notes);
+  }
   const r = m.latent.factor;
   const tool = p.request.tool;
+  if (tool === 'edit') {
+    const work = workingSize(H, W, m.tile.size, pixelAlign(p.model));
+    if (work.scaled) return editAtWorkingSize(p, x, work, steps, notes);
+  }
+  const padded = padToMultiple(x, pixelAlign(p.model), 'edge').tensor;
   const cond = tool === 'depth' ? depthCondition(rgbToGrey(padded), r) : tool === 'edit' ? editCondition(padded, r) : customCondition(padded, r);
   checkConditionWidth(p, cond);
   const text = instructionEmbedding(p);
   if (text) notes.push(`instruction: "${normalizeInstruction(p.request.prompt ?? '')}"`);
   const out = crop(await generate(p, cond, steps, notes, text), 0, 0, H, W);
   return finish(p, tool === 'depth' ? out : blend(out, x, p.request.strength), alphaPlane(p.input), notes);
+}
+
+/**
+ * A photo larger than the pack's working size: run the edit on an area-downscaled copy, then
+ * carry it to full resolution as a smooth per-pixel gain/offset field (core/image/gain-offset.ts)
+ * applied to the original, so the original's fine detail survives.
+ */
+async function editAtWorkingSize(p: PipelineInput, x: F32Tensor, work: { height: number; width: number }, steps: number, notes: string[]): Promise<JobOutput> {
+  const { width: W, height: H } = p.input;
+  const low = resizeArea(x, work.height, work.width);
+  const cond = editCondition(low, p.model.manifest.latent.factor);
+  checkConditionWidth(p, cond);
+  const text = instructionEmbedding(p);
+  if (text) notes.push(`instruction: "${normalizeInstruction(p.request.prompt ?? '')}"`);
+  const outLow = await generate(p, cond, steps, notes, text);
+  const radius = Math.max(2, Math.round(Math.min(work.height, work.width) / 32));
+  const field = estimateGainOffset(low, outLow, { radius });
+  const out = clampUnit(applyGainOffset(x, field));
+  notes.push(`edited at ${work.width}×${work.height}, carried to ${W}×${H} with a gain/offset field`);
+  return finish(p, blend(out, x, p.request.strength), alphaPlane(p.input), notes);
+}
+
+function clampUnit(x: F32Tensor): F32Tensor {
+  const d = x.data;
+  for (let i = 0; i < d.length; i++) d[i] = Math.min(1, Math.max(-1, d[i] as number));
+  return x;
 }
 
 /** Instruction text → embedding from the pack's table; unknown instructions are refused with the known list. */
@@ -120,6 +177,10 @@ function instructionEmbedding(p: PipelineInput): Float32Array | null {
   }
   return emb;
 }
+
+/** Width of the sampling rings and depth of the colour-matched zone inside the mask (px). */
+const INPAINT_RING_PX = 8;
+const INPAINT_MATCH_PX = 12;
 
 async function inpaint(p: PipelineInput, steps: number, notes: string[]): Promise<JobOutput> {
   const { width: W, height: H } = p.input;
@@ -141,12 +202,20 @@ async function inpaint(p: PipelineInput, steps: number, notes: string[]): Promis
   const x1 = Math.min(PW, Math.ceil((box.x1 + margin) / align) * align);
   const imgCrop = crop(px, y0, x0, y1 - y0, x1 - x0);
   const maskCrop = crop(pm, y0, x0, y1 - y0, x1 - x0);
-  const cond = inpaintCondition(imgCrop, maskCrop, p.model.manifest.latent.factor);
-  checkConditionWidth(p, cond);
-  const gen = await generate(p, cond, steps, notes, null);
+  let gen: F32Tensor;
+  if (p.model.kind === 'diffusers') {
+    gen = await diffusersFill(p, p.model, imgCrop, maskCrop, steps, notes);
+  } else {
+    const cond = inpaintCondition(imgCrop, maskCrop, p.model.manifest.latent.factor);
+    checkConditionWidth(p, cond);
+    gen = await generate(p, cond, steps, notes, null);
+  }
   notes.push(`inpainted region ${x1 - x0}×${y1 - y0} at (${x0}, ${y0})`);
+  // Seams: match the fill's colour statistics to a ring around the mask, in the feather zone.
+  const matched = matchFillColors(gen, imgCrop, maskCrop.data, { ringPx: INPAINT_RING_PX, featherPx: INPAINT_MATCH_PX });
+  if (matched.corrections) notes.push('fill colour matched to its surroundings');
   // Feather-paste inside the mask only: every pixel outside the mask keeps its exact value.
-  const genPixels = nchwToPixels(gen, null, p.input.depth).pixels;
+  const genPixels = nchwToPixels(matched.image, null, p.input.depth).pixels;
   const weights = innerFeather(maskCrop.data, x1 - x0, y1 - y0, 3);
   const c = p.input.channels;
   const out = p.input.pixels.slice();

@@ -1,0 +1,93 @@
+/**
+ * The engine's tools on a diffusers (Stable-Diffusion-class) pack: request fields → pipeline
+ * options (prompt, guidance, seed, steps, cancellation), the pipeline's progress → job progress,
+ * and a size guard, since the UNet runs on the whole canvas (only the VAE is tiled).
+ * Every function returns [1, 3, H, W] in [-1, 1] for run.ts's crop, blend and store steps.
+ */
+import type { F32Tensor } from '../../../core/tensor/ops.ts';
+import { edit, inpaint, pixelAlign, restore } from '../diffusers/pipeline.ts';
+import type { DiffusersProgress, GenerateRequest } from '../diffusers/pipeline.ts';
+import { JobError } from '../jobs/queue.ts';
+import type { PackModel } from '../packs/registry.ts';
+import type { PipelineInput } from './run.ts';
+
+type DiffusersPack = Extract<PackModel, { kind: 'diffusers' }>;
+
+/**
+ * Largest canvas (pixels, after alignment) the UNet is run on in one piece. SD-class attention
+ * grows with the square of the latent area; beyond this a CPU or a mid-range GPU runs out of memory.
+ */
+export const MAX_DIFFUSERS_PIXELS = 1536 * 1536;
+
+/** img2img strength of restore: the share of the schedule re-run from the bicubic upscale. */
+const RESTORE_STRENGTH = 0.75;
+
+/** Pixel alignment of the pack's UNet (VAE factor × 8: 64 px for SD). */
+export function diffusersPixelAlign(model: DiffusersPack): number {
+  return pixelAlign(model.pipeline);
+}
+
+type CommonOptions = Omit<GenerateRequest, 'image' | 'mask' | 'edit' | 'controlnet'>;
+
+/** The request's text and guidance fields, seed, steps, cancellation and progress. */
+function options(p: PipelineInput, model: DiffusersPack, steps: number, notes: string[]): CommonOptions {
+  const r = p.request;
+  const g = model.pipeline.sidecar.guidance;
+  const prompt = r.prompt?.trim() ?? '';
+  notes.push(`prompt: "${prompt}"${r.negativePrompt ? `, negative: "${r.negativePrompt}"` : ''}`);
+  notes.push(`guidance ${r.guidanceScale ?? g.text}${p.request.tool === 'edit' ? `, image guidance ${r.imageGuidanceScale ?? g.image}` : ''}`);
+  return {
+    prompt,
+    seed: r.seed,
+    steps,
+    ...(r.negativePrompt !== undefined ? { negativePrompt: r.negativePrompt } : {}),
+    ...(r.guidanceScale !== undefined ? { guidanceScale: r.guidanceScale } : {}),
+    ...(r.imageGuidanceScale !== undefined ? { imageGuidanceScale: r.imageGuidanceScale } : {}),
+    signal: p.ctx.signal,
+    onProgress: (d) => reportProgress(p, d),
+  };
+}
+
+/** Encoding ≈ 5 %, sampling up to 90 %, decoding the rest (drives the ETA). */
+function reportProgress(p: PipelineInput, d: DiffusersProgress): void {
+  if (d.stage === 'encoding') p.ctx.progress({ stage: 'preparing', message: 'encoding the prompt and image', fraction: 0.02 });
+  else if (d.stage === 'decoding') p.ctx.progress({ stage: 'decoding', fraction: 0.92 });
+  else if (d.steps !== undefined && d.step !== undefined) {
+    p.ctx.progress({ stage: 'denoising', step: { i: d.step, n: d.steps }, fraction: 0.05 + (0.85 * d.step) / d.steps });
+  }
+}
+
+function checkCanvas(model: DiffusersPack, height: number, width: number): void {
+  const a = diffusersPixelAlign(model);
+  const px = Math.ceil(height / a) * a * Math.ceil(width / a) * a;
+  if (px > MAX_DIFFUSERS_PIXELS) {
+    throw new JobError(
+      'invalid-request',
+      `${width}×${height} is too large for "${model.manifest.name}" (the UNet runs on the whole image; at most ${MAX_DIFFUSERS_PIXELS / 1e6} megapixels); crop or downscale first`,
+    );
+  }
+}
+
+/** Fill the mask of a crop (1 = fill); pixels outside the mask are the input's own. */
+export async function diffusersFill(p: PipelineInput, model: DiffusersPack, image: F32Tensor, mask: F32Tensor, steps: number, notes: string[]): Promise<F32Tensor> {
+  checkCanvas(model, image.shape[2]!, image.shape[3]!);
+  return inpaint(model.pipeline, image, mask, options(p, model, steps, notes));
+}
+
+/** Upscale by the pack's factor: img2img from the bicubic upscale, steered by the ControlNet. */
+export async function diffusersRestore(p: PipelineInput, model: DiffusersPack, lowRes: F32Tensor, steps: number, notes: string[]): Promise<F32Tensor> {
+  if (!model.controlnet) throw new JobError('pack-invalid', `pack "${model.manifest.name}" has no ControlNet; restore needs one`);
+  const s = model.manifest.upscale;
+  checkCanvas(model, lowRes.shape[2]! * s, lowRes.shape[3]! * s);
+  // Few-step packs: re-run at least one step.
+  const strength = steps * RESTORE_STRENGTH >= 1 ? RESTORE_STRENGTH : 1;
+  return restore(model.pipeline, model.controlnet, lowRes, s, { ...options(p, model, steps, notes), strength });
+}
+
+/** Instruction edit with InstructPix2Pix dual guidance; the instruction is free text. */
+export async function diffusersEdit(p: PipelineInput, model: DiffusersPack, image: F32Tensor, steps: number, notes: string[]): Promise<F32Tensor> {
+  if (!p.request.prompt?.trim()) throw new JobError('invalid-request', `the edit tool of "${model.manifest.name}" needs an instruction (free text, e.g. "make it look like winter")`);
+  checkCanvas(model, image.shape[2]!, image.shape[3]!);
+  const { prompt, ...rest } = options(p, model, steps, notes);
+  return edit(model.pipeline, image, prompt, rest);
+}
