@@ -1,0 +1,128 @@
+/**
+ * Turn a finished run into a model pack with engineer C's exporter: ONNX graph(s) from the
+ * EMA weights, train-weights.bin, MODEL_CARD.md and a validated manifest.json.
+ *   pretrain → backbone pack (backbone.onnx)
+ *   pe-codi  → adapter pack (adapter.onnx) naming its backbone pack by sha256
+ *   teacher / codi / cm → denoiser pack (denoiser.onnx, backbone and adapter fused)
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { NetConfig } from '../../core/nn/config.ts';
+import { parseManifest } from '../../core/packs/manifest.ts';
+import type { NoiseScheduleSpec, PackManifest, PackTask, SamplerDefaults } from '../../core/packs/manifest.ts';
+import { exportOnnx, writeFileAtomic } from '../export/export-onnx.ts';
+import { writePack } from '../export/pack.ts';
+import type { ParamRecord } from '../model/network.ts';
+import type { TrainMethod } from '../trainer/trainer.ts';
+import { encodeTrainWeights, readTrainWeightsFile, TRAIN_WEIGHTS_FILE } from './train-weights.ts';
+import type { TrainWeights } from './train-weights.ts';
+
+/** A pack read back for further training. */
+export interface LoadedPack {
+  dir: string;
+  manifest: PackManifest;
+  weights: TrainWeights;
+}
+
+export async function loadPackForTraining(dir: string): Promise<LoadedPack> {
+  const manifest = parseManifest(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
+  const entry = manifest.files.find((f) => f.path === TRAIN_WEIGHTS_FILE);
+  if (!entry) throw new Error(`pack ${dir} has no ${TRAIN_WEIGHTS_FILE}: it cannot seed training`);
+  const weights = await readTrainWeightsFile(path.join(dir, TRAIN_WEIGHTS_FILE));
+  return { dir, manifest, weights };
+}
+
+export interface PackExportOptions {
+  out: string;
+  name: string;
+  title?: string;
+  task: PackTask;
+  method: TrainMethod;
+  net: NetConfig;
+  schedule: NoiseScheduleSpec;
+  distillSteps: number;
+  /** EMA weights (PE-CoDi: the frozen backbone + EMA adapter). */
+  backbone: ParamRecord;
+  adapter?: ParamRecord;
+  condChannels: number;
+  textDim: number;
+  upscale: number;
+  /** Pixel tile for inference (the training crop size). */
+  tile: number;
+  /** PE-CoDi: the backbone pack the adapter applies to. */
+  backbonePack?: LoadedPack;
+  training: { steps: number; wallSeconds: number; metrics?: Record<string, number>; data?: string };
+}
+
+function samplerFor(method: TrainMethod, distillSteps: number): SamplerDefaults {
+  switch (method) {
+    case 'codi':
+    case 'pe-codi':
+    case 'cm':
+      return { kind: 'codi', steps: 4, maxSteps: 8, distillSteps };
+    case 'pretrain':
+    case 'teacher':
+      return { kind: 'ddim', steps: 50, maxSteps: 1000 };
+  }
+}
+
+function modelCard(o: PackExportOptions, files: string[]): string {
+  const m = o.training.metrics ?? {};
+  const metrics = Object.entries(m).map(([k, v]) => `| ${k} | ${Number.isFinite(v) ? v.toFixed(3) : String(v)} |`);
+  return [
+    `# ${o.title ?? o.name}`,
+    '',
+    `Task: ${o.task}. Method: ${o.method}. Trained with CoDi Studio's TensorFlow.js trainer (training/).`,
+    '',
+    `- Files: ${files.join(', ')}`,
+    `- Network: base ${o.net.baseChannels} channels, levels ×[${o.net.channelMult.join(', ')}], ${o.net.resBlocks} res block(s)/level`,
+    `- Schedule: ${o.schedule.kind}, T = ${o.schedule.trainSteps}; v-prediction; latent pixel-unshuffle ×4`,
+    `- Steps: ${o.training.steps}, wall time ${o.training.wallSeconds.toFixed(0)} s`,
+    o.training.data ? `- Data: ${o.training.data}` : '',
+    '',
+    metrics.length ? ['| metric | value |', '|---|---|', ...metrics].join('\n') : '',
+    '',
+    'Exported weights are the EMA of the trained parameters.',
+    '',
+  ].join('\n');
+}
+
+/** Export graphs + training weights and write the manifest. Returns the validated manifest. */
+export async function writeTrainedPack(o: PackExportOptions): Promise<PackManifest> {
+  const kind = o.method === 'pretrain' ? 'backbone' : o.method === 'pe-codi' ? 'adapter' : 'denoiser';
+  const exported = await exportOnnx(o.out, o.net, { backbone: o.backbone, ...(o.adapter ? { adapter: o.adapter } : {}) }, [kind]);
+  await writeFileAtomic(
+    path.join(o.out, TRAIN_WEIGHTS_FILE),
+    encodeTrainWeights({ net: o.net, backbone: o.backbone, ...(o.adapter ? { adapter: o.adapter } : {}) }),
+  );
+  let backboneRef: { pack: string; sha256: string } | undefined;
+  if (kind === 'adapter') {
+    const bp = o.backbonePack;
+    if (!bp) throw new Error('a PE-CoDi adapter pack needs its backbone pack');
+    const bfile = bp.manifest.files.find((f) => f.role === 'backbone');
+    if (!bfile) throw new Error(`pack ${bp.dir} has no backbone file`);
+    backboneRef = { pack: bp.manifest.name, sha256: bfile.sha256 };
+  }
+  const files = [...exported.map((e) => ({ path: e.path, role: e.role })), { path: TRAIN_WEIGHTS_FILE, role: 'other' as const }];
+  return writePack(o.out, {
+    manifest: {
+      name: o.name,
+      version: '0.1.0',
+      title: o.title ?? `${o.task} (${o.method})`,
+      task: kind === 'backbone' ? 'backbone' : o.task,
+      method: o.method,
+      prediction: 'v',
+      schedule: o.schedule,
+      sampler: samplerFor(o.method, o.distillSteps),
+      latent: { kind: 'pixel-unshuffle', factor: 4 },
+      conditionChannels: kind === 'backbone' ? 0 : o.condChannels,
+      textEmbeddingDim: kind === 'backbone' ? 0 : o.textDim,
+      upscale: o.upscale,
+      tile: { size: o.tile, overlap: Math.min(o.tile / 4, 16) },
+      ...(backboneRef ? { backbone: backboneRef } : {}),
+      training: o.training,
+    },
+    files,
+    modelCard: modelCard(o, files.map((f) => f.path)),
+  });
+}

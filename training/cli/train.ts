@@ -1,0 +1,258 @@
+/**
+ * `codi train`: train a pack from a dataset folder and export it.
+ *
+ *   codi train --task <restore|inpaint|edit|depth|custom> --data DIR --out PACK
+ *              [--method codi|pe-codi|cm|teacher|pretrain] [--backbone PACK] [--init PACK]
+ *              [--steps N] [--resume] [--run-dir DIR] [--batch N] [--lr X] [--ema X]
+ *              [--seed N] [--net tiny|small|default] [--distill-steps N] [--checkpoint-every N]
+ *              [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval]
+ *
+ * Progress lines go to stdout; the run folder (default PACK.run) holds resumable checkpoints.
+ * Exit codes: 0 done, 1 usage or data error, 2 diverged (NaN/Inf; nothing exported), 130 stopped.
+ */
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import type { NetConfig } from '../../core/nn/config.ts';
+import { defaultNetConfig } from '../../core/nn/config.ts';
+import { packTask, trainingMethod } from '../../core/packs/manifest.ts';
+import type { PackTask } from '../../core/packs/manifest.ts';
+import { readDataset } from '../data/dataset-reader.ts';
+import { initTrainingBackend } from '../tf/backend.ts';
+import type { BackendPreference } from '../tf/backend.ts';
+import { formatEvent } from '../trainer/events.ts';
+import { conditionPsnr, evaluateSampling } from '../trainer/sampling-eval.ts';
+import { Trainer } from '../trainer/trainer.ts';
+import type { InitialWeights, TrainConfig, TrainData, TrainMethod } from '../trainer/trainer.ts';
+import { loadPackForTraining, writeTrainedPack } from './pack-export.ts';
+import type { LoadedPack } from './pack-export.ts';
+
+/** Network presets for --net (tiny: the CI-sized model; small: a bundled-model budget). */
+export const NET_PRESETS: Record<'tiny' | 'small' | 'default', NetConfig> = {
+  tiny: { ...defaultNetConfig, baseChannels: 32, channelMult: [1, 2], groups: 8, timeDim: 32, embDim: 64, condHidden: 32 },
+  small: { ...defaultNetConfig, baseChannels: 48, channelMult: [1, 2, 2], groups: 8, timeDim: 64, embDim: 128, condHidden: 32 },
+  default: defaultNetConfig,
+};
+
+export const TRAIN_USAGE = `usage: codi train --task <restore|inpaint|edit|depth|custom> --data DIR --out PACK
+  [--method codi|pe-codi|cm|teacher|pretrain] [--backbone PACK] [--init PACK] [--steps N]
+  [--resume] [--run-dir DIR] [--batch N] [--lr X] [--ema X] [--seed N] [--net tiny|small|default]
+  [--distill-steps N] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval]`;
+
+export interface TrainCommandIo {
+  log: (line: string) => void;
+  error: (line: string) => void;
+  /** Cancels the run between steps (the CLI wires SIGINT to it). */
+  signal?: { readonly aborted: boolean };
+}
+
+class UsageError extends Error {}
+
+function num(v: string | undefined, name: string, int = false): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || (int && !Number.isInteger(n))) throw new UsageError(`--${name} must be a${int ? 'n integer' : ' number'}, got "${v}"`);
+  return n;
+}
+
+function packName(out: string): string {
+  const base = path.basename(path.resolve(out)).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '');
+  return (base || 'pack').slice(0, 64);
+}
+
+/** Run `codi train` with argv (without the leading "train"); resolves to the exit code. */
+export async function runTrainCommand(argv: string[], io: TrainCommandIo = { log: console.log, error: console.error }): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        task: { type: 'string' },
+        data: { type: 'string' },
+        out: { type: 'string' },
+        method: { type: 'string', default: 'codi' },
+        backbone: { type: 'string' },
+        init: { type: 'string' },
+        steps: { type: 'string' },
+        resume: { type: 'boolean', default: false },
+        'run-dir': { type: 'string' },
+        batch: { type: 'string' },
+        lr: { type: 'string' },
+        ema: { type: 'string' },
+        seed: { type: 'string' },
+        net: { type: 'string', default: 'default' },
+        'distill-steps': { type: 'string' },
+        'checkpoint-every': { type: 'string' },
+        crop: { type: 'string' },
+        name: { type: 'string' },
+        backend: { type: 'string', default: 'auto' },
+        eval: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    io.error(`${(err as Error).message}\n${TRAIN_USAGE}`);
+    return 1;
+  }
+  if (values.help) {
+    io.log(TRAIN_USAGE);
+    return 0;
+  }
+  // Ctrl-C stops between steps and writes a checkpoint (unless the caller brings its own signal).
+  let detach = () => {};
+  if (!io.signal) {
+    const ctl = new AbortController();
+    const onSigint = () => {
+      io.log('interrupt: stopping after this step…');
+      ctl.abort();
+    };
+    process.once('SIGINT', onSigint);
+    detach = () => process.removeListener('SIGINT', onSigint);
+    io = { ...io, signal: ctl.signal };
+  }
+  try {
+    return await train(values, io);
+  } catch (err) {
+    io.error(err instanceof UsageError ? `${err.message}\n${TRAIN_USAGE}` : `codi train: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    detach();
+  }
+}
+
+type Values = {
+  task?: string;
+  data?: string;
+  out?: string;
+  method?: string;
+  backbone?: string;
+  init?: string;
+  steps?: string;
+  resume?: boolean;
+  'run-dir'?: string;
+  batch?: string;
+  lr?: string;
+  ema?: string;
+  seed?: string;
+  net?: string;
+  'distill-steps'?: string;
+  'checkpoint-every'?: string;
+  crop?: string;
+  name?: string;
+  backend?: string;
+  eval?: boolean;
+};
+
+async function train(v: Values, io: TrainCommandIo): Promise<number> {
+  if (!v.data || !v.out) throw new UsageError('--data and --out are required');
+  const method = trainingMethod.safeParse(v.method);
+  if (!method.success) throw new UsageError(`unknown --method "${v.method}"`);
+  const m: TrainMethod = method.data;
+  const task = v.task ? packTask.safeParse(v.task) : null;
+  if (m !== 'pretrain' && (!task || !task.success || task.data === 'backbone')) throw new UsageError('--task must be restore, inpaint, edit, depth or custom');
+  const backend = (v.backend ?? 'auto') as BackendPreference;
+  if (!['auto', 'wasm', 'cpu'].includes(backend)) throw new UsageError(`unknown --backend "${v.backend}"`);
+  const netName = v.net as keyof typeof NET_PRESETS;
+  if (!(netName in NET_PRESETS)) throw new UsageError(`unknown --net "${v.net}"`);
+
+  await initTrainingBackend({ prefer: backend, log: io.log });
+
+  // 1. starting weights
+  let backbonePack: LoadedPack | undefined;
+  let initPack: LoadedPack | undefined;
+  if (v.backbone) backbonePack = await loadPackForTraining(v.backbone);
+  if (v.init) initPack = await loadPackForTraining(v.init);
+  if (m === 'cm' && !initPack) throw new UsageError('--method cm needs --init TEACHER_PACK');
+  if ((m === 'teacher' || m === 'codi' || m === 'pe-codi') && !backbonePack && !initPack) throw new UsageError(`--method ${m} needs --backbone PACK (or --init PACK)`);
+  if (m === 'pe-codi' && !backbonePack) throw new UsageError('--method pe-codi needs --backbone PACK (the adapter pack names it)');
+  const net = initPack?.weights.net ?? backbonePack?.weights.net ?? NET_PRESETS[netName];
+  const init: InitialWeights = {};
+  if (initPack) {
+    init.backbone = initPack.weights.backbone;
+    if (initPack.weights.adapter) init.adapter = initPack.weights.adapter;
+  } else if (backbonePack) {
+    init.backbone = backbonePack.weights.backbone;
+  }
+
+  // 2. data
+  const ds = await readDataset(v.data, { unconditional: m === 'pretrain' });
+  if (m !== 'pretrain' && task?.success && ds.meta.task !== task.data) throw new UsageError(`--task ${task.data} but the dataset is a ${ds.meta.task} dataset`);
+  const cropPx = num(v.crop, 'crop', true);
+  const crop = cropPx ? { h: cropPx / 4, w: cropPx / 4 } : null;
+  const data: TrainData = { items: ds.train, geometry: ds.geometry };
+  io.log(`data: ${ds.train.length} train / ${ds.val.length} val items, ${ds.meta.size[1]}×${ds.meta.size[0]} px → latent ${ds.geometry.w}×${ds.geometry.h}×${ds.geometry.channels}, condition ${ds.geometry.condChannels} ch`);
+
+  // 3. trainer (fresh or resumed)
+  const runDir = v['run-dir'] ?? `${v.out.replace(/[\\/]+$/, '')}.run`;
+  const steps = num(v.steps, 'steps', true);
+  let trainer: Trainer;
+  if (v.resume) {
+    const t = await Trainer.resume(runDir, data, steps !== undefined ? { steps } : {});
+    if (!t) throw new Error(`--resume: no checkpoint in ${runDir}`);
+    if (t.config.method !== m) throw new Error(`--resume: the run in ${runDir} is a ${t.config.method} run, not ${m}`);
+    trainer = t;
+    io.log(`resumed ${runDir} at step ${t.step}`);
+  } else {
+    const cfg: Partial<TrainConfig> = { method: m, net, crop };
+    if (steps !== undefined) cfg.steps = steps;
+    const batch = num(v.batch, 'batch', true);
+    if (batch !== undefined) cfg.batchSize = batch;
+    const lr = num(v.lr, 'lr');
+    if (lr !== undefined) cfg.optimizer = { ...Trainer.defaults().optimizer, lr };
+    const ema = num(v.ema, 'ema');
+    if (ema !== undefined) cfg.emaDecay = ema;
+    const seed = num(v.seed, 'seed', true);
+    if (seed !== undefined) cfg.seed = seed;
+    const ds2 = num(v['distill-steps'], 'distill-steps', true);
+    if (ds2 !== undefined) cfg.distillSteps = ds2;
+    const ce = num(v['checkpoint-every'], 'checkpoint-every', true);
+    cfg.checkpointEvery = ce ?? 500;
+    trainer = Trainer.create(cfg, data, init, runDir);
+  }
+  io.log(`method ${m}: ${trainer.trainableCount()} trainable parameters, ${trainer.config.steps} steps, batch ${trainer.config.batchSize}`);
+  trainer.events.on((e) => io.log(formatEvent(e)));
+  const result = await trainer.run(io.signal ? { signal: io.signal } : {});
+  if (result.status === 'diverged') {
+    io.error(`training diverged at step ${result.step}: ${result.reason}. Nothing exported; the last good checkpoint is in ${runDir}.`);
+    trainer.dispose();
+    return 2;
+  }
+  if (result.status === 'stopped') {
+    io.log(`stopped at step ${result.step}; resume with --resume --run-dir ${runDir}`);
+    trainer.dispose();
+    return 130;
+  }
+
+  // 4. optional held-out evaluation, then export
+  const metrics: Record<string, number> = {};
+  if (v.eval && ds.val.length > 0 && m !== 'pretrain') {
+    const model = trainer.denoisers().ema;
+    const distilled = m === 'codi' || m === 'pe-codi' || m === 'cm';
+    const r = await evaluateSampling(model, ds.val, ds.geometry, trainer.schedule, { kind: distilled ? 'codi' : 'ddim', steps: 4, distillSteps: trainer.config.distillSteps });
+    metrics[`psnr_${r.kind}_4`] = r.psnr;
+    const floor = conditionPsnr(ds.val, ds.geometry);
+    if (Number.isFinite(floor)) metrics.psnr_condition = floor;
+    io.log(`eval: ${r.kind} 4 steps PSNR ${r.psnr.toFixed(2)} dB on ${ds.val.length} val items${Number.isFinite(floor) ? ` (condition itself: ${floor.toFixed(2)} dB)` : ''}`);
+  }
+  const w = trainer.exportWeights();
+  const manifest = await writeTrainedPack({
+    out: v.out,
+    name: v.name ?? packName(v.out),
+    task: m === 'pretrain' ? 'backbone' : (ds.meta.task as PackTask),
+    method: m,
+    net: trainer.config.net,
+    schedule: trainer.config.schedule,
+    distillSteps: trainer.config.distillSteps,
+    backbone: w.backbone,
+    ...(w.adapter ? { adapter: w.adapter } : {}),
+    condChannels: ds.geometry.condChannels,
+    textDim: ds.geometry.textDim,
+    upscale: ds.meta.task === 'restore' ? ds.scale : 1,
+    tile: (crop?.h ?? ds.geometry.h) * 4,
+    ...(backbonePack ? { backbonePack } : {}),
+    training: { steps: result.step, wallSeconds: result.wallSeconds, metrics, data: `${path.basename(path.resolve(v.data))}: ${ds.train.length} train items` },
+  });
+  io.log(`exported ${manifest.name} → ${v.out} (${manifest.files.map((f) => f.path).join(', ')})`);
+  trainer.dispose();
+  return 0;
+}

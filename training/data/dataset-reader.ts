@@ -1,0 +1,199 @@
+/**
+ * Reads a training dataset in the on-disk format of CONVENTIONS.md (dataset.json +
+ * items.jsonl + 8-bit PNGs) into latent-resolution NCHW items: x = pixel-unshuffle of the
+ * [-1, 1] target, condition from core/conditions.ts (the same builder the engine uses).
+ * Every item is checked first and ALL problems are reported together (a preflight), so a
+ * bad dataset fails before any training time is spent.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { buildCondition, conditionChannels, LATENT_FACTOR } from '../../core/conditions.ts';
+import type { ConditionInput } from '../../core/conditions.ts';
+import type { PackTask } from '../../core/packs/manifest.ts';
+import { packRelativePath } from '../../core/packs/manifest.ts';
+import { pixelUnshuffle, u8HwcToNchw, u8MaskToNchw } from '../../core/tensor/layout.ts';
+import type { F32Tensor } from '../../core/tensor/ops.ts';
+import type { LatentGeometry, LatentItem } from '../trainer/batch-sampler.ts';
+
+/** One line of items.jsonl. */
+export interface DatasetItem {
+  split: 'train' | 'val';
+  target: string;
+  input?: string;
+  mask?: string;
+  depth?: string;
+  text?: string;
+  scale?: number;
+}
+
+export interface DatasetMeta {
+  task: Exclude<PackTask, 'backbone'>;
+  size: [number, number];
+  sources: unknown[];
+}
+
+export interface LatentDataset {
+  meta: DatasetMeta;
+  geometry: LatentGeometry;
+  train: LatentItem[];
+  val: LatentItem[];
+  /** Restoration scale of the items (1 for other tasks). */
+  scale: number;
+}
+
+export interface ReadDatasetOptions {
+  /** Instruction → embedding, required for 'edit' items (their `text`). */
+  embedText?: (text: string) => Float32Array;
+  /** Width of embedText's vectors. */
+  textDim?: number;
+  /** Read at most this many items per split (after file order). */
+  maxItems?: { train?: number; val?: number };
+  /**
+   * Read the targets only, as unconditional data (backbone pretraining): the condition is not
+   * built and condChannels is 0.
+   */
+  unconditional?: boolean;
+}
+
+const TASKS = ['restore', 'inpaint', 'edit', 'depth', 'custom'] as const;
+/** Pixel cap per image: the dataset is for small training crops, not for posters. */
+const MAX_PIXELS = 4096 * 4096;
+
+interface Decoded {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+async function decode(file: string, channels: 1 | 3): Promise<Decoded> {
+  let img = sharp(file, { limitInputPixels: MAX_PIXELS, failOn: 'error' });
+  img = channels === 3 ? img.removeAlpha().toColourspace('srgb') : img.extractChannel(0);
+  const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== channels) throw new Error(`decoded ${info.channels} channels, expected ${channels}`);
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+}
+
+function resolveInside(root: string, rel: string, what: string): string {
+  const ok = packRelativePath.safeParse(rel);
+  if (!ok.success) throw new Error(`${what} path "${rel}" must be relative and stay inside the dataset folder`);
+  return path.join(root, rel);
+}
+
+function parseMeta(text: string): DatasetMeta {
+  const raw = JSON.parse(text) as Partial<DatasetMeta>;
+  if (!raw.task || !(TASKS as readonly string[]).includes(raw.task)) throw new Error(`dataset.json: unknown task "${String(raw.task)}"`);
+  const size = raw.size;
+  if (!Array.isArray(size) || size.length !== 2 || !size.every((n) => Number.isInteger(n) && n > 0 && n % LATENT_FACTOR === 0)) {
+    throw new Error(`dataset.json: size must be [H, W], positive multiples of ${LATENT_FACTOR}`);
+  }
+  return { task: raw.task, size: [size[0]!, size[1]!], sources: Array.isArray(raw.sources) ? raw.sources : [] };
+}
+
+function parseItems(text: string): DatasetItem[] {
+  const items: DatasetItem[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let o: DatasetItem;
+    try {
+      o = JSON.parse(line) as DatasetItem;
+    } catch (err) {
+      throw new Error(`items.jsonl line ${i + 1}: ${(err as Error).message}`);
+    }
+    if ((o.split !== 'train' && o.split !== 'val') || typeof o.target !== 'string') throw new Error(`items.jsonl line ${i + 1}: needs split (train|val) and target`);
+    items.push(o);
+  });
+  return items;
+}
+
+async function readItem(root: string, meta: DatasetMeta, item: DatasetItem, opts: ReadDatasetOptions): Promise<LatentItem> {
+  const [H, W] = meta.size;
+  const tgt = await decode(resolveInside(root, item.target, 'target'), 3);
+  if (tgt.width !== W || tgt.height !== H) throw new Error(`target is ${tgt.width}×${tgt.height}, dataset size is ${W}×${H}`);
+  const target = u8HwcToNchw(tgt.data, H, W, 3);
+  const x = pixelUnshuffle(target, LATENT_FACTOR).data;
+  if (opts.unconditional) return { x };
+  const rgb = async (rel: string | undefined, what: string): Promise<F32Tensor> => {
+    if (!rel) throw new Error(`task ${meta.task} needs "${what}"`);
+    const d = await decode(resolveInside(root, rel, what), 3);
+    return u8HwcToNchw(d.data, d.height, d.width, 3);
+  };
+  const grey = async (rel: string | undefined, what: string): Promise<Decoded> => {
+    if (!rel) throw new Error(`task ${meta.task} needs "${what}"`);
+    const d = await decode(resolveInside(root, rel, what), 1);
+    if (d.width !== W || d.height !== H) throw new Error(`${what} is ${d.width}×${d.height}, expected ${W}×${H}`);
+    return d;
+  };
+  let input: ConditionInput;
+  let text: Float32Array | undefined;
+  switch (meta.task) {
+    case 'restore': {
+      const lowRes = await rgb(item.input, 'input');
+      const scale = item.scale ?? 1;
+      const [, , h, w] = lowRes.shape as [number, number, number, number];
+      if (h * scale !== H || w * scale !== W) throw new Error(`input ${w}×${h} × scale ${scale} does not give ${W}×${H}`);
+      input = { task: 'restore', lowRes, outHeight: H, outWidth: W };
+      break;
+    }
+    case 'inpaint': {
+      const m = await grey(item.mask, 'mask');
+      // The masked image is the target unless a separate input is given.
+      input = { task: 'inpaint', image: item.input ? await rgb(item.input, 'input') : target, mask: u8MaskToNchw(m.data, H, W, 1) };
+      break;
+    }
+    case 'edit': {
+      input = { task: 'edit', source: await rgb(item.input, 'input') };
+      if (!opts.embedText) throw new Error('edit datasets need an instruction embedder (embedText)');
+      if (typeof item.text !== 'string') throw new Error('edit items need "text"');
+      text = opts.embedText(item.text);
+      if (text.length !== opts.textDim) throw new Error(`text embedding has ${text.length} values, expected ${opts.textDim}`);
+      break;
+    }
+    case 'depth': {
+      const d = await grey(item.depth, 'depth');
+      input = { task: 'depth', depth: u8HwcToNchw(d.data, H, W, 1) };
+      break;
+    }
+    case 'custom':
+      input = { task: 'custom', before: await rgb(item.input, 'input') };
+      break;
+  }
+  const cond = buildCondition(input);
+  const [, , ch, cw] = cond.shape as [number, number, number, number];
+  if (ch !== H / LATENT_FACTOR || cw !== W / LATENT_FACTOR) throw new Error(`condition is ${cw}×${ch}, expected latent ${W / LATENT_FACTOR}×${H / LATENT_FACTOR}`);
+  return text ? { x, cond: cond.data, text } : { x, cond: cond.data };
+}
+
+/** Read, check and convert a whole dataset folder into memory. */
+export async function readDataset(dir: string, opts: ReadDatasetOptions = {}): Promise<LatentDataset> {
+  const meta = parseMeta(await readFile(path.join(dir, 'dataset.json'), 'utf8'));
+  const all = parseItems(await readFile(path.join(dir, 'items.jsonl'), 'utf8'));
+  const pick = (split: 'train' | 'val') => all.filter((i) => i.split === split).slice(0, opts.maxItems?.[split] ?? Number.POSITIVE_INFINITY);
+  const chosen = [...pick('train'), ...pick('val')];
+  const problems: string[] = [];
+  const train: LatentItem[] = [];
+  const val: LatentItem[] = [];
+  for (const item of chosen) {
+    try {
+      (item.split === 'train' ? train : val).push(await readItem(dir, meta, item, opts));
+    } catch (err) {
+      problems.push(`${item.target}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 20).join('\n  ');
+    throw new Error(`dataset ${dir} has ${problems.length} bad item(s):\n  ${shown}${problems.length > 20 ? '\n  …' : ''}`);
+  }
+  if (train.length === 0) throw new Error(`dataset ${dir} has no train items`);
+  const [H, W] = meta.size;
+  const textDim = meta.task === 'edit' && !opts.unconditional ? (opts.textDim ?? 0) : 0;
+  const geometry: LatentGeometry = {
+    channels: 3 * LATENT_FACTOR * LATENT_FACTOR,
+    condChannels: opts.unconditional ? 0 : conditionChannels(meta.task),
+    textDim,
+    h: H / LATENT_FACTOR,
+    w: W / LATENT_FACTOR,
+  };
+  const scales = new Set(chosen.map((i) => i.scale ?? 1));
+  return { meta, geometry, train, val, scale: meta.task === 'restore' ? Math.max(...scales) : 1 };
+}

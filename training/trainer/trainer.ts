@@ -1,0 +1,468 @@
+/**
+ * The seeded, deterministic CoDi trainer (minGPT trainer shape: typed config with defaults at
+ * the top, events for progress). Methods:
+ *   pretrain  backbone v-loss (unconditional)
+ *   teacher   v-loss on backbone + adapter (the conditional fine-tuned baseline), all trainable
+ *   codi      full CoDi: backbone + adapter (incl. μ) trainable, CoDi objective
+ *   pe-codi   backbone frozen, only the adapter (incl. μ) trains and is saved
+ *   cm        consistency distillation (CM-II) from a frozen copy of a conditional teacher
+ * Exact resume: weights, EMA, AdamW moments, step, RNG and data-order state are checkpointed;
+ * on the same backend a resumed run reproduces an uninterrupted one bit for bit.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { NetConfig } from '../../core/nn/config.ts';
+import { defaultNetConfig, validateNetConfig } from '../../core/nn/config.ts';
+import type { NoiseScheduleSpec, TrainingMethod } from '../../core/packs/manifest.ts';
+import { makeSchedule } from '../../core/math/schedule.ts';
+import type { Schedule } from '../../core/math/schedule.ts';
+import { Rng } from '../../core/rng.ts';
+import type { RngState } from '../../core/rng.ts';
+import { createAdapter, createBackbone, forwardModel, paramsFromRecord, paramsToRecord } from '../model/network.ts';
+import type { ParamRecord, ParamSet } from '../model/network.ts';
+import { cmObjective } from '../objectives/cm.ts';
+import { codiObjective, DEFAULT_CODI_SWITCHES } from '../objectives/codi.ts';
+import type { CodiSwitches } from '../objectives/codi.ts';
+import { computeGradients } from '../objectives/grads.ts';
+import type { TSampling } from '../objectives/timestep-sampling.ts';
+import type { Denoiser, Objective } from '../objectives/types.ts';
+import { vLossObjective } from '../objectives/v-loss.ts';
+import { AdamW, DEFAULT_ADAMW } from '../optim/adamw.ts';
+import type { AdamWConfig } from '../optim/adamw.ts';
+import { cloneParams, updateEma } from '../optim/ema.ts';
+import { allFinite, assignAll } from '../optim/variables.ts';
+import { BatchSampler, disposeBatch } from './batch-sampler.ts';
+import type { LatentGeometry, LatentItem, SamplerState } from './batch-sampler.ts';
+import { loadLatestCheckpoint, pruneCheckpoints, saveCheckpoint } from './checkpoint.ts';
+import type { StoredTensor } from './checkpoint.ts';
+import { TrainEvents } from './events.ts';
+
+export type TrainMethod = TrainingMethod;
+
+/** Everything that defines a run. Defaults below; see codi-method.md §§4.3, 6. */
+export interface TrainConfig {
+  method: TrainMethod;
+  net: NetConfig;
+  schedule: NoiseScheduleSpec;
+  steps: number;
+  batchSize: number;
+  seed: number;
+  optimizer: AdamWConfig;
+  /** EMA decay γ (the EMA is the CoDi target and the exported model). */
+  emaDecay: number;
+  /** Distillation grid N (k = T/N) for codi / pe-codi / cm. */
+  distillSteps: number;
+  /** Weight of CoDi's latent-space ground-truth term d_x. */
+  xWeight: number;
+  codi: CodiSwitches;
+  /** CM baseline timestep sampling (the CM/LCM code draws per sample). */
+  cmTSampling: TSampling;
+  /**
+   * Initial μ of a FRESH adapter (ignored when the adapter comes from a pack or checkpoint).
+   * 0 (the paper's value) makes the adapted model equal the backbone at step 0; other values
+   * are an experiment switch (they break that equivalence, as cond.out is not zero-initialised).
+   */
+  muInit: number;
+  /**
+   * Learning-rate multiplier of μ. μ is one scalar per level gating the whole adapter (every
+   * adapter gradient is scaled by μ), so at the base LR it opens in ~1/lr steps; short runs
+   * (CI, personal adapters) raise it. 1 = the plain optimizer.
+   */
+  muLrScale: number;
+  /** Random latent crop (h, w); null trains on whole items. */
+  crop: { h: number; w: number } | null;
+  /** Checkpoint every this many steps (0: only at the end of run()). */
+  checkpointEvery: number;
+  keepCheckpoints: number;
+  /** Progress event every this many steps. */
+  logEvery: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  method: 'codi',
+  net: defaultNetConfig,
+  schedule: { kind: 'scaled-linear', trainSteps: 1000 },
+  steps: 1000,
+  batchSize: 8,
+  seed: 0,
+  optimizer: { ...DEFAULT_ADAMW, lr: 2e-4 },
+  emaDecay: 0.999,
+  distillSteps: 50,
+  xWeight: 1,
+  codi: DEFAULT_CODI_SWITCHES,
+  cmTSampling: 'perSample',
+  muInit: 0,
+  muLrScale: 1,
+  crop: null,
+  checkpointEvery: 0,
+  keepCheckpoints: 2,
+  logEvery: 10,
+};
+
+/** Merge a partial config onto the defaults (nested objects merged one level deep). */
+export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
+  const d = DEFAULT_TRAIN_CONFIG;
+  return {
+    ...d,
+    ...partial,
+    net: { ...d.net, ...partial.net },
+    schedule: { ...d.schedule, ...partial.schedule },
+    optimizer: { ...d.optimizer, ...partial.optimizer },
+    codi: { ...d.codi, ...partial.codi },
+  };
+}
+
+/** Starting weights. pretrain: none needed; teacher/codi/pe-codi: a backbone; cm: a teacher (backbone + adapter). */
+export interface InitialWeights {
+  backbone?: ParamRecord;
+  adapter?: ParamRecord;
+}
+
+/** The training data: train items and their geometry. */
+export interface TrainData {
+  items: readonly LatentItem[];
+  geometry: LatentGeometry;
+}
+
+/** Weights for export: the EMA of the trainable set, the frozen parts as they are. */
+export interface ExportWeights {
+  backbone: ParamRecord;
+  adapter?: ParamRecord;
+}
+
+export interface TrainResult {
+  status: 'done' | 'diverged' | 'stopped';
+  step: number;
+  wallSeconds: number;
+  reason?: string;
+}
+
+interface CheckpointState {
+  config: TrainConfig;
+  step: number;
+  rng: RngState;
+  sampler: SamplerState;
+  adamStep: number;
+  wallSeconds: number;
+  hasAdapter: boolean;
+  frozen: string[];
+}
+
+/** Thrown by exportWeights/checkpoints when a weight is NaN or Inf. */
+export class NonFiniteWeightsError extends Error {}
+
+const prefixed = (prefix: string, set: ParamSet) => [...set].map(([k, v]) => [`${prefix}/${k}`, v] as const);
+function subset(all: Map<string, tf.Variable>, prefix: string): ParamSet {
+  const out: ParamSet = new Map();
+  for (const [k, v] of all) if (k.startsWith(`${prefix}/`)) out.set(k.slice(prefix.length + 1), v);
+  return out;
+}
+function toStored(set: Map<string, tf.Tensor>, prefix: string, into: Map<string, StoredTensor>): void {
+  for (const [k, v] of set) into.set(`${prefix}/${k}`, { shape: [...v.shape], data: new Float32Array(v.dataSync()) });
+}
+function recordFrom(tensors: Map<string, StoredTensor>, prefix: string): ParamRecord {
+  const rec: ParamRecord = {};
+  for (const [k, t] of tensors) if (k.startsWith(`${prefix}/`)) rec[k.slice(prefix.length + 1)] = { shape: t.shape, data: t.data };
+  return rec;
+}
+function frozenSet(rec: ParamRecord): ParamSet {
+  // (a plain-data round trip makes an independent copy)
+  const set = paramsFromRecord(rec);
+  // Frozen weights must not receive gradients even if a closure reaches them.
+  for (const v of set.values()) v.trainable = false;
+  return set;
+}
+
+export class Trainer {
+  readonly events = new TrainEvents();
+  readonly config: TrainConfig;
+  readonly schedule: Schedule;
+  private readonly backbone: ParamSet;
+  private readonly adapter: ParamSet | undefined;
+  /** Trainable variables keyed 'backbone/…' / 'adapter/…' (the same objects as in backbone/adapter). */
+  private readonly trainable: Map<string, tf.Variable>;
+  private readonly ema: Map<string, tf.Variable>;
+  private readonly opt: AdamW;
+  private readonly frozen = new Map<string, ParamSet>();
+  private readonly objective: Objective;
+  private readonly sampler: BatchSampler;
+  private rng: Rng;
+  private stepCount = 0;
+  private wallSeconds = 0;
+
+  private constructor(config: TrainConfig, data: TrainData, init: InitialWeights, private readonly runDir: string | null) {
+    validateNetConfig(config.net);
+    this.config = config;
+    this.schedule = makeSchedule(config.schedule);
+    const { method, net, seed } = config;
+    const geo = data.geometry;
+    if (geo.channels !== net.latentChannels) throw new Error(`data latents have ${geo.channels} channels, the network ${net.latentChannels}`);
+
+    // 1. weights
+    if (method !== 'pretrain' && !init.backbone) throw new Error(`method '${method}' needs a pretrained backbone`);
+    if (method === 'cm' && !init.adapter) throw new Error("method 'cm' needs a conditional teacher (backbone + adapter)");
+    this.backbone = init.backbone ? paramsFromRecord(init.backbone) : createBackbone(net, seed);
+    if (method !== 'pretrain') {
+      if (geo.condChannels <= 0) throw new Error(`method '${method}' needs conditional data`);
+      if (init.adapter) {
+        this.adapter = paramsFromRecord(init.adapter);
+      } else {
+        this.adapter = createAdapter(net, this.backbone, { condChannels: geo.condChannels, textDim: geo.textDim }, seed + 1);
+        const mu = this.adapter.get('mu');
+        if (!mu) throw new Error('adapter has no mu parameter');
+        if (config.muInit !== 0) tf.tidy(() => mu.assign(tf.fill(mu.shape, config.muInit)));
+      }
+    }
+    const trainsBackbone = method !== 'pe-codi';
+    if (!trainsBackbone) for (const v of this.backbone.values()) v.trainable = false;
+    this.trainable = new Map([
+      ...(trainsBackbone ? prefixed('backbone', this.backbone) : []),
+      ...(this.adapter ? prefixed('adapter', this.adapter) : []),
+    ]);
+    this.ema = cloneParams(this.trainable);
+    this.opt = new AdamW(this.trainable, config.optimizer, new Map(this.adapter ? [['adapter/mu', config.muLrScale]] : []));
+
+    // 2. frozen models the objective reads
+    if (method === 'cm') {
+      this.frozen.set('teacher/backbone', frozenSet(paramsToRecord(this.backbone)));
+      this.frozen.set('teacher/adapter', frozenSet(paramsToRecord(this.adapter!)));
+    }
+    if ((method === 'codi' || method === 'pe-codi') && config.codi.odeModel === 'pretrained' && trainsBackbone) {
+      this.frozen.set('pretrained/backbone', frozenSet(paramsToRecord(this.backbone)));
+    }
+
+    // 3. objective
+    this.objective = this.makeObjective();
+    this.rng = new Rng(seed);
+    this.sampler = new BatchSampler(data.items, geo, config.batchSize, seed + 1_000_003, config.crop ?? undefined);
+  }
+
+  /** The default config (a copy). */
+  static defaults(): TrainConfig {
+    return resolveConfig({});
+  }
+
+  /** A fresh run. `runDir` (optional) receives checkpoints. */
+  static create(config: Partial<TrainConfig>, data: TrainData, init: InitialWeights = {}, runDir: string | null = null): Trainer {
+    return new Trainer(resolveConfig(config), data, init, runDir);
+  }
+
+  /** Resume the newest complete checkpoint of `runDir`; null when it has none. `steps` may extend the run. */
+  static async resume(runDir: string, data: TrainData, overrides: { steps?: number } = {}): Promise<Trainer | null> {
+    const ck = await loadLatestCheckpoint<CheckpointState>(runDir);
+    if (!ck) return null;
+    const st = ck.state;
+    const config = { ...st.config, ...(overrides.steps !== undefined ? { steps: overrides.steps } : {}) };
+    const init: InitialWeights = { backbone: recordFrom(ck.tensors, 'model/backbone') };
+    if (st.hasAdapter) init.adapter = recordFrom(ck.tensors, 'model/adapter');
+    const tr = new Trainer(config, data, init, runDir);
+    // frozen models from the checkpoint (they were copies of the initial weights)
+    for (const name of st.frozen) {
+      const set = tr.frozen.get(name);
+      if (!set) throw new Error(`checkpoint has frozen model ${name} that this config does not use`);
+      assignFromRecord(set, recordFrom(ck.tensors, `frozen/${name}`));
+    }
+    assignFromRecord(tr.ema, recordFrom(ck.tensors, 'ema'));
+    const m = toTensorMap(recordFrom(ck.tensors, 'adam_m'));
+    const v = toTensorMap(recordFrom(ck.tensors, 'adam_v'));
+    tr.opt.setState({ step: st.adamStep, m, v });
+    tf.dispose([...m.values(), ...v.values()]);
+    tr.rng = Rng.fromState(st.rng);
+    tr.sampler.setState(st.sampler);
+    tr.stepCount = st.step;
+    tr.wallSeconds = st.wallSeconds;
+    return tr;
+  }
+
+  get step(): number {
+    return this.stepCount;
+  }
+
+  private model(backbone: ParamSet, adapter: ParamSet | undefined): Denoiser {
+    const net = this.config.net;
+    return (inp) => forwardModel(net, adapter ? { backbone, adapter } : { backbone }, inp);
+  }
+
+  /** The EMA model: EMA of what trains, frozen parts as they are. */
+  private emaModelParams(): { backbone: ParamSet; adapter?: ParamSet } {
+    const trainsBackbone = this.config.method !== 'pe-codi';
+    const backbone = trainsBackbone ? subset(this.ema, 'backbone') : this.backbone;
+    return this.adapter ? { backbone, adapter: subset(this.ema, 'adapter') } : { backbone };
+  }
+
+  /** Denoisers for evaluation: the online weights and the EMA (exported) weights. */
+  denoisers(): { online: Denoiser; ema: Denoiser } {
+    const e = this.emaModelParams();
+    return { online: this.model(this.backbone, this.adapter), ema: this.model(e.backbone, e.adapter) };
+  }
+
+  private makeObjective(): Objective {
+    const c = this.config;
+    const online = this.model(this.backbone, this.adapter);
+    switch (c.method) {
+      case 'pretrain':
+      case 'teacher':
+        return vLossObjective({ schedule: this.schedule, model: online });
+      case 'codi':
+      case 'pe-codi': {
+        const e = this.emaModelParams();
+        const pre = this.frozen.get('pretrained/backbone') ?? this.backbone;
+        return codiObjective({
+          schedule: this.schedule,
+          distillSteps: c.distillSteps,
+          xWeight: c.xWeight,
+          switches: c.codi,
+          online,
+          target: this.model(e.backbone, e.adapter),
+          pretrained: this.model(pre, undefined),
+        });
+      }
+      case 'cm': {
+        const e = this.emaModelParams();
+        return cmObjective({
+          schedule: this.schedule,
+          distillSteps: c.distillSteps,
+          tSampling: c.cmTSampling,
+          cSkipForm: c.codi.cSkipForm,
+          online,
+          target: this.model(e.backbone, e.adapter),
+          teacher: this.model(this.frozen.get('teacher/backbone')!, this.frozen.get('teacher/adapter')!),
+        });
+      }
+    }
+  }
+
+  /**
+   * Train until `config.steps` (or `untilStep`), emitting events. Stops early on a non-finite
+   * loss or gradient (nothing is applied; the last checkpoint stays the newest) or on `signal`.
+   */
+  async run(options: { untilStep?: number; signal?: { readonly aborted: boolean } } = {}): Promise<TrainResult> {
+    const c = this.config;
+    const end = Math.min(c.steps, options.untilStep ?? c.steps);
+    let windowStart = performance.now();
+    let windowSteps = 0;
+    let windowLoss = 0;
+    let status: TrainResult['status'] = 'done';
+    let reason: string | undefined;
+    while (this.stepCount < end) {
+      if (options.signal?.aborted) {
+        status = 'stopped';
+        break;
+      }
+      const t0 = performance.now();
+      const batch = this.sampler.next();
+      const prepared = this.objective.prepare(batch, this.rng);
+      const g = computeGradients(prepared, this.trainable);
+      prepared.dispose();
+      disposeBatch(batch);
+      const badTerm = Object.entries(g.terms).find(([, v]) => !Number.isFinite(v));
+      let report = { gradNorm: Number.NaN, applied: false };
+      if (Number.isFinite(g.total) && !badTerm) report = this.opt.apply(g.grads);
+      tf.dispose([...g.grads.values()]);
+      if (!report.applied) {
+        status = 'diverged';
+        reason = !Number.isFinite(g.total) || badTerm ? `non-finite loss (${badTerm ? badTerm[0] : 'total'} = ${badTerm ? badTerm[1] : g.total})` : `non-finite gradient norm (${report.gradNorm})`;
+        this.events.emit({ type: 'diverged', step: this.stepCount, reason });
+        break;
+      }
+      updateEma(this.ema, this.trainable, c.emaDecay);
+      this.stepCount += 1;
+      this.wallSeconds += (performance.now() - t0) / 1000;
+      windowSteps += 1;
+      windowLoss += g.total;
+      if (this.stepCount % c.logEvery === 0 || this.stepCount === end) {
+        const now = performance.now();
+        const sps = (windowSteps * c.batchSize) / Math.max(1e-9, (now - windowStart) / 1000);
+        this.events.emit({
+          type: 'progress',
+          step: this.stepCount,
+          totalSteps: c.steps,
+          losses: { total: g.total, ...g.terms },
+          meanLoss: windowLoss / windowSteps,
+          gradNorm: report.gradNorm,
+          samplesPerSec: sps,
+          etaSec: ((c.steps - this.stepCount) * c.batchSize) / Math.max(1e-9, sps),
+        });
+        windowStart = now;
+        windowSteps = 0;
+        windowLoss = 0;
+      }
+      if (this.runDir && c.checkpointEvery > 0 && this.stepCount % c.checkpointEvery === 0 && this.stepCount < end) await this.checkpoint();
+      // Let I/O and event listeners run between steps.
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    if (this.runDir && status !== 'diverged') await this.checkpoint();
+    if (status === 'done') this.events.emit({ type: 'done', step: this.stepCount, wallSeconds: this.wallSeconds });
+    return { status, step: this.stepCount, wallSeconds: this.wallSeconds, ...(reason ? { reason } : {}) };
+  }
+
+  /** Write a checkpoint of the current state (refuses non-finite weights). */
+  async checkpoint(): Promise<string> {
+    if (!this.runDir) throw new Error('this trainer has no run folder');
+    const tensors = new Map<string, StoredTensor>();
+    toStored(this.backbone, 'model/backbone', tensors);
+    if (this.adapter) toStored(this.adapter, 'model/adapter', tensors);
+    toStored(this.ema, 'ema', tensors);
+    const os = this.opt.getState();
+    toStored(os.m, 'adam_m', tensors);
+    toStored(os.v, 'adam_v', tensors);
+    tf.dispose([...os.m.values(), ...os.v.values()]);
+    for (const [name, set] of this.frozen) toStored(set, `frozen/${name}`, tensors);
+    for (const [name, t] of tensors) {
+      if (!t.data.every(Number.isFinite)) throw new NonFiniteWeightsError(`refusing to checkpoint: ${name} holds NaN/Inf`);
+    }
+    const state: CheckpointState = {
+      config: this.config,
+      step: this.stepCount,
+      rng: this.rng.getState(),
+      sampler: this.sampler.getState(),
+      adamStep: os.step,
+      wallSeconds: this.wallSeconds,
+      hasAdapter: this.adapter !== undefined,
+      frozen: [...this.frozen.keys()],
+    };
+    const dir = await saveCheckpoint(this.runDir, this.stepCount, tensors, state);
+    await pruneCheckpoints(this.runDir, this.config.keepCheckpoints);
+    this.events.emit({ type: 'checkpoint', step: this.stepCount, dir });
+    return dir;
+  }
+
+  /** EMA weights for export (PE-CoDi: the frozen backbone and the EMA adapter). Throws on NaN/Inf. */
+  exportWeights(): ExportWeights {
+    const e = this.emaModelParams();
+    const sets = [e.backbone, ...(e.adapter ? [e.adapter] : [])];
+    if (!allFinite(sets.flatMap((s) => [...s.values()]))) throw new NonFiniteWeightsError('refusing to export: the EMA weights hold NaN/Inf');
+    return { backbone: paramsToRecord(e.backbone), ...(e.adapter ? { adapter: paramsToRecord(e.adapter) } : {}) };
+  }
+
+  /** Online (non-EMA) weights, for tests and diagnostics. */
+  onlineWeights(): ExportWeights {
+    return { backbone: paramsToRecord(this.backbone), ...(this.adapter ? { adapter: paramsToRecord(this.adapter) } : {}) };
+  }
+
+  /** Trainable parameter count (PE-CoDi: adapter only). */
+  trainableCount(): number {
+    let n = 0;
+    for (const v of this.trainable.values()) n += v.size;
+    return n;
+  }
+
+  dispose(): void {
+    const all = [...this.backbone.values(), ...(this.adapter?.values() ?? []), ...this.ema.values()];
+    for (const s of this.frozen.values()) all.push(...s.values());
+    tf.dispose(all);
+    this.opt.dispose();
+  }
+}
+
+function assignFromRecord(dst: Map<string, tf.Variable>, rec: ParamRecord): void {
+  const m = toTensorMap(rec);
+  try {
+    assignAll(dst, m);
+  } finally {
+    tf.dispose([...m.values()]);
+  }
+}
+
+function toTensorMap(rec: ParamRecord): Map<string, tf.Tensor> {
+  return new Map(Object.entries(rec).map(([k, p]) => [k, tf.tensor(p.data, p.shape, 'float32')]));
+}
