@@ -5,7 +5,8 @@
  */
 import { fail, ok, parseRequest } from '../contract/api.ts';
 import type { CodiApi, CodiRequests, Result } from '../contract/api.ts';
-import { BROKER_CHANNELS, CHANNELS, SHELL_ONLY_CHANNELS } from '../contract/channels.ts';
+import { BROKER_CHANNELS, CHANNELS, SESSION_CHANNELS, SHELL_ONLY_CHANNELS } from '../contract/channels.ts';
+import type { AutosaveStore } from './autosave.ts';
 import type { ChannelName } from '../contract/channels.ts';
 import type { AppInfo, ParsedRequestOf, ResponseOf } from '../contract/schemas.ts';
 import type { EngineHost } from './engine-host.ts';
@@ -29,11 +30,28 @@ export interface ShellServices {
   /** Native dialogs; absent in web mode and the CLI (the calls then fail with 'unsupported'). */
   pickOpenPath?(): Promise<string | null>;
   pickSavePath?(req: ParsedRequestOf<'pickSavePath'>): Promise<string | null>;
+  /** Where the editing session is autosaved; absent = no session recovery (the calls fail with 'unsupported'). */
+  autosave?: AutosaveStore;
+}
+
+async function autosave(shell: ShellServices, channel: ChannelName, payload: unknown): Promise<Result<unknown>> {
+  const parsed = parseRequest(channel, payload);
+  if (!parsed.ok) return parsed;
+  const store = shell.autosave;
+  if (!store) return fail('unsupported', 'session recovery is not available here');
+  try {
+    if (channel === 'writeAutosave') return ok({ bytes: await store.write((parsed.value as ParsedRequestOf<'writeAutosave'>).session) });
+    if (channel === 'readAutosave') return ok({ session: await store.read() });
+    return ok({ cleared: await store.clear() });
+  } catch (err) {
+    return fail('io', `could not ${channel === 'clearAutosave' ? 'clear' : 'write'} the autosave in ${store.dir}: ${(err as Error).message}`);
+  }
 }
 
 /** Route one untrusted request (channel name + payload) to the shell or the engine. */
 export async function dispatch(host: EngineHost, shell: ShellServices, channel: ChannelName, payload: unknown): Promise<Result<unknown>> {
   if ((BROKER_CHANNELS as readonly string[]).includes(channel)) return batchesOf(host, shell).handle(channel, payload);
+  if ((SESSION_CHANNELS as readonly string[]).includes(channel)) return autosave(shell, channel, payload);
   if (!(SHELL_ONLY_CHANNELS as readonly string[]).includes(channel)) {
     return host.request(channel, payload as never);
   }

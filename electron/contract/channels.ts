@@ -20,6 +20,9 @@ export const CHANNELS = {
   pauseBatch: 'codi:pauseBatch',
   resumeBatch: 'codi:resumeBatch',
   cancelBatch: 'codi:cancelBatch',
+  writeAutosave: 'codi:writeAutosave',
+  readAutosave: 'codi:readAutosave',
+  clearAutosave: 'codi:clearAutosave',
 } as const;
 
 /** The request kinds, keyed by their short name (`'runTool'`, …). */
@@ -42,3 +45,6 @@ export const SHELL_ONLY_CHANNELS: readonly ChannelName[] = ['pickOpenPath', 'pic
 
 /** Channels the broker serves itself (it drives the engine through its own requests). */
 export const BROKER_CHANNELS: readonly ChannelName[] = ['startBatch', 'pauseBatch', 'resumeBatch', 'cancelBatch'];
+
+/** Session recovery: the broker keeps the editing session's autosave under the user data folder. */
+export const SESSION_CHANNELS: readonly ChannelName[] = ['writeAutosave', 'readAutosave', 'clearAutosave'];

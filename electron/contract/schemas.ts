@@ -131,6 +131,8 @@ export const imageMetadata = z.object({
   /** The source carried EXIF/XMP metadata (kept on save only when asked). */
   hasMetadata: z.boolean(),
   fileBytes: z.number().int().nonnegative().optional(),
+  /** What the import did that the user should know (only the first frame of an animation, CMYK → sRGB, …). */
+  notes: z.array(z.string().max(500)).max(16).optional(),
 });
 export type ImageMetadata = z.infer<typeof imageMetadata>;
 
@@ -182,6 +184,11 @@ export const runToolRequest = z
     pack: packName.optional(),
     imageId,
     mask: maskData.optional(),
+    /**
+     * Depth tool: an opened depth map (8- or 16-bit, near = bright) to generate from, resized to
+     * the image's size if needed; omitted = the image itself is the depth map.
+     */
+    condition: imageId.optional(),
     /**
      * Instruction for edit packs (matched against the pack's instruction table), or the free
      * text prompt of a diffusers (Stable-Diffusion-class) pack.
@@ -364,6 +371,37 @@ export const batchProgress = z.object({
 });
 export type BatchProgress = z.infer<typeof batchProgress>;
 
+// ───────────────────────── autosave (session recovery) ─────────────────────────
+
+/** Largest autosave the broker accepts (encoded image + mask). */
+export const MAX_AUTOSAVE_BYTES = 512 * 1024 * 1024;
+
+/** The editing session as the renderer saves it: what is needed to put it back after a crash. */
+export const autosaveSession = z
+  .object({
+    /** Document name and the file it came from (null for pasted/dropped images). */
+    name: z.string().max(255),
+    path: z.string().max(4096).nullable(),
+    width: side,
+    height: side,
+    /** When the renderer took the snapshot (ms since the epoch). */
+    savedAt: z.number().int().nonnegative(),
+    /** The current pixels, PNG. */
+    image: bytes.refine((b) => b.byteLength > 0 && b.byteLength <= MAX_AUTOSAVE_BYTES, 'image must be 1 byte to 512 MiB'),
+    /** The mask as a grey PNG (white = fill); omitted when nothing is painted. */
+    mask: bytes.refine((b) => b.byteLength <= MAX_AUTOSAVE_BYTES, 'mask too large').optional(),
+    /** History summary and tool settings as JSON text (the renderer's own shape). */
+    state: z.string().max(65536),
+  })
+  .strict();
+export type AutosaveSession = z.infer<typeof autosaveSession>;
+export const writeAutosaveRequest = z.object({ session: autosaveSession }).strict();
+export const writeAutosaveResponse = z.object({ bytes: z.number().int().nonnegative() });
+export const readAutosaveRequest = z.object({}).strict();
+export const readAutosaveResponse = z.object({ session: autosaveSession.nullable() });
+export const clearAutosaveRequest = z.object({}).strict();
+export const clearAutosaveResponse = z.object({ cleared: z.boolean() });
+
 // ───────────────────────── events ─────────────────────────
 
 export const engineState = z.enum(['starting', 'ready', 'restarting', 'crashed']);
@@ -404,6 +442,9 @@ export const SCHEMAS = {
   pauseBatch: { request: batchControlRequest, response: batchControlResponse },
   resumeBatch: { request: batchControlRequest, response: batchControlResponse },
   cancelBatch: { request: batchControlRequest, response: batchControlResponse },
+  writeAutosave: { request: writeAutosaveRequest, response: writeAutosaveResponse },
+  readAutosave: { request: readAutosaveRequest, response: readAutosaveResponse },
+  clearAutosave: { request: clearAutosaveRequest, response: clearAutosaveResponse },
 } as const satisfies Record<ChannelName, { request: z.ZodType; response: z.ZodType }>;
 
 /** What the caller passes (defaults not yet applied). */

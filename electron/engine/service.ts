@@ -29,7 +29,7 @@ export interface EngineServiceOptions {
 
 type Handler<C extends ChannelName> = (req: ParsedRequestOf<C>) => Promise<Result<ResponseOf<C>>>;
 export type EngineHandlers = {
-  [C in Exclude<ChannelName, 'pickOpenPath' | 'pickSavePath' | 'getAppInfo' | 'startBatch' | 'pauseBatch' | 'resumeBatch' | 'cancelBatch'>]: Handler<C>;
+  [C in Exclude<ChannelName, 'pickOpenPath' | 'pickSavePath' | 'getAppInfo' | 'startBatch' | 'pauseBatch' | 'resumeBatch' | 'cancelBatch' | 'writeAutosave' | 'readAutosave' | 'clearAutosave'>]: Handler<C>;
 };
 
 export class EngineService {
@@ -88,6 +88,9 @@ export class EngineService {
         return fail('invalid-request', `the mask is ${req.mask.width}×${req.mask.height} but the image is ${input.width}×${input.height}`);
       }
       if (req.tool === 'inpaint' && !req.mask) return fail('invalid-request', 'inpaint needs a mask');
+      const condition = req.condition ? this.images.get(req.condition) : undefined;
+      if (req.condition && !condition) return fail('not-found', `no image ${req.condition} (the condition)`);
+      if (req.condition && req.tool !== 'depth') return fail('invalid-request', `the ${req.tool} tool takes no condition image`);
       try {
         const jobId = this.queue.submit({
           tool: req.tool,
@@ -99,7 +102,7 @@ export class EngineService {
               // A pack that fails verification on load is the pack's fault, not the engine's.
               throw err instanceof PackError ? new JobError('pack-invalid', `pack "${pack.value}" cannot be used: ${err.message}`) : err;
             });
-            return runPipeline({ model, input, request: req, ctx, store: this.images, maxTile: this.opts.maxTile });
+            return runPipeline({ model, input, request: req, ctx, store: this.images, maxTile: this.opts.maxTile, ...(condition ? { condition } : {}) });
           },
         });
         return ok({ jobId });

@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dispatch } from '../broker/api.ts';
+import { AutosaveStore } from '../broker/autosave.ts';
 import type { ShellServices } from '../broker/api.ts';
 import { EngineHost } from '../broker/engine-host.ts';
 import { CHANNELS, EVENT_CHANNEL } from '../contract/channels.ts';
@@ -14,11 +15,11 @@ import type { ChannelName } from '../contract/channels.ts';
 import { SCHEMAS } from '../contract/schemas.ts';
 import type { EngineConfig } from '../engine/protocol.ts';
 import { parseProviderList } from '../engine/providers.ts';
-import { MIME, resolveStatic } from '../web/static.ts';
 import type { BrowserWindowLike, ElectronMainLike } from './electron-types.ts';
 import { loadElectron } from './electron-types.ts';
 import { createHandle } from './ipc.ts';
-import { APP_CSP, APP_HOST, APP_SCHEME, APP_URL, isAllowedNavigation, mainWindowOptions } from './security.ts';
+import { appProtocolHandler, hardenSession, hardenWebContents } from './hardening.ts';
+import { APP_SCHEME, APP_URL, mainWindowOptions } from './security.ts';
 import { utilityEngineSpawner } from './utility-engine.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -50,33 +51,16 @@ async function run(electron: ElectronMainLike): Promise<void> {
   void host.start();
 
   // app://codi/… → files of the built renderer only.
-  protocol.handle(APP_SCHEME, async (request) => {
-    const url = new URL(request.url);
-    const headers = { 'Content-Security-Policy': APP_CSP, 'X-Content-Type-Options': 'nosniff' };
-    if (url.host !== APP_HOST || request.method !== 'GET') return new Response('forbidden', { status: 403, headers });
-    const file = await resolveStatic(rendererRoot, url.pathname + url.search);
-    if (!file) return new Response('not found', { status: 404, headers });
-    const body = await fs.readFile(file);
-    return new Response(body, { headers: { ...headers, 'Content-Type': MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream' } });
-  });
+  protocol.handle(APP_SCHEME, appProtocolHandler(rendererRoot));
 
   // Deny every permission (camera, notifications, …) and every navigation or new window.
-  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
-  app.on('web-contents-created', (_e, contents) => {
-    contents.on('will-navigate', (event, url) => {
-      if (!isAllowedNavigation(url)) event.preventDefault();
-    });
-    contents.on('will-redirect', (event, url) => {
-      if (!isAllowedNavigation(url)) event.preventDefault();
-    });
-    contents.on('will-attach-webview', (event) => event.preventDefault());
-    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  });
+  hardenSession(session.defaultSession);
+  app.on('web-contents-created', (_e, contents) => hardenWebContents(contents));
 
   let win: BrowserWindowLike | null = null;
   const shell: ShellServices = {
     appInfo: { mode: 'electron', version: app.getVersion(), nativeDialogs: true, canSaveToPath: true },
+    autosave: new AutosaveStore(path.join(app.getPath('userData'), 'autosave')),
     pickOpenPath: async () => {
       const r = await dialog.showOpenDialog(win ?? undefined, { properties: ['openFile'], filters: IMAGE_FILTERS });
       return r.canceled ? null : (r.filePaths[0] ?? null);

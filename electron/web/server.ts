@@ -18,6 +18,7 @@ import type { CodiEvent } from '../contract/schemas.ts';
 import { decodeFrame, encodeFrame } from '../contract/wire.ts';
 import type { ServerMessage } from '../contract/wire.ts';
 import { dispatch } from '../broker/api.ts';
+import { AutosaveStore, defaultAutosaveDir } from '../broker/autosave.ts';
 import type { ShellServices } from '../broker/api.ts';
 import type { EngineHost } from '../broker/engine-host.ts';
 import { MIME, resolveStatic } from './static.ts';
@@ -31,6 +32,8 @@ export interface WebServerOptions {
   version?: string;
   /** Largest WebSocket message accepted (bytes). */
   maxPayload?: number;
+  /** Where the editing session is autosaved (default: CODI_USER_DATA/autosave or ~/.codi-studio/autosave). */
+  autosaveDir?: string;
 }
 
 export interface WebServer {
@@ -71,6 +74,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const rendererRoot = await fs.realpath(opts.rendererDir);
   const shell: ShellServices = {
     appInfo: { mode: 'web', version: opts.version ?? '0.0.0', nativeDialogs: false, canSaveToPath: true },
+    autosave: new AutosaveStore(opts.autosaveDir ?? defaultAutosaveDir()),
   };
   let port = 0;
   const sockets = new Set<WebSocket>();

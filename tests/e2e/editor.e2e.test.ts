@@ -14,7 +14,7 @@ import type { ServerMessage } from '../../electron/contract/wire.ts';
 import type { JobDone } from '../../electron/contract/schemas.ts';
 import { makeTestPacks } from '../engine/fixtures/packs.ts';
 import type { TestPacks } from '../engine/fixtures/packs.ts';
-import { buildRenderer, childPids, chromiumPath, launchBrowser, recordFrames, shot, startWebServer, until } from './harness.ts';
+import { buildRenderer, childPids, chromiumPath, dismissRecovery, launchBrowser, recordFrames, shot, startWebServer, until } from './harness.ts';
 import type { WebServer } from './harness.ts';
 
 const hasChromium = chromiumPath() !== null;
@@ -53,6 +53,7 @@ async function engineState(page: Page): Promise<string | null> {
 
 async function waitReady(page: Page, timeoutMs = 120_000): Promise<void> {
   await until('engine ready', async () => (await engineState(page)) === 'ready', timeoutMs);
+  await dismissRecovery(page);
 }
 
 async function openByPath(page: Page, file: string): Promise<void> {
@@ -99,6 +100,7 @@ run('CoDi Studio in Chromium (web mode)', () => {
     server = await startWebServer({
       CODI_PACKS: packs.dir,
       CODI_USER_PACKS: path.join(work, 'user-packs'),
+      CODI_USER_DATA: path.join(work, 'user-data'),
       CODI_RENDERER_DIR: rendererDir,
       CODI_THREADS: '1',
       CODI_EP: 'cpu',

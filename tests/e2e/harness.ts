@@ -164,3 +164,22 @@ export async function childPids(pid: number, match: string): Promise<number[]> {
   }
   return found;
 }
+
+/**
+ * A page opened after another one closed may offer the previous session back (autosave's
+ * recovery banner, which covers the toolbar). Tests that start fresh discard it: wait a moment
+ * for the offer (it needs one round trip) and decline it when it is there.
+ */
+export async function dismissRecovery(page: Page, waitMs = 1500): Promise<boolean> {
+  const banner = page.getByRole('alertdialog', { name: 'Recover unsaved session' });
+  const end = Date.now() + waitMs;
+  while (Date.now() < end) {
+    if ((await banner.count()) > 0) {
+      await banner.getByRole('button', { name: 'Discard' }).click();
+      await banner.waitFor({ state: 'detached' });
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}

@@ -71,6 +71,7 @@ export function createImageCodec(options: { maxPixels?: number } = {}): ImageCod
           ...(m.orientation ? { orientation: m.orientation } : {}),
           hasMetadata: Boolean(m.exif || m.xmp || m.iptc),
           ...('bytes' in src ? { fileBytes: src.bytes.byteLength } : {}),
+          ...(d.notes.length > 0 ? { notes: d.notes.slice(0, 16) } : {}),
         },
         carry: m,
         source: d.source,

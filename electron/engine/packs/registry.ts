@@ -13,7 +13,7 @@ import { verifyDiffusersPack } from '../diffusers/import.ts';
 import { loadControlNet, loadDiffusersPipeline } from '../diffusers/pipeline.ts';
 import type { ControlNetModel, DiffusersPipelineModel } from '../diffusers/pipeline.ts';
 import type { LoadedSession, OrtRuntime } from '../ort.ts';
-import { checkSessionIO, checkSizes, PackError, readVerified, resolveInsidePack } from './verify.ts';
+import { checkGraphBytes, checkSessionIO, checkSizes, PackError, readVerified, resolveInsidePack } from './verify.ts';
 
 export interface PackDir {
   path: string;
@@ -158,6 +158,7 @@ export class PackRegistry {
     if (rec.diffusers) return this.loadDiffusers(rec, m);
     const session = async (root: string, file: PackFile): Promise<LoadedSession> => {
       const bytes = await readVerified(root, file);
+      checkGraphBytes(file, bytes);
       const s = await this.runtime.load(file.sha256, bytes);
       checkSessionIO(file, s);
       return s;

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { PackFile, TensorSignature } from '../../../core/packs/manifest.ts';
+import { bufferSource, elemTypeName, scanOnnx } from '../diffusers/onnx-wire.ts';
+import type { OnnxScan, WireValueInfo } from '../diffusers/onnx-wire.ts';
 
 /** A pack problem worth showing to the user as is. */
 export class PackError extends Error {
@@ -109,4 +111,48 @@ export function checkSessionIO(
   };
   check('inputs', file.inputs, session.inputNames);
   check('outputs', file.outputs, session.outputNames);
+}
+
+/**
+ * Look inside a verified ONNX file before ORT parses it (wire level, weights skipped):
+ * - external-data references: native packs hand ORT the graph as bytes with no external files,
+ *   so ORT would resolve a `location` on its own (relative to the process, or absolute). Any
+ *   reference is refused; one that points outside the pack is named as an escape.
+ * - the declared inputs/outputs must match the manifest (names, dtype, rank, fixed dims), and
+ *   the engine feeds float32 only, so every input and output must be float32.
+ */
+export function checkGraphBytes(file: PackFile, bytes: Uint8Array): void {
+  let scan: OnnxScan;
+  try {
+    scan = scanOnnx(bufferSource(bytes));
+  } catch (err) {
+    throw new PackError(`"${file.path}" is not a valid ONNX graph (${(err as Error).message})`);
+  }
+  for (const ref of scan.external) {
+    const loc = ref.location;
+    const escapes = loc.includes('\0') || loc.includes('\\') || path.isAbsolute(loc) || /^[A-Za-z]:/.test(loc) || path.posix.normalize(loc).startsWith('..');
+    if (escapes) throw new PackError(`"${file.path}": tensor "${ref.tensor}" names external data "${loc}", which escapes the pack`);
+    throw new PackError(`"${file.path}": tensor "${ref.tensor}" keeps its weights in an external file ("${loc}"); native packs must embed their weights in the graph`);
+  }
+  const compare = (kind: 'input' | 'output', declared: readonly WireValueInfo[], expected: readonly TensorSignature[] | undefined) => {
+    if (!expected) throw new PackError(`"${file.path}": the manifest lists no ${kind}s for an ONNX file`);
+    for (const want of expected) {
+      const got = declared.find((d) => d.name === want.name);
+      if (!got) throw new PackError(`"${file.path}": the graph has no ${kind} "${want.name}" (it has ${declared.map((d) => d.name).join(', ') || 'none'})`);
+      const dtype = elemTypeName(got.elemType);
+      if (dtype !== want.dtype) throw new PackError(`"${file.path}": ${kind} "${want.name}" is ${dtype} in the graph but ${want.dtype} in the manifest`);
+      if (dtype !== 'float32') throw new PackError(`"${file.path}": ${kind} "${want.name}" is ${dtype}; this engine feeds and reads float32 tensors only`);
+      if (got.shape.length !== want.shape.length) {
+        throw new PackError(`"${file.path}": ${kind} "${want.name}" has rank ${got.shape.length} in the graph but ${want.shape.length} in the manifest`);
+      }
+      got.shape.forEach((d, i) => {
+        const w = want.shape[i];
+        if (typeof d === 'number' && typeof w === 'number' && d !== w) {
+          throw new PackError(`"${file.path}": ${kind} "${want.name}" has shape [${got.shape.join(', ')}] in the graph but [${want.shape.join(', ')}] in the manifest`);
+        }
+      });
+    }
+  };
+  compare('input', scan.inputs, file.inputs);
+  compare('output', scan.outputs, file.outputs);
 }

@@ -9,6 +9,7 @@ import { runSampler } from '../../../core/samplers/index.ts';
 import type { DenoiseFn } from '../../../core/samplers/index.ts';
 import { f32Ops } from '../../../core/tensor/ops.ts';
 import type { F32Tensor } from '../../../core/tensor/ops.ts';
+import { JobError } from '../jobs/queue.ts';
 import type { OrtTensorIn } from '../ort.ts';
 import type { PackModel } from '../packs/registry.ts';
 
@@ -54,10 +55,26 @@ function pick(names: readonly string[], all: Record<string, OrtTensorIn>): Recor
   return out;
 }
 
+/** Index of the first NaN/±Inf, or -1. */
+export function firstNonFinite(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number;
+    // x - x is 0 for finite x and NaN for NaN/±Inf: one comparison per element.
+    if (x - x !== 0) return i;
+  }
+  return -1;
+}
+
 function outputV(out: Record<string, OrtTensorIn>, z: F32Tensor): F32Tensor {
   const v = out.v;
   if (!v) throw new Error('the graph produced no "v" output');
   if (v.data.length !== z.data.length) throw new Error(`"v" has ${v.data.length} values, expected ${z.data.length}`);
+  // A graph with broken weights yields NaN/Inf that the sampler would turn into a black or
+  // garbage image reported as success; stop at the first step that produces one.
+  const bad = firstNonFinite(v.data);
+  if (bad >= 0) {
+    throw new JobError('pack-invalid', `the model produced a non-finite value (${v.data[bad]}) in its output; the job was stopped instead of returning a broken image (the pack's weights may be corrupt)`);
+  }
   return { data: v.data, shape: [...z.shape] };
 }
 

@@ -27,6 +27,8 @@ export interface PipelineInput {
   ctx: JobContext;
   store: ImageStore;
   maxTile?: number;
+  /** Depth tool: the depth map to generate from, when it is not the input image itself. */
+  condition?: StoredImage;
 }
 
 export async function runPipeline(p: PipelineInput): Promise<JobOutput> {
@@ -126,7 +128,8 @@ async function wholeImage(p: PipelineInput, steps: number, notes: string[]): Pro
     const work = workingSize(H, W, m.tile.size, pixelAlign(p.model));
     if (work.scaled) return editAtWorkingSize(p, x, work, steps, notes);
   }
-  const padded = padToMultiple(x, pixelAlign(p.model), 'edge').tensor;
+  const source = tool === 'depth' && p.condition ? depthSource(p.condition, H, W, notes) : x;
+  const padded = padToMultiple(source, pixelAlign(p.model), 'edge').tensor;
   const cond = tool === 'depth' ? depthCondition(rgbToGrey(padded), r) : tool === 'edit' ? editCondition(padded, r) : customCondition(padded, r);
   checkConditionWidth(p, cond);
   const text = instructionEmbedding(p);
@@ -159,6 +162,13 @@ function clampUnit(x: F32Tensor): F32Tensor {
   const d = x.data;
   for (let i = 0; i < d.length; i++) d[i] = Math.min(1, Math.max(-1, d[i] as number));
   return x;
+}
+
+/** A separate depth map, resized (bicubic) to the output size when it differs. */
+function depthSource(depth: StoredImage, H: number, W: number, notes: string[]): F32Tensor {
+  const d = imageToNchw(depth);
+  notes.push(`depth map ${depth.width}×${depth.height}, ${depth.depth}-bit${depth.width !== W || depth.height !== H ? `, resized to ${W}×${H}` : ''}`);
+  return depth.width === W && depth.height === H ? d : resizeBicubic(d, H, W);
 }
 
 /** Instruction text → embedding from the pack's table; unknown instructions are refused with the known list. */

@@ -4,11 +4,13 @@ import type { Point } from './view.ts';
 
 export type BrushMode = 'paint' | 'erase';
 
-/** Brush parameters; `size` is the diameter in image pixels, `hardness` in [0, 1]. */
+/** Brush parameters; `size` is the diameter in image pixels, `hardness` and `opacity` in [0, 1]. */
 export interface BrushSettings {
   readonly size: number;
   readonly hardness: number;
   readonly mode: BrushMode;
+  /** Peak coverage of a stroke (1 when omitted): a 50 % brush never paints the mask past 128. */
+  readonly opacity?: number;
 }
 
 export const MIN_BRUSH = 1;
@@ -31,7 +33,9 @@ export function dabAlpha(d: number, radius: number, hardness: number): number {
  * erasing the min with its complement, so overlapping dabs of one stroke never build up
  * beyond the brush's own profile. Returns the changed-candidate rect (already clipped).
  */
-export function stampDab(mask: Uint8Array, width: number, height: number, c: Point, b: BrushSettings): Rect {
+export function stampDab(mask: Uint8Array, width: number, height: number, c: Point, b: BrushSettings, pressure = 1): Rect {
+  // Pen pressure scales the coverage (not the size), the way a soft airbrush behaves.
+  const peak = Math.min(1, Math.max(0, (b.opacity ?? 1) * pressure));
   const r = Math.max(MIN_BRUSH, b.size) / 2;
   const box = clipRect(
     { x0: Math.floor(c.x - r), y0: Math.floor(c.y - r), x1: Math.ceil(c.x + r) + 1, y1: Math.ceil(c.y + r) + 1 },
@@ -44,7 +48,7 @@ export function stampDab(mask: Uint8Array, width: number, height: number, c: Poi
     const row = y * width;
     for (let x = box.x0; x < box.x1; x++) {
       const dx = x + 0.5 - c.x;
-      const a = dabAlpha(Math.hypot(dx, dy), r, b.hardness);
+      const a = dabAlpha(Math.hypot(dx, dy), r, b.hardness) * peak;
       if (a <= 0) continue;
       const i = row + x;
       const old = mask[i] ?? 0;

@@ -95,3 +95,14 @@ describe('TileCapture', () => {
     expect(p.data[22]).toBe(0);
   });
 });
+
+describe('History budget', () => {
+  it('reports bytes used against the limit and evicts oldest first to stay under it', () => {
+    const log: string[] = [];
+    const h = new History({ maxBytes: 100 });
+    for (let i = 0; i < 5; i++) h.push({ label: `c${i}`, bytes: 30, undo: () => log.push(`u${i}`), redo: () => {} });
+    expect(h.budget).toEqual({ used: 90, limit: 100 });
+    while (h.undo()) { /* drain */ }
+    expect(log).toEqual(['u4', 'u3', 'u2']);
+  });
+});

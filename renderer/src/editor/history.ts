@@ -62,6 +62,11 @@ export class History {
     return n;
   }
 
+  /** Memory held by undo/redo against the limit, for the status bar. */
+  get budget(): { used: number; limit: number } {
+    return { used: this.bytes, limit: this.maxBytes };
+  }
+
   /** Record an already-applied command. A new action makes the redo branch unreachable. */
   push(cmd: Command): void {
     this.#undo.push(cmd);

@@ -39,4 +39,25 @@ describe('shortcuts', () => {
       expect(s.chords.length).toBeGreaterThan(0);
     }
   });
+
+  it('maps the mask, view and clipboard shortcuts and keeps every chord unique', () => {
+    expect(matchShortcut(key('l'))).toBe('lasso');
+    expect(matchShortcut(key('m'))).toBe('rectSelect');
+    expect(matchShortcut(key('i', { ctrlKey: true }))).toBe('invertMask');
+    expect(matchShortcut(key('g'))).toBe('loupe');
+    expect(matchShortcut(key('c', { metaKey: true }))).toBe('copy');
+    expect(matchShortcut(key('Enter', { ctrlKey: true, shiftKey: true }))).toBe('variations');
+    expect(matchShortcut(key('Enter', { ctrlKey: true }))).toBe('run');
+    expect(matchShortcut(key('|', { shiftKey: true, code: 'Backslash' }))).toBe('split');
+    expect(matchShortcut(key('\\', { code: 'Backslash' }))).toBe('compare');
+    expect(shortcutKeys('split', false)).toBe('Shift+\\');
+    const seen = new Set<string>();
+    for (const s of SHORTCUTS) {
+      for (const c of s.chords) {
+        const id = `${c.key.toLowerCase()}|${c.mod ?? false}|${c.shift ?? false}`;
+        expect(seen.has(id)).toBe(false);
+        seen.add(id);
+      }
+    }
+  });
 });

@@ -11,7 +11,7 @@ export interface KeyLike {
 export type ActionId =
   | 'open' | 'save' | 'undo' | 'redo' | 'fit' | 'actualSize' | 'zoomIn' | 'zoomOut'
   | 'run' | 'cancel' | 'brush' | 'eraser' | 'sizeDown' | 'sizeUp' | 'hardnessDown' | 'hardnessUp'
-  | 'compare' | 'clearMask' | 'help';
+  | 'compare' | 'split' | 'clearMask' | 'invertMask' | 'lasso' | 'rectSelect' | 'loupe' | 'copy' | 'variations' | 'help';
 
 /** One chord: `mod` = Ctrl on Windows/Linux, Cmd on macOS. `key` compares KeyboardEvent.key case-insensitively. */
 interface Chord {
@@ -42,15 +42,22 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { id: 'zoomIn', label: 'Zoom in', chords: [{ key: '=', mod: true, code: 'Equal' }, { key: '+', mod: true, shift: 'any', hidden: true }] },
   { id: 'zoomOut', label: 'Zoom out', chords: [{ key: '-', mod: true, code: 'Minus' }] },
   { id: 'run', label: 'Run tool', chords: [{ key: 'Enter', mod: true }] },
+  { id: 'variations', label: 'Run variations (several seeds)', chords: [{ key: 'Enter', mod: true, shift: true }] },
   { id: 'cancel', label: 'Cancel job / stroke, close dialog', chords: [{ key: 'Escape' }] },
   { id: 'brush', label: 'Mask brush', chords: [{ key: 'b' }] },
   { id: 'eraser', label: 'Mask eraser', chords: [{ key: 'e' }] },
+  { id: 'lasso', label: 'Lasso (Alt+drag subtracts)', chords: [{ key: 'l' }] },
+  { id: 'rectSelect', label: 'Rectangle (Alt+drag subtracts)', chords: [{ key: 'm' }] },
   { id: 'sizeDown', label: 'Smaller brush', chords: [{ key: '[', code: 'BracketLeft' }] },
   { id: 'sizeUp', label: 'Larger brush', chords: [{ key: ']', code: 'BracketRight' }] },
   { id: 'hardnessDown', label: 'Softer brush', chords: [{ key: '{', shift: true, code: 'BracketLeft' }] },
   { id: 'hardnessUp', label: 'Harder brush', chords: [{ key: '}', shift: true, code: 'BracketRight' }] },
   { id: 'compare', label: 'Toggle before / after', chords: [{ key: '\\', code: 'Backslash' }] },
+  { id: 'split', label: 'Split view before | after', chords: [{ key: '|', shift: true, code: 'Backslash' }] },
+  { id: 'loupe', label: '100 % magnifier (loupe)', chords: [{ key: 'g' }] },
   { id: 'clearMask', label: 'Clear mask', chords: [{ key: 'Backspace', mod: true }, { key: 'Delete', mod: true, hidden: true }] },
+  { id: 'invertMask', label: 'Invert mask', chords: [{ key: 'i', mod: true }] },
+  { id: 'copy', label: 'Copy image to the clipboard', chords: [{ key: 'c', mod: true }] },
   { id: 'help', label: 'Keyboard shortcuts', chords: [{ key: '?', shift: 'any' }, { key: 'F1' }] },
 ];
 
@@ -58,6 +65,9 @@ export const SHORTCUTS: readonly Shortcut[] = [
 export const GESTURES: readonly { readonly label: string; readonly keys: string }[] = [
   { label: 'Pan', keys: 'Space + drag, or middle-button drag' },
   { label: 'Zoom about the cursor', keys: 'Mouse wheel' },
+  { label: 'Paste an image from the clipboard', keys: 'Ctrl/⌘ + V' },
+  { label: 'Open a file', keys: 'Drop it anywhere in the window' },
+  { label: 'Pen pressure', keys: 'Used by the brush when the pen reports it' },
 ];
 
 function chordMatches(c: Chord, e: KeyLike): boolean {
@@ -81,7 +91,7 @@ export function formatChord(c: Chord, mac: boolean): string {
   const names: Record<string, string> = { ' ': 'Space', Escape: 'Esc', Backspace: mac ? '⌫' : 'Backspace', Enter: mac ? '↩' : 'Enter' };
   const key = names[c.key] ?? (c.key.length === 1 ? c.key.toUpperCase() : c.key);
   // '{' is shown as Shift+[ since that is what the user presses on most layouts.
-  const shown = c.key === '{' ? '[' : c.key === '}' ? ']' : key;
+  const shown = c.key === '{' ? '[' : c.key === '}' ? ']' : c.key === '|' ? '\\' : key;
   const shift = c.shift === true;
   if (mac) return `${c.mod ? '⌘' : ''}${shift ? '⇧' : ''}${shown}`;
   const parts = [c.mod ? 'Ctrl' : '', shift ? 'Shift' : '', shown].filter(Boolean);

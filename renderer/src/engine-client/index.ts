@@ -9,7 +9,7 @@ import { createWebSocketApi } from './wsClient.ts';
 
 export type { CodiApi, Result } from '../../../electron/contract/api.ts';
 export type {
-  AppInfo, CodiEvent, EngineState, EngineStatus, ErrorCode, ErrorInfo, ImageFormat, ImagePixels, JobDone, JobFailed,
+  AppInfo, BatchProgress, CodiEvent, StartBatchRequest, EngineState, EngineStatus, ErrorCode, ErrorInfo, ImageFormat, ImagePixels, JobDone, JobFailed,
   JobProgress, ListPacksResponse, OpenImageResponse, PackInfo, RunToolRequest,
 } from '../../../electron/contract/schemas.ts';
 export type { LinkState } from './wsClient.ts';

@@ -22,6 +22,13 @@ export const CHANNELS = {
   encodeImage: 'codi:encodeImage',
   pickOpenPath: 'codi:pickOpenPath',
   pickSavePath: 'codi:pickSavePath',
+  startBatch: 'codi:startBatch',
+  pauseBatch: 'codi:pauseBatch',
+  resumeBatch: 'codi:resumeBatch',
+  cancelBatch: 'codi:cancelBatch',
+  writeAutosave: 'codi:writeAutosave',
+  readAutosave: 'codi:readAutosave',
+  clearAutosave: 'codi:clearAutosave',
 } as const satisfies typeof ContractChannels;
 
 export const CHANNEL_NAMES = Object.keys(CHANNELS) as ChannelName[];

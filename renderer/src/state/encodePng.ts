@@ -1,8 +1,8 @@
 import type { RgbaImage } from '../editor/document.ts';
 
 /**
- * Lossless PNG of 8-bit RGBA pixels, encoded in the page. Used only to hand an image back to
- * a restarted engine that lost it (job results are not replayed by the broker).
+ * Lossless PNG of 8-bit RGBA pixels, encoded in the page: to hand an image back to a restarted
+ * engine that lost it (job results are not replayed by the broker), and for "Save mask".
  */
 export async function encodePng(img: RgbaImage): Promise<Uint8Array> {
   const canvas = new OffscreenCanvas(img.width, img.height);

@@ -3,22 +3,44 @@
  * (document, history, brush, view maths) and the engine client. Pixels stay in the core's
  * plain classes; only small values and `$state.raw` references are reactive.
  */
-import type { AppInfo, CodiApi, EngineStatus, ErrorInfo, ImageFormat, JobProgress, LinkState, ListPacksResponse, PackInfo, RunToolRequest } from '../engine-client/index.ts';
+import type { AppInfo, BatchProgress, StartBatchRequest, CodiApi, EngineStatus, ErrorInfo, ImageFormat, JobProgress, LinkState, ListPacksResponse, PackInfo, RunToolRequest } from '../engine-client/index.ts';
 import type { EngineConnection } from '../engine-client/index.ts';
 import type { JobHandle } from '../engine-client/jobs.ts';
 import { JobTracker } from '../engine-client/jobs.ts';
 import type { RgbaImage } from '../editor/document.ts';
 import { defaultSavePath, ImageDocument, makeRgba } from '../editor/document.ts';
 import { History } from '../editor/history.ts';
-import { clearMask, invertMask } from '../editor/maskActions.ts';
+import type { MaskAdjust } from '../editor/maskActions.ts';
+import { adjustedMask, adjustLabel, clearMask, invertMask, replaceMask } from '../editor/maskActions.ts';
+import { maskToRgba, rgbaToMask } from '../editor/maskPng.ts';
+import type { Rect } from '../editor/geometry.ts';
+import { unionRect } from '../editor/geometry.ts';
 import { PanGesture } from '../editor/panGesture.ts';
 import { BrushTool } from '../editor/tools/brushTool.ts';
+import { SelectionTool } from '../editor/tools/selectionTool.ts';
+import type { KeyValueStore } from './recentFiles.ts';
+import { addRecent, readRecent, removeRecent } from './recentFiles.ts';
 import type { Size, View } from '../editor/view.ts';
 import { actualSizeView, fitView, identityView, zoomAt } from '../editor/view.ts';
 import type { Result } from '../engine-client/index.ts';
 import { encodePng } from './encodePng.ts';
 
 export type CompareMode = 'after' | 'before' | 'split';
+
+/** The active mask tool: brush and eraser paint, lasso and rectangle fill outlines. */
+export type MaskTool = 'brush' | 'eraser' | 'lasso' | 'rect';
+
+/** One result of a variations run (same settings, consecutive seeds). */
+export interface Variation {
+  readonly seed: number;
+  readonly image: RgbaImage;
+  readonly imageId: string;
+  /** Small preview as an object URL (revoked when the set is discarded). */
+  readonly thumb: string;
+}
+
+/** Number of seeds a variations run tries. */
+export const VARIATION_COUNTS = [2, 3, 4, 6] as const;
 
 /** What the status line / toast shows. */
 export interface Notice {
@@ -72,6 +94,11 @@ export class Studio {
   readonly #ids = new WeakMap<RgbaImage, string>();
   #docIds: string[] = [];
   #brush: BrushTool | null = null;
+  #selection: SelectionTool | null = null;
+  /** Mask area whose overlay pixels are stale ('all' after whole-mask edits and swaps). */
+  #overlayDirty: Rect | 'all' = 'all';
+  #cancelVariations = false;
+  readonly #storage: KeyValueStore | null;
   #handle: JobHandle | null = null;
   #unsubs: (() => void)[] = [];
   /** Redraw request for the canvas (set by the canvas component). */
@@ -102,8 +129,27 @@ export class Studio {
   redoLabel = $state<string | null>(null);
 
   brushMode = $state<'paint' | 'erase'>('paint');
+  maskTool = $state<MaskTool>('brush');
   brushSize = $state(48);
   brushHardness = $state(0.8);
+  brushOpacity = $state(1);
+  overlayColor = $state('#ff308c');
+  overlayOpacity = $state(0.5);
+  /** Grow/shrink/feather being previewed (the overlay shows `maskPreview` until applied). */
+  adjust = $state.raw<MaskAdjust | null>(null);
+  maskPreview = $state.raw<Uint8Array | null>(null);
+  /** 100 % magnifier that follows the cursor. */
+  loupe = $state(false);
+  /** Blend of the result over the original, 0..1 (edit / restore). */
+  strength = $state(1);
+  variationCount = $state<number>(4);
+  variations = $state.raw<Variation[]>([]);
+  variationsRunning = $state<{ done: number; total: number } | null>(null);
+  historyUsed = $state(0);
+  historyLimit = $state(0);
+  recent = $state.raw<string[]>([]);
+  /** Depth tool: a separately loaded depth map (else the image itself is the depth map). */
+  depthMap = $state.raw<{ imageId: string; name: string; width: number; height: number; bitDepth: number } | null>(null);
   maskVersion = $state(0);
   /** Updated at stroke ends and mask commands, not per dab (a full scan is O(pixels)). */
   maskEmpty = $state(true);
@@ -111,11 +157,17 @@ export class Studio {
   view = $state.raw<View>(identityView);
   viewport = $state.raw<Size>({ width: 800, height: 600 });
 
+  /** The last batch's progress (kept after it ends for its report). */
+  batch = $state.raw<BatchProgress | null>(null);
+  batchOpen = $state(false);
   saveOpen = $state(false);
   openPathOpen = $state(false);
   helpOpen = $state(false);
 
-  constructor(conn: EngineConnection) {
+  constructor(conn: EngineConnection, storage: KeyValueStore | null = globalThis.localStorage ?? null) {
+    this.#storage = storage;
+    this.recent = storage ? readRecent(storage) : [];
+    this.historyLimit = this.history.maxBytes;
     this.conn = conn;
     this.api = conn.api;
     this.jobs = new JobTracker(conn.api);
@@ -127,6 +179,10 @@ export class Studio {
         if (s === 'open' && was !== 'open') void this.refresh();
       }),
       conn.api.onEvent((e) => {
+        if (e.type === 'batch-progress') {
+          if (!this.batch || this.batch.batchId === e.batch.batchId) this.batch = e.batch;
+          return;
+        }
         if (e.type !== 'engine-status') return;
         const before = this.engine.state;
         this.engine = e.status;
@@ -184,7 +240,7 @@ export class Studio {
     if (!this.doc) return 'Open an image first.';
     if (!this.pack) return 'Choose a tool.';
     if (this.pack.status !== 'ok') return this.pack.problem ?? 'This tool failed verification.';
-    if (this.job) return 'A job is running.';
+    if (this.job || this.variationsRunning) return 'A job is running.';
     if (this.link !== 'open') return 'Not connected to the engine.';
     if (this.engine.state !== 'ready') return `The engine is ${this.engine.state}.`;
     if (this.loading) return this.loading;
@@ -194,6 +250,21 @@ export class Studio {
 
   get brush(): BrushTool | null {
     return this.#brush;
+  }
+
+  get selection(): SelectionTool | null {
+    return this.#selection;
+  }
+
+  /** The overlay area to repaint since the last call (the canvas redraws only that). */
+  takeOverlayDirty(): Rect | 'all' {
+    const d = this.#overlayDirty;
+    this.#overlayDirty = { x0: 0, y0: 0, x1: 0, y1: 0 };
+    return d;
+  }
+
+  #markOverlay(r: Rect | 'all'): void {
+    this.#overlayDirty = r === 'all' || this.#overlayDirty === 'all' ? 'all' : unionRect(this.#overlayDirty, r);
   }
 
   // ───────────── engine ─────────────
@@ -238,7 +309,12 @@ export class Studio {
 
   async openPath(path: string): Promise<void> {
     const name = path.split(/[/\\]/).pop() || path;
-    await this.#open({ source: 'path', path }, name, path);
+    const ok = await this.#open({ source: 'path', path }, name, path);
+    if (this.#storage) this.recent = ok ? addRecent(this.#storage, path) : this.recent;
+  }
+
+  forgetRecent(path: string): void {
+    if (this.#storage) this.recent = removeRecent(this.#storage, path);
   }
 
   /** Electron: native dialog. Returns false when there is no native dialog (web mode). */
@@ -249,22 +325,22 @@ export class Studio {
     return true;
   }
 
-  async #open(req: { source: 'path'; path: string } | { source: 'bytes'; bytes: Uint8Array; name: string }, name: string, path: string | null): Promise<void> {
-    if (this.job) {
+  async #open(req: { source: 'path'; path: string } | { source: 'bytes'; bytes: Uint8Array; name: string }, name: string, path: string | null): Promise<boolean> {
+    if (this.job || this.variationsRunning) {
       this.notice = { kind: 'error', text: 'Wait for the running job to finish (or cancel it) before opening another image.' };
-      return;
+      return false;
     }
     this.loading = `Opening ${name}…`;
     try {
       const opened = await this.api.openImage(req);
       if (!opened.ok) {
         this.notice = { kind: 'error', text: describeError(opened.error, `open ${name}`) };
-        return;
+        return false;
       }
       const px = await this.api.getImagePixels({ imageId: opened.value.imageId });
       if (!px.ok) {
         this.notice = { kind: 'error', text: describeError(px.error, `read the pixels of ${name}`) };
-        return;
+        return false;
       }
       const img = makeRgba(px.value.width, px.value.height, new Uint8ClampedArray(px.value.rgba.buffer, px.value.rgba.byteOffset, px.value.rgba.byteLength));
       this.#releaseDocImages();
@@ -272,6 +348,7 @@ export class Studio {
       this.#docIds = [opened.value.imageId];
       this.#setDoc(new ImageDocument(opened.value.metadata.name || name, path, img));
       this.notice = { kind: 'info', text: `Opened ${name} (${img.width} × ${img.height})` };
+      return true;
     } finally {
       this.loading = null;
     }
@@ -307,6 +384,8 @@ export class Studio {
 
   #setDoc(doc: ImageDocument): void {
     this.history.clear();
+    this.#discardVariations();
+    this.cancelAdjust();
     this.doc = doc;
     this.docVersion++;
     this.compare = 'after';
@@ -315,6 +394,7 @@ export class Studio {
     doc.subscribe(() => {
       this.docVersion++;
       this.maskEmpty = doc.mask.isEmpty();
+      this.#markOverlay('all');
       this.#bindBrush();
       this.invalidate();
     });
@@ -328,12 +408,22 @@ export class Studio {
     const b = new BrushTool(doc.mask, this.history);
     b.setSize(this.brushSize);
     b.setHardness(this.brushHardness);
+    b.setOpacity(this.brushOpacity);
     b.setMode(this.brushMode);
-    b.onDirty = () => {
+    const onDirty = (r: Rect): void => {
+      this.#markOverlay(r);
       this.maskVersion++;
       this.invalidate();
     };
+    b.onDirty = onDirty;
     this.#brush = b;
+    const sel = new SelectionTool(doc.mask, this.history, this.maskTool === 'rect' ? 'rect' : 'lasso');
+    sel.onDirty = (r) => {
+      onDirty(r);
+      this.maskEmpty = doc.mask.isEmpty();
+    };
+    this.#selection = sel;
+    this.#markOverlay('all');
   }
 
   // ───────────── view ─────────────
@@ -367,8 +457,33 @@ export class Studio {
   // ───────────── mask ─────────────
 
   setBrushMode(m: 'paint' | 'erase'): void {
-    this.brushMode = m;
-    this.#brush?.setMode(m);
+    this.setMaskTool(m === 'paint' ? 'brush' : 'eraser');
+  }
+
+  setMaskTool(t: MaskTool): void {
+    this.#brush?.cancel();
+    this.#selection?.cancel();
+    this.maskTool = t;
+    if (t === 'brush' || t === 'eraser') {
+      this.brushMode = t === 'brush' ? 'paint' : 'erase';
+      this.#brush?.setMode(this.brushMode);
+    } else if (this.#selection) {
+      this.#selection.shape = t;
+    }
+    this.invalidate();
+  }
+
+  setBrushOpacity(o: number): void {
+    this.#brush?.setOpacity(o);
+    this.brushOpacity = this.#brush?.settings.opacity ?? o;
+  }
+
+  setOverlay(color: string, opacity: number): void {
+    this.overlayColor = /^#[0-9a-f]{6}$/i.test(color) ? color : this.overlayColor;
+    this.overlayOpacity = Math.min(1, Math.max(0.05, opacity));
+    this.#markOverlay('all');
+    this.maskVersion++;
+    this.invalidate();
   }
 
   setBrushSize(s: number): void {
@@ -401,8 +516,69 @@ export class Studio {
 
   #maskChanged(): void {
     this.maskEmpty = this.doc?.mask.isEmpty() ?? true;
+    this.#markOverlay('all');
     this.maskVersion++;
     this.invalidate();
+  }
+
+  /** Preview a grow/shrink/feather on a copy; the overlay shows it until apply or cancel. */
+  previewAdjust(a: MaskAdjust): void {
+    const doc = this.doc;
+    if (!doc) return;
+    this.adjust = a;
+    this.maskPreview = a.radius === 0 ? null : adjustedMask(doc.mask, a);
+    this.#markOverlay('all');
+    this.maskVersion++;
+    this.invalidate();
+  }
+
+  applyAdjust(): void {
+    const doc = this.doc;
+    const a = this.adjust;
+    if (doc && a && a.radius !== 0) {
+      const next = this.maskPreview ?? adjustedMask(doc.mask, a);
+      replaceMask(doc.mask, next, adjustLabel(a), this.history, () => this.#maskChanged());
+    }
+    this.cancelAdjust();
+  }
+
+  cancelAdjust(): void {
+    if (!this.adjust && !this.maskPreview) return;
+    this.adjust = null;
+    this.maskPreview = null;
+    this.#maskChanged();
+  }
+
+  /** The mask as a grey PNG (white = fill). */
+  async maskPng(): Promise<Uint8Array | null> {
+    const doc = this.doc;
+    if (!doc) return null;
+    return encodePng({ width: doc.width, height: doc.height, data: maskToRgba(doc.mask.data, doc.width, doc.height) });
+  }
+
+  /**
+   * Load a mask picture (grey, or a cut-out with alpha), scaled to the image if its size
+   * differs, as one undo step.
+   */
+  async loadMask(blob: Blob): Promise<void> {
+    const doc = this.doc;
+    if (!doc) return;
+    let bmp: ImageBitmap;
+    try {
+      bmp = await createImageBitmap(blob);
+    } catch {
+      this.notice = { kind: 'error', text: 'Could not read that file as a mask picture.' };
+      return;
+    }
+    const c = new OffscreenCanvas(doc.width, doc.height);
+    const ctx = c.getContext('2d');
+    if (!ctx) return;
+    ctx.drawImage(bmp, 0, 0, doc.width, doc.height);
+    const scaled = bmp.width !== doc.width || bmp.height !== doc.height;
+    bmp.close();
+    const px = ctx.getImageData(0, 0, doc.width, doc.height).data;
+    replaceMask(doc.mask, rgbaToMask(px, doc.width, doc.height), 'Load mask', this.history, () => this.#maskChanged());
+    this.notice = { kind: 'info', text: `Mask loaded${scaled ? ' (scaled to the image size)' : ''}.` };
   }
 
   // ───────────── history ─────────────
@@ -422,6 +598,8 @@ export class Studio {
 
   #syncHistory(): void {
     this.maskEmpty = this.doc?.mask.isEmpty() ?? true;
+    this.historyUsed = this.history.budget.used;
+    this.historyLimit = this.history.budget.limit;
     this.canUndo = this.history.canUndo;
     this.canRedo = this.history.canRedo;
     this.undoLabel = this.history.undoLabel;
@@ -430,26 +608,24 @@ export class Studio {
 
   // ───────────── jobs ─────────────
 
-  async run(): Promise<void> {
-    const doc = this.doc;
-    const pack = this.pack;
-    if (!doc || !pack || !this.canRun) return;
-    if (pack.task === 'inpaint' && doc.mask.isEmpty()) {
-      this.notice = { kind: 'error', text: 'Paint a mask over the area to fill first (B for the brush).' };
-      return;
-    }
+  #request(pack: PackInfo, doc: ImageDocument, seed: number): RunToolRequest {
     const req: RunToolRequest = {
       tool: pack.task === 'backbone' ? 'restore' : pack.task,
       pack: pack.name,
       imageId: '',
       steps: this.steps,
-      seed: this.seed,
+      seed,
     };
     if (pack.takesText && this.prompt.trim()) req.prompt = this.prompt.trim();
     if (pack.task === 'restore') req.scale = pack.upscale;
     if (pack.task === 'inpaint') req.mask = { width: doc.mask.width, height: doc.mask.height, data: doc.mask.data.slice() };
-    this.notice = null;
-    this.lastNotes = [];
+    if ((pack.task === 'edit' || pack.task === 'restore' || pack.task === 'custom') && this.strength < 1) req.strength = this.strength;
+    if (pack.task === 'depth' && this.depthMap) req.condition = this.depthMap.imageId;
+    return req;
+  }
+
+  /** Run one job on the current image; resolves with the result pixels, or null (error shown). */
+  async #runJob(pack: PackInfo, doc: ImageDocument, req: RunToolRequest): Promise<{ img: RgbaImage; imageId: string; elapsedMs: number; notes: string[] } | null> {
     this.job = { jobId: '', packTitle: pack.title, progress: null, startedAt: performance.now(), cancelling: false };
     const started = await this.#withImage(doc.image, (imageId) =>
       this.jobs.start({ ...req, imageId }, (p) => {
@@ -459,7 +635,7 @@ export class Studio {
     if (!started.ok) {
       this.job = null;
       this.notice = { kind: 'error', text: describeError(started.error, `start ${pack.title}`) };
-      return;
+      return null;
     }
     this.#handle = started.value;
     this.job = { ...this.job, jobId: started.value.jobId };
@@ -473,32 +649,141 @@ export class Studio {
         : f.code === 'engine-crashed'
           ? { kind: 'error', text: `The engine stopped unexpectedly while running ${pack.title}, so it did not finish. The engine restarts by itself; you can run the tool again once it is ready.` }
           : { kind: 'error', text: describeError({ code: f.code, message: f.message }, `run ${pack.title}`) };
-      return;
+      return null;
     }
     const done = outcome.done;
     const px = await this.api.getImagePixels({ imageId: done.resultImageId });
     this.job = null;
     if (!px.ok) {
       this.notice = { kind: 'error', text: describeError(px.error, 'fetch the result') };
-      return;
+      return null;
     }
-    if (this.doc !== doc) return; // Another image was opened meanwhile; the result belongs to the old one.
     const img = makeRgba(px.value.width, px.value.height, new Uint8ClampedArray(px.value.rgba.buffer, px.value.rgba.byteOffset, px.value.rgba.byteLength));
     this.#ids.set(img, done.resultImageId);
     this.#docIds.push(done.resultImageId);
+    return { img, imageId: done.resultImageId, elapsedMs: done.elapsedMs, notes: done.notes };
+  }
+
+  async run(): Promise<void> {
+    const doc = this.doc;
+    const pack = this.pack;
+    if (!doc || !pack || !this.canRun) return;
+    if (pack.task === 'inpaint' && doc.mask.isEmpty()) {
+      this.notice = { kind: 'error', text: 'Paint a mask over the area to fill first (B for the brush).' };
+      return;
+    }
+    this.notice = null;
+    this.lastNotes = [];
+    this.#discardVariations();
+    const r = await this.#runJob(pack, doc, this.#request(pack, doc, this.seed));
+    if (!r || this.doc !== doc) return; // Another image was opened meanwhile; the result belongs to the old one.
+    this.#accept(doc, r.img, pack.title, r.notes, `${pack.title} done in ${(r.elapsedMs / 1000).toFixed(1)} s`);
+  }
+
+  #accept(doc: ImageDocument, img: RgbaImage, label: string, notes: string[], text: string): void {
     const sizeChanged = img.width !== doc.width || img.height !== doc.height;
-    doc.applyResult(img, pack.title, this.history);
+    doc.applyResult(img, label, this.history);
     this.compare = 'after';
-    this.lastNotes = done.notes;
-    this.notice = { kind: 'info', text: `${pack.title} done in ${(done.elapsedMs / 1000).toFixed(1)} s${sizeChanged ? ` → ${img.width} × ${img.height}` : ''}.` };
+    this.lastNotes = notes;
+    this.notice = { kind: 'info', text: `${text}${sizeChanged ? ` → ${img.width} × ${img.height}` : ''}.` };
     if (sizeChanged) this.fit();
   }
 
+  /**
+   * Variations: the same request with seeds seed … seed+N−1, one job after another; the
+   * results are offered side by side and nothing enters history until one is picked.
+   */
+  async runVariations(): Promise<void> {
+    const doc = this.doc;
+    const pack = this.pack;
+    if (!doc || !pack || !this.canRun) return;
+    this.#discardVariations();
+    this.notice = null;
+    const n = this.variationCount;
+    const found: Variation[] = [];
+    this.#cancelVariations = false;
+    this.variationsRunning = { done: 0, total: n };
+    try {
+      for (let i = 0; i < n && !this.#cancelVariations; i++) {
+        const seed = (this.seed + i) >>> 0;
+        const r = await this.#runJob(pack, doc, this.#request(pack, doc, seed));
+        if (!r || this.doc !== doc) break;
+        found.push({ seed, image: r.img, imageId: r.imageId, thumb: await thumbnailUrl(r.img, 160) });
+        this.variations = [...found];
+        this.variationsRunning = { done: i + 1, total: n };
+      }
+    } finally {
+      this.variationsRunning = null;
+    }
+    if (found.length > 0) this.notice = { kind: 'info', text: `${found.length} variation${found.length === 1 ? '' : 's'} ready: pick one.` };
+  }
+
+  /** Make variation `i` the current image (one history step) and close the set. */
+  pickVariation(i: number): void {
+    const doc = this.doc;
+    const v = this.variations[i];
+    const pack = this.pack;
+    if (!doc || !v) return;
+    this.seed = v.seed;
+    this.#accept(doc, v.image, `${pack?.title ?? 'Result'} (seed ${v.seed})`, [], `Picked the variation with seed ${v.seed}`);
+    this.#discardVariations();
+  }
+
+  discardVariations(): void {
+    this.#discardVariations();
+  }
+
+  #discardVariations(): void {
+    this.#cancelVariations = true;
+    for (const v of this.variations) URL.revokeObjectURL(v.thumb);
+    this.variations = [];
+  }
+
   async cancel(): Promise<void> {
+    this.#cancelVariations = true;
     const h = this.#handle;
     if (!h || !this.job || this.job.cancelling) return;
     this.job = { ...this.job, cancelling: true };
     await h.cancel();
+  }
+
+  /** Load an 8- or 16-bit depth map (near = bright) as the depth tool's condition. */
+  async loadDepthMap(file: File): Promise<void> {
+    const opened = await this.api.openImage({ source: 'bytes', bytes: new Uint8Array(await file.arrayBuffer()), name: file.name });
+    if (!opened.ok) {
+      this.notice = { kind: 'error', text: describeError(opened.error, `open the depth map ${file.name}`) };
+      return;
+    }
+    if (this.depthMap) void this.api.releaseImage({ imageId: this.depthMap.imageId });
+    const v = opened.value;
+    this.depthMap = { imageId: v.imageId, name: file.name, width: v.width, height: v.height, bitDepth: v.metadata.bitDepth };
+  }
+
+  clearDepthMap(): void {
+    if (this.depthMap) void this.api.releaseImage({ imageId: this.depthMap.imageId });
+    this.depthMap = null;
+  }
+
+  // ───────────── batch ─────────────
+
+  get batchActive(): boolean {
+    return this.batch !== null && (this.batch.state === 'running' || this.batch.state === 'paused');
+  }
+
+  /** Start a folder batch in the broker; progress arrives as batch-progress events. */
+  async startBatch(req: StartBatchRequest): Promise<string | null> {
+    const r = await this.api.startBatch(req);
+    if (!r.ok) return describeError(r.error, 'start the batch');
+    this.batch = { batchId: r.value.batchId, state: 'running', done: 0, total: r.value.files, succeeded: 0, results: [] };
+    return null;
+  }
+
+  async controlBatch(action: 'pause' | 'resume' | 'cancel'): Promise<void> {
+    const b = this.batch;
+    if (!b) return;
+    const r = action === 'pause' ? await this.api.pauseBatch({ batchId: b.batchId }) : action === 'resume' ? await this.api.resumeBatch({ batchId: b.batchId }) : await this.api.cancelBatch({ batchId: b.batchId });
+    if (!r.ok) this.notice = { kind: 'error', text: describeError(r.error, `${action} the batch`) };
+    else if (this.batch?.batchId === b.batchId) this.batch = { ...this.batch, state: r.value.state };
   }
 
   // ───────────── saving ─────────────
@@ -516,6 +801,32 @@ export class Studio {
     return { ok: true, path: r.value.path, bytes: r.value.bytes };
   }
 
+  /**
+   * Copy the current image to the system clipboard as PNG (the engine encodes it, so 16-bit
+   * sources keep their exact 8-bit rounding). Browsers allow this only from a user gesture on
+   * a secure context (localhost counts); otherwise the reason is shown.
+   */
+  async copyToClipboard(): Promise<boolean> {
+    if (typeof ClipboardItem === 'undefined' || !navigator.clipboard?.write) {
+      this.notice = { kind: 'error', text: 'Copying images is not permitted here (the page needs a secure context with clipboard access).' };
+      return false;
+    }
+    // The item is handed over at once with a promised blob: browsers only allow the write while
+    // the click's user activation lasts, and encoding goes through the engine first.
+    const png = this.encode('png', 95, false).then((enc) => {
+      if (!enc) throw new Error('the image could not be encoded');
+      return new Blob([enc.bytes as Uint8Array<ArrayBuffer>], { type: 'image/png' });
+    });
+    try {
+      await navigator.clipboard.write([new ClipboardItem({ 'image/png': png })]);
+      this.notice = { kind: 'info', text: 'Copied the image to the clipboard.' };
+      return true;
+    } catch (err) {
+      this.notice = { kind: 'error', text: `Could not copy to the clipboard: ${(err as Error).message}` };
+      return false;
+    }
+  }
+
   /** Encoded bytes for a browser download (web mode). */
   async encode(format: ImageFormat, quality: number, keepMetadata: boolean): Promise<{ bytes: Uint8Array; mime: string } | null> {
     const doc = this.doc;
@@ -527,4 +838,16 @@ export class Studio {
     }
     return r.value;
   }
+}
+
+/** Downscaled PNG object URL of an image for a thumbnail strip. */
+async function thumbnailUrl(img: RgbaImage, maxSide: number): Promise<string> {
+  const s = Math.min(1, maxSide / Math.max(img.width, img.height));
+  const w = Math.max(1, Math.round(img.width * s));
+  const h = Math.max(1, Math.round(img.height * s));
+  const bmp = await createImageBitmap(new ImageData(img.data as Uint8ClampedArray<ArrayBuffer>, img.width, img.height), { resizeWidth: w, resizeHeight: h, resizeQuality: 'medium' });
+  const c = new OffscreenCanvas(w, h);
+  c.getContext('2d')?.drawImage(bmp, 0, 0);
+  bmp.close();
+  return URL.createObjectURL(await c.convertToBlob({ type: 'image/png' }));
 }

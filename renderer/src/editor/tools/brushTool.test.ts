@@ -94,3 +94,23 @@ describe('BrushTool', () => {
     expect(mask.isEmpty()).toBe(true);
   });
 });
+
+describe('BrushTool opacity and pressure', () => {
+  it('opacity caps the coverage and pen pressure scales it along the stroke', () => {
+    const { mask, tool } = setup(200, 40);
+    tool.setSize(8);
+    tool.setOpacity(0.5);
+    tool.pointerDown({ x: 10, y: 20 });
+    tool.pointerMove({ x: 40, y: 20 });
+    tool.pointerUp();
+    expect(Math.max(...mask.data)).toBe(128);
+    tool.setOpacity(1);
+    tool.pointerDown({ x: 60, y: 20 }, 1, 0.2);
+    tool.pointerMove({ x: 190, y: 20 }, 1, 1);
+    tool.pointerUp(1);
+    const at = (x: number) => mask.data[20 * 200 + x]!;
+    expect(at(61)).toBeLessThanOrEqual(Math.round(0.25 * 255));
+    expect(at(125)).toBeGreaterThan(at(70));
+    expect(at(188)).toBe(255);
+  });
+});

@@ -16,7 +16,8 @@ export type BrushState = 'idle' | 'painting';
  */
 export class BrushTool {
   #state: BrushState = 'idle';
-  #settings: BrushSettings = { size: 48, hardness: 0.8, mode: 'paint' };
+  #settings: BrushSettings = { size: 48, hardness: 0.8, mode: 'paint', opacity: 1 };
+  #pressure = 1;
   #capture: TileCapture | null = null;
   #spacer: StrokeSpacer | null = null;
   #strokeDirty: Rect = emptyRect;
@@ -47,6 +48,10 @@ export class BrushTool {
     this.#settings = { ...this.#settings, hardness: Math.round(Math.min(1, Math.max(0, h)) * 100) / 100 };
   }
 
+  setOpacity(o: number): void {
+    this.#settings = { ...this.#settings, opacity: Math.round(Math.min(1, Math.max(0.01, o)) * 100) / 100 };
+  }
+
   setMode(mode: BrushMode): void {
     this.#settings = { ...this.#settings, mode };
   }
@@ -62,8 +67,13 @@ export class BrushTool {
     this.setSize(s + direction * step);
   }
 
-  pointerDown(p: Point, pointerId = 0): void {
+  /**
+   * `pressure` is PointerEvent.pressure for pens (0…1); mice report 0.5 while a button is down
+   * and 0 otherwise, so the caller passes 1 unless `pointerType === 'pen'`.
+   */
+  pointerDown(p: Point, pointerId = 0, pressure = 1): void {
     if (this.#state === 'painting') this.cancel();
+    this.#pressure = pressure;
     this.#state = 'painting';
     this.#pointerId = pointerId;
     this.#capture = new TileCapture(this.#mask);
@@ -72,9 +82,11 @@ export class BrushTool {
     this.#dabs(this.#spacer.begin(p));
   }
 
-  pointerMove(p: Point, pointerId = 0): void {
+  pointerMove(p: Point, pointerId = 0, pressure = 1): void {
     if (this.#state !== 'painting' || pointerId !== this.#pointerId || !this.#spacer) return;
-    this.#dabs(this.#spacer.moveTo(p));
+    const from = this.#pressure;
+    this.#pressure = pressure;
+    this.#dabs(this.#spacer.moveTo(p), from);
   }
 
   pointerUp(pointerId = 0): void {
@@ -105,14 +117,17 @@ export class BrushTool {
     this.#strokeDirty = emptyRect;
   }
 
-  #dabs(points: readonly Point[]): void {
+  /** Stamp dabs; pressure ramps linearly from `fromPressure` to the current one along the segment. */
+  #dabs(points: readonly Point[], fromPressure = this.#pressure): void {
     if (points.length === 0 || !this.#capture) return;
     const m = this.#mask;
     const r = this.#settings.size / 2 + 1;
     let dirty: Rect = emptyRect;
-    for (const p of points) {
+    for (let k = 0; k < points.length; k++) {
+      const p = points[k] as Point;
+      const pr = fromPressure + ((this.#pressure - fromPressure) * (k + 1)) / points.length;
       this.#capture.touch({ x0: Math.floor(p.x - r), y0: Math.floor(p.y - r), x1: Math.ceil(p.x + r) + 1, y1: Math.ceil(p.y + r) + 1 });
-      dirty = unionRect(dirty, stampDab(m.data, m.width, m.height, p, this.#settings));
+      dirty = unionRect(dirty, stampDab(m.data, m.width, m.height, p, this.#settings, pr));
     }
     this.#strokeDirty = unionRect(this.#strokeDirty, dirty);
     m.touched();

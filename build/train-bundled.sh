@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Rebuild the data sets and retrain every bundled pack, on this machine, with the project's own code.
+# Resumable: a finished pack is skipped; an interrupted run continues from its last checkpoint
+# (run folders under training-runs/, never committed). Two lanes run side by side after the
+# backbone because the wasm backend is single-threaded: one process per core.
+#
+#   bash build/train-bundled.sh            # everything
+#   STEPS_SCALE=0.25 bash build/train-bundled.sh   # a quicker, lower-quality pass
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CODI="node bin/codi.mjs"
+OUT=${OUT:-native-models}
+RUNS=${RUNS:-training-runs}
+DATA=${DATA:-datasets}
+SCALE=${STEPS_SCALE:-1}
+mkdir -p "$RUNS" "$DATA" "$OUT"
+steps() { awk -v s="$1" -v k="$SCALE" 'BEGIN { printf "%d", s * k }'; }
+log() { echo "[$(date +%H:%M:%S)] $*"; }
+
+dataset() { # name task count seed [extra...]
+  local name=$1 task=$2 count=$3 seed=$4; shift 4
+  [ -f "$DATA/$name/items.jsonl" ] || { log "data set $name"; $CODI build-dataset --task "$task" --out "$DATA/$name" --size 64 --count "$count" --seed "$seed" "$@"; }
+}
+
+train() { # pack-name log-name args...
+  local pack=$1; shift
+  if [ -f "$OUT/$pack/manifest.json" ]; then log "$pack: done already"; return 0; fi
+  local run="$RUNS/$pack.run" resume=()
+  [ -f "$run/checkpoints/latest.json" ] && resume=(--resume)
+  log "$pack: training ($*)"
+  local t0=$(date +%s)
+  $CODI train --out "$OUT/$pack" --name "$pack" --run-dir "$run" --checkpoint-every 100 "${resume[@]}" "$@" > "$RUNS/$pack.log" 2>&1
+  log "$pack: finished in $(( $(date +%s) - t0 )) s (log: $RUNS/$pack.log)"
+}
+
+dataset pretrain pretrain 8000 1
+dataset restore-x4 restore 6000 2 --scale 4
+dataset inpaint inpaint 5000 3
+dataset edit edit 5000 4
+dataset depth depth 2500 5
+
+ADAPTER=(--method pe-codi --backbone "$OUT/codi-backbone" --batch 16 --lr ${ADAPTER_LR:-5e-4} --mu-lr-scale ${MU_LR_SCALE:-40})
+train codi-backbone --method pretrain --data "$DATA/pretrain" --net small --steps "$(steps 2200)" --batch 16 --lr 3e-4
+
+( train codi-restore-x4 --task restore --data "$DATA/restore-x4" "${ADAPTER[@]}" --steps "$(steps 900)"
+  train codi-depth --task depth --data "$DATA/depth" "${ADAPTER[@]}" --steps "$(steps 600)" ) &
+lane1=$!
+( train codi-inpaint --task inpaint --data "$DATA/inpaint" "${ADAPTER[@]}" --steps "$(steps 800)"
+  train codi-edit --task edit --data "$DATA/edit" "${ADAPTER[@]}" --steps "$(steps 800)" ) &
+lane2=$!
+wait $lane1 $lane2
+
+# Baselines for the evaluation table (restoration): fine-tuned conditional teacher, CM from it, full CoDi.
+if [ "${BASELINES:-1}" = 1 ]; then
+  ( train codi-restore-x4-teacher --task restore --data "$DATA/restore-x4" --method teacher --backbone "$OUT/codi-backbone" --batch 16 --lr ${ADAPTER_LR:-5e-4} --steps "$(steps 900)"
+    train codi-restore-x4-cm --task restore --data "$DATA/restore-x4" --method cm --init "$OUT/codi-restore-x4-teacher" --batch 16 --lr ${ADAPTER_LR:-5e-4} --steps "$(steps 600)" ) &
+  lane1=$!
+  train codi-restore-x4-full --task restore --data "$DATA/restore-x4" --method codi --backbone "$OUT/codi-backbone" --batch 16 --lr ${ADAPTER_LR:-5e-4} --steps "$(steps 900)" &
+  lane2=$!
+  wait $lane1 $lane2
+fi
+log "all packs trained; run 'npm run eval' for the table"

@@ -1,0 +1,51 @@
+import { describe, it, expect } from 'vitest';
+import type { F32Tensor } from '../tensor/ops.ts';
+import { applyGainOffset, boxMean, estimateGainOffset, workingSize } from './gain-offset.ts';
+import { resizeArea } from './resize.ts';
+
+function image(H: number, W: number, f: (x: number, y: number, c: number) => number): F32Tensor {
+  const d = new Float32Array(3 * H * W);
+  for (let c = 0; c < 3; c++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) d[c * H * W + y * W + x] = f(x, y, c);
+  return { data: d, shape: [1, 3, H, W] };
+}
+
+const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+describe('boxMean', () => {
+  it('averages over the window with clamped edges', () => {
+    const m = boxMean(Float32Array.from([0, 3, 6, 9]), 1, 4, 1);
+    expect([...m]).toEqual([1, 3, 6, 8]);
+  });
+});
+
+describe('gain/offset field', () => {
+  // Full-res "photo": smooth shading plus fine detail (high-frequency checker) that the
+  // low-resolution copy cannot hold.
+  const H = 96;
+  const W = 128;
+  const full = image(H, W, (x, y, c) => 0.4 * Math.sin(x / 20 + c) * Math.cos(y / 25) + 0.15 * (((x + y) & 1) * 2 - 1));
+  // A global tone edit: y = 0.6·x + (0.2, −0.1, 0) per channel.
+  const edit = (t: F32Tensor): F32Tensor => ({ data: t.data.map((v, i) => 0.6 * v + [0.2, -0.1, 0][Math.floor(i / (t.data.length / 3))]!), shape: t.shape });
+
+  it('recovers a global affine edit and carries it to full resolution with the detail intact', () => {
+    const low = resizeArea(full, 24, 32);
+    const field = estimateGainOffset(low, edit(low), { radius: 3 });
+    const out = applyGainOffset(full, field);
+    const want = edit(full);
+    // Everywhere, including the one-pixel checker the low-res copy averaged away.
+    expect(maxAbsDiff(out.data, want.data)).toBeLessThan(0.05);
+    // Naive upsampling of the low-res result loses the checker; the field does not.
+    expect(Math.abs(out.data[0]! - out.data[1]!)).toBeGreaterThan(0.1);
+  });
+
+  it('is the identity when the model changed nothing', () => {
+    const low = resizeArea(full, 24, 32);
+    const out = applyGainOffset(full, estimateGainOffset(low, low, { radius: 2 }));
+    expect(maxAbsDiff(out.data, full.data)).toBeLessThan(1e-3);
+  });
+
+  it('picks a working size that keeps the aspect and the alignment', () => {
+    expect(workingSize(3000, 4000, 512, 16)).toEqual({ height: 384, width: 512, scaled: true });
+    expect(workingSize(300, 400, 512, 16)).toEqual({ height: 300, width: 400, scaled: false });
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * "Run at working resolution, carry the edit to full resolution": an edit model runs on a
+ * downscaled copy of a big photo; the change it made is summarised as a smooth per-pixel,
+ * per-channel affine map `result ≈ gain · input + offset`, estimated from local means and
+ * variances at low resolution and blurred, then upsampled (bicubic) and applied to the
+ * full-resolution original. Colour and tone edits carry over while the original's fine
+ * detail (which the low-resolution result never had) is kept.
+ */
+import type { F32Tensor } from '../tensor/ops.ts';
+import { resizeBicubic } from './resize.ts';
+
+export interface GainOffsetField {
+  /** [1, C, h, w] at the working resolution. */
+  readonly gain: F32Tensor;
+  readonly offset: F32Tensor;
+}
+
+export interface GainOffsetOptions {
+  /** Radius (px at working resolution) of the local statistics window. */
+  readonly radius: number;
+  /** Radius of the extra blur applied to the field itself (default = radius). */
+  readonly smooth?: number;
+  /** Regularises the variance ratio in flat areas ([-1, 1] units, squared). */
+  readonly eps?: number;
+  /** Gains are clamped to [1/maxGain, maxGain]. */
+  readonly maxGain?: number;
+}
+
+/** Box mean of one H·W plane with clamped edges, via running sums (O(pixels) for any radius). */
+export function boxMean(src: Float32Array, H: number, W: number, r: number): Float32Array {
+  const tmp = new Float32Array(H * W);
+  const out = new Float32Array(H * W);
+  if (r <= 0) {
+    out.set(src);
+    return out;
+  }
+  const norm = 1 / (2 * r + 1);
+  for (let y = 0; y < H; y++) {
+    const row = y * W;
+    let s = 0;
+    for (let k = -r; k <= r; k++) s += src[row + Math.min(W - 1, Math.max(0, k))] as number;
+    for (let x = 0; x < W; x++) {
+      tmp[row + x] = s * norm;
+      s += (src[row + Math.min(W - 1, x + r + 1)] as number) - (src[row + Math.max(0, x - r)] as number);
+    }
+  }
+  for (let x = 0; x < W; x++) {
+    let s = 0;
+    for (let k = -r; k <= r; k++) s += tmp[Math.min(H - 1, Math.max(0, k)) * W + x] as number;
+    for (let y = 0; y < H; y++) {
+      out[y * W + x] = s * norm;
+      s += (tmp[Math.min(H - 1, y + r + 1) * W + x] as number) - (tmp[Math.max(0, y - r) * W + x] as number);
+    }
+  }
+  return out;
+}
+
+/**
+ * Field such that `gain · input + offset` matches `result`'s local mean and standard
+ * deviation around every pixel: gain = σ_result / σ_input, offset = μ_result − gain · μ_input.
+ */
+export function estimateGainOffset(input: F32Tensor, result: F32Tensor, opts: GainOffsetOptions): GainOffsetField {
+  const [, C, H, W] = input.shape as [number, number, number, number];
+  const [, C2, H2, W2] = result.shape as [number, number, number, number];
+  if (C !== C2 || H !== H2 || W !== W2) throw new RangeError(`gain/offset: input ${C}×${H}×${W} vs result ${C2}×${H2}×${W2}`);
+  const n = H * W;
+  const eps = opts.eps ?? 1e-3;
+  const maxGain = opts.maxGain ?? 4;
+  const smooth = opts.smooth ?? opts.radius;
+  const gain = new Float32Array(C * n);
+  const offset = new Float32Array(C * n);
+  const sq = new Float32Array(n);
+  for (let c = 0; c < C; c++) {
+    const a = input.data.subarray(c * n, (c + 1) * n);
+    const b = result.data.subarray(c * n, (c + 1) * n);
+    const ma = boxMean(a, H, W, opts.radius);
+    const mb = boxMean(b, H, W, opts.radius);
+    for (let i = 0; i < n; i++) sq[i] = (a[i] as number) ** 2;
+    const aa = boxMean(sq, H, W, opts.radius);
+    for (let i = 0; i < n; i++) sq[i] = (b[i] as number) ** 2;
+    const bb = boxMean(sq, H, W, opts.radius);
+    const g = new Float32Array(n);
+    const o = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const va = Math.max(0, (aa[i] as number) - (ma[i] as number) ** 2);
+      const vb = Math.max(0, (bb[i] as number) - (mb[i] as number) ** 2);
+      const gi = Math.min(maxGain, Math.max(1 / maxGain, Math.sqrt((vb + eps) / (va + eps))));
+      g[i] = gi;
+      o[i] = (mb[i] as number) - gi * (ma[i] as number);
+    }
+    gain.set(boxMean(g, H, W, smooth), c * n);
+    offset.set(boxMean(o, H, W, smooth), c * n);
+  }
+  return { gain: { data: gain, shape: [1, C, H, W] }, offset: { data: offset, shape: [1, C, H, W] } };
+}
+
+/**
+ * Apply a field to a full-resolution image: the field is upsampled bicubically to the
+ * image's size one channel at a time (bounded memory), then `out = gain · x + offset`.
+ */
+export function applyGainOffset(full: F32Tensor, field: GainOffsetField): F32Tensor {
+  const [, C, H, W] = full.shape as [number, number, number, number];
+  const [, FC, h, w] = field.gain.shape as [number, number, number, number];
+  if (FC !== C) throw new RangeError(`gain/offset: field has ${FC} channels, image ${C}`);
+  const n = H * W;
+  const m = h * w;
+  const out = new Float32Array(C * n);
+  for (let c = 0; c < C; c++) {
+    const plane = (t: F32Tensor) => resizeBicubic({ data: t.data.subarray(c * m, (c + 1) * m), shape: [1, 1, h, w] }, H, W).data;
+    const g = plane(field.gain);
+    const o = plane(field.offset);
+    const x = full.data.subarray(c * n, (c + 1) * n);
+    for (let i = 0; i < n; i++) out[c * n + i] = (g[i] as number) * (x[i] as number) + (o[i] as number);
+  }
+  return { data: out, shape: [1, C, H, W] };
+}
+
+/** Working-resolution size for an image: the longer side becomes at most `maxSide`, rounded to `align`. */
+export function workingSize(H: number, W: number, maxSide: number, align: number): { height: number; width: number; scaled: boolean } {
+  const s = Math.min(1, maxSide / Math.max(H, W));
+  if (s >= 1) return { height: H, width: W, scaled: false };
+  const round = (v: number) => Math.max(align, Math.round((v * s) / align) * align);
+  return { height: round(H), width: round(W), scaled: true };
+}

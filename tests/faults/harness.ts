@@ -1,0 +1,176 @@
+/**
+ * Shared pieces of the fault-injection suite: the "originals are byte-identical" ledger, a
+ * WebSocket client that speaks the contract like the renderer does, and a real engine behind
+ * the real web server. Every case that touches user files registers them with the ledger and
+ * checks it at the end.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { EngineHost } from '../../electron/broker/engine-host.ts';
+import type { EngineHostOptions } from '../../electron/broker/engine-host.ts';
+import { forkEngine } from '../../electron/broker/fork.ts';
+import type { Result } from '../../electron/contract/api.ts';
+import { CHANNELS } from '../../electron/contract/channels.ts';
+import type { ChannelName } from '../../electron/contract/channels.ts';
+import type { CodiEvent, JobDone, JobFailed } from '../../electron/contract/schemas.ts';
+import { decodeFrame, encodeFrame } from '../../electron/contract/wire.ts';
+import type { ServerMessage } from '../../electron/contract/wire.ts';
+import type { EngineConfig } from '../../electron/engine/protocol.ts';
+import { startWebServer } from '../../electron/web/server.ts';
+import type { WebServer } from '../../electron/web/server.ts';
+
+/** Long cases (60 s brush stream, …) only run with CODI_FAULTS_FULL=1. */
+export const FULL = process.env.CODI_FAULTS_FULL === '1';
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Hashes of user files taken before a case; `verify` re-reads them and names any that changed. */
+export class OriginalsLedger {
+  private readonly hashes = new Map<string, string>();
+
+  async add(...paths: string[]): Promise<void> {
+    for (const p of paths) this.hashes.set(p, sha256(await readFile(p)));
+  }
+
+  get size(): number {
+    return this.hashes.size;
+  }
+
+  /** Paths whose bytes differ from when they were added (or that vanished). */
+  async changed(): Promise<string[]> {
+    const bad: string[] = [];
+    for (const [p, h] of this.hashes) {
+      const now = await readFile(p).then(sha256, () => 'missing');
+      if (now !== h) bad.push(p);
+    }
+    return bad;
+  }
+}
+
+/** A contract client over the web server's WebSocket, as the renderer's engine-client talks. */
+export class WsClient {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (r: Result<unknown>) => void>();
+  readonly events: CodiEvent[] = [];
+  private readonly listeners = new Set<(e: CodiEvent) => void>();
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => {
+      const msg = decodeFrame(new Uint8Array(data)) as ServerMessage;
+      if (msg.t === 'res') {
+        this.waiting.get(msg.id)?.(msg.r);
+        this.waiting.delete(msg.id);
+      } else {
+        this.events.push(msg.e);
+        for (const l of this.listeners) l(msg.e);
+      }
+    });
+  }
+
+  static connect(port: number, origin = `http://127.0.0.1:${port}`): Promise<WsClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { origin });
+      ws.once('open', () => resolve(new WsClient(ws)));
+      ws.once('error', reject);
+    });
+  }
+
+  request<T = unknown>(channel: ChannelName, payload: unknown): Promise<Result<T>> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve as (r: Result<unknown>) => void);
+      this.ws.send(encodeFrame({ t: 'req', id, ch: CHANNELS[channel], p: payload }));
+    });
+  }
+
+  /** Send raw bytes as one binary frame and wait for the next response (malformed frames answer with id -1). */
+  sendRaw(bytes: Uint8Array): Promise<Result<unknown>> {
+    return new Promise((resolve) => {
+      this.waiting.set(-1, resolve);
+      this.ws.send(bytes);
+    });
+  }
+
+  onEvent(l: (e: CodiEvent) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  /**
+   * Submit a job and resolve with its end event; `onProgress` may act on progress (kill, stop).
+   * Events that race the response are buffered.
+   */
+  runJob(req: object, onProgress?: (e: CodiEvent & { type: 'job-progress' }) => void): Promise<{ jobId: string; done?: JobDone; failed?: JobFailed }> {
+    return new Promise((resolve, reject) => {
+      let jobId: string | null = null;
+      const early: CodiEvent[] = [];
+      const handle = (e: CodiEvent) => {
+        if (!jobId) {
+          early.push(e);
+          return;
+        }
+        if (e.type === 'job-progress' && e.progress.jobId === jobId) onProgress?.(e);
+        if (e.type === 'job-done' && e.done.jobId === jobId) {
+          off();
+          resolve({ jobId, done: e.done });
+        }
+        if (e.type === 'job-failed' && e.failed.jobId === jobId) {
+          off();
+          resolve({ jobId, failed: e.failed });
+        }
+      };
+      const off = this.onEvent(handle);
+      void this.request<{ jobId: string }>('runTool', req).then((r) => {
+        if (!r.ok) {
+          off();
+          reject(new Error(r.error.message));
+          return;
+        }
+        jobId = r.value.jobId;
+        for (const e of early.splice(0)) handle(e);
+      });
+    });
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Measure how long the client waits for a trivial round trip (the UI-side responsiveness probe). */
+export async function pingMs(client: WsClient): Promise<number> {
+  const t0 = performance.now();
+  const r = await client.request('getAppInfo', {});
+  if (!r.ok) throw new Error(r.error.message);
+  return performance.now() - t0;
+}
+
+export interface EngineStack {
+  host: EngineHost;
+  server: WebServer;
+  client: WsClient;
+  stop(): Promise<void>;
+}
+
+/** The real engine (forked) behind the real web server, and one connected client. */
+export async function startStack(config: EngineConfig, rendererDir: string, hostOptions: Partial<EngineHostOptions> = {}): Promise<EngineStack> {
+  const host = new EngineHost({ spawn: forkEngine(config), ...hostOptions });
+  await host.start();
+  // Autosaves go next to the test's renderer folder, never to the user's home.
+  const server = await startWebServer({ host, rendererDir, port: 0, autosaveDir: path.join(path.dirname(rendererDir), 'autosave') });
+  const client = await WsClient.connect(server.port);
+  return {
+    host,
+    server,
+    client,
+    stop: async () => {
+      client.close();
+      await server.close();
+      await host.stop();
+    },
+  };
+}

@@ -1,0 +1,271 @@
+/**
+ * Every contract channel fuzzed through the two real validation entry points: the Electron
+ * `handle()` wrapper (called as ipcMain would, with a fake event from the app's main frame)
+ * and the web server's WebSocket (binary frames, plus malformed frames). Each payload the
+ * schema refuses must come back as `invalid-request`; nothing may crash the broker or the
+ * engine, answer `internal`, or pollute a prototype. Frames from another origin or sender are
+ * refused before their payload is looked at.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import WebSocket from 'ws';
+import { dispatch } from '../../electron/broker/api.ts';
+import type { ShellServices } from '../../electron/broker/api.ts';
+import type { Result } from '../../electron/contract/api.ts';
+import { CHANNELS } from '../../electron/contract/channels.ts';
+import type { ChannelName } from '../../electron/contract/channels.ts';
+import { SCHEMAS } from '../../electron/contract/schemas.ts';
+import { decodeFrame, encodeFrame } from '../../electron/contract/wire.ts';
+import type { ServerMessage } from '../../electron/contract/wire.ts';
+import type { IpcMainInvokeEventLike } from '../../electron/main/electron-types.ts';
+import { createHandle } from '../../electron/main/ipc.ts';
+import { APP_URL } from '../../electron/main/security.ts';
+import { FULL, startStack, WsClient } from './harness.ts';
+import type { EngineStack } from './harness.ts';
+import { fuzzPayload, Prng, prototypeFingerprint, templates } from './fuzz.ts';
+
+const CHANNEL_NAMES = Object.keys(CHANNELS) as ChannelName[];
+/**
+ * Per channel: 10 000 handle() calls + 10 000 WebSocket frames under CODI_FAULTS_FULL; the
+ * fast set (inside the normal `vitest run`) keeps 1 500 + 500 so the whole suite stays quick.
+ */
+const IPC_N = FULL ? 10_000 : 1_500;
+const WS_N = FULL ? 10_000 : 500;
+const MALFORMED_N = FULL ? 20_000 : 2_000;
+const SEED = 20240611;
+/** The full fuzz runs for minutes on 2 busy cores. */
+const LONG_TIMEOUT = FULL ? 1_800_000 : 120_000;
+
+let tmp: string;
+let sandbox: string;
+let stack: EngineStack;
+const fingerprint = prototypeFingerprint();
+const tally = { payloads: 0, refused: 0, accepted: 0, malformedFrames: 0 };
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'codi-faults-ipc-'));
+  sandbox = path.join(tmp, 'sandbox');
+  await mkdir(sandbox);
+  const rendererDir = path.join(tmp, 'renderer');
+  await mkdir(rendererDir);
+  await writeFile(path.join(rendererDir, 'index.html'), '<!doctype html><title>t</title>');
+  stack = await startStack({ packDirs: [], providers: ['cpu'], threads: 1 }, rendererDir);
+});
+afterAll(async () => {
+  await stack?.stop();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+function schemaAccepts(channel: ChannelName, payload: unknown): boolean {
+  return SCHEMAS[channel].request.safeParse(payload ?? {}).success;
+}
+
+describe('faults: IPC fuzzing', () => {
+  it(`ipc-fuzz-electron-handle: ${IPC_N} hostile payloads per channel through handle() are refused by validation`, async () => {
+    const registered = new Map<string, (e: IpcMainInvokeEventLike, payload: unknown) => Promise<Result<unknown>>>();
+    const shell: ShellServices = { appInfo: { mode: 'electron', version: 'fuzz', nativeDialogs: false, canSaveToPath: true } };
+    const handle = createHandle({ handle: (ch, fn) => registered.set(ch, fn as never) });
+    for (const name of CHANNEL_NAMES) handle(CHANNELS[name], SCHEMAS[name].request, (p) => dispatch(stack.host, shell, name, p));
+    const event = { senderFrame: { url: APP_URL, parent: null } } as unknown as IpcMainInvokeEventLike;
+    const pid = stack.host.pid;
+    const r = new Prng(SEED);
+    const tpl = templates(sandbox);
+    for (const name of CHANNEL_NAMES) {
+      const fn = registered.get(CHANNELS[name])!;
+      for (let i = 0; i < IPC_N; i++) {
+        const payload = fuzzPayload(r, tpl[name]);
+        const expectOk = schemaAccepts(name, payload);
+        const res = await fn(event, payload);
+        tally.payloads++;
+        if (!expectOk) {
+          tally.refused++;
+          if (res.ok || res.error.code !== 'invalid-request') throw new Error(`${name} #${i} (seed ${SEED}) was not refused: ${JSON.stringify(res).slice(0, 300)}`);
+        } else {
+          tally.accepted++;
+          if (!res.ok && res.error.code === 'internal') throw new Error(`${name} #${i} (seed ${SEED}) answered internal: ${res.error.message}`);
+        }
+      }
+    }
+    expect(prototypeFingerprint()).toBe(fingerprint);
+    expect(stack.host.pid).toBe(pid);
+    expect(stack.host.status.state).toBe('ready');
+  }, LONG_TIMEOUT);
+
+  it(`ipc-fuzz-websocket: ${WS_N} hostile payloads per channel as WebSocket frames are refused by validation`, async () => {
+    const ws = stack.client.ws;
+    const pid = stack.host.pid;
+    const r = new Prng(SEED + 1);
+    const tpl = templates(sandbox);
+    let id = 1_000_000;
+    for (const name of CHANNEL_NAMES) {
+      // Pipelined in windows so the run stays quick; each frame gets exactly one answer.
+      for (let start = 0; start < WS_N; start += 250) {
+        const expected = new Map<number, boolean | 'malformed'>();
+        const frames: Uint8Array[] = [];
+        for (let i = start; i < Math.min(WS_N, start + 250); i++) {
+          const payload = fuzzPayload(r, tpl[name]);
+          const frame = encodeFrame({ t: 'req', id: ++id, ch: CHANNELS[name], p: payload });
+          let decoded: unknown;
+          try {
+            decoded = (decodeFrame(frame) as { p: unknown }).p;
+            expected.set(id, schemaAccepts(name, decoded));
+          } catch {
+            expected.set(id, 'malformed');
+          }
+          frames.push(frame);
+        }
+        const answers = await new Promise<ServerMessage[]>((resolve) => {
+          const got: ServerMessage[] = [];
+          const onMessage = (data: Buffer) => {
+            const m = decodeFrame(new Uint8Array(data)) as ServerMessage;
+            if (m.t !== 'res') return;
+            got.push(m);
+            if (got.length === frames.length) {
+              ws.off('message', onMessage);
+              resolve(got);
+            }
+          };
+          ws.on('message', onMessage);
+          for (const f of frames) ws.send(f);
+        });
+        for (const a of answers) {
+          if (a.t !== 'res') continue;
+          const want = a.id === -1 ? 'malformed' : expected.get(a.id);
+          tally.payloads++;
+          if (want === true) {
+            tally.accepted++;
+            if (!a.r.ok && a.r.error.code === 'internal') throw new Error(`${name} id ${a.id}: internal: ${a.r.error.message}`);
+          } else {
+            tally.refused++;
+            if (a.r.ok || a.r.error.code !== 'invalid-request') throw new Error(`${name} id ${a.id} not refused: ${JSON.stringify(a.r).slice(0, 300)}`);
+          }
+        }
+      }
+    }
+    expect(prototypeFingerprint()).toBe(fingerprint);
+    expect(stack.host.pid).toBe(pid);
+  }, LONG_TIMEOUT);
+
+  it(`ipc-malformed-frames: ${MALFORMED_N} broken binary frames each get invalid-request, and the connection keeps working`, async () => {
+    const r = new Prng(SEED + 2);
+    const client = stack.client;
+    const header = (json: string, extra: Uint8Array = new Uint8Array(0), lie?: number) => {
+      const h = Buffer.from(json, 'utf8');
+      const out = Buffer.alloc(4 + h.length + extra.length);
+      out.writeUInt32LE(lie ?? h.length, 0);
+      h.copy(out, 4);
+      Buffer.from(extra).copy(out, 4 + h.length);
+      return new Uint8Array(out);
+    };
+    const deepJson = (n: number) => `{"m":${'['.repeat(n)}1${']'.repeat(n)},"b":[]}`;
+    const makers: (() => Uint8Array)[] = [
+      () => new Uint8Array(r.int(4)),
+      () => new Uint8Array(Array.from({ length: 4 + r.int(200) }, () => r.int(256))),
+      () => header('{"m":{"t":"req","id":1,"ch":"codi:listPacks","p":{}},"b":[]}', new Uint8Array(0), 0xffffffff),
+      () => header('{"m":{"t":"req","id":1,"ch":"codi:listPacks","p":{}},"b":[]}', new Uint8Array(0), 5_000_000),
+      () => header('{"m":{"t":"req","id":1,"ch":"codi:openImage","p":{"source":"bytes","bytes":{"$bin":3}}},"b":[2]}', new Uint8Array(2)),
+      () => header('{"m":{"t":"req","id":1,"ch":"codi:openImage","p":{}},"b":[-1]}'),
+      () => header('{"m":{"t":"req","id":1,"ch":"codi:openImage","p":{}},"b":[99999999]}', new Uint8Array(8)),
+      () => header('{"m":{"t":"req","id":1,"ch":"codi:listPacks","p":{}},"b":[]}', new Uint8Array(5)),
+      () => header(`{"m":{"t":"req","id":1,"ch":"codi:listPacks","p":{}},"b":[${Array(100).fill(0).join(',')}]}`),
+      () => header(deepJson(64 + r.int(5000))),
+      () => header('{"m":{"t":"req","id":"1","ch":"codi:listPacks"},"b":[]}'),
+      () => header('{"m":{"t":"res","id":1,"r":{"ok":true}},"b":[]}'),
+      () => header('not json at all'),
+      () => new Uint8Array([...header('{"m":1,"b":[]}').subarray(0, 4), 0xff, 0xfe, 0xfd]),
+      () => header('{"m":{"t":"req","id":1.5,"ch":"codi:listPacks","p":{}},"b":[]}'),
+      () => header('{"m":{"__proto__":{"polluted":"yes"},"t":"req","id":1,"ch":"codi:listPacks"},"b":[]}'),
+    ];
+    for (let i = 0; i < MALFORMED_N; i++) {
+      const frame = makers[i % makers.length]!();
+      let decodes = true;
+      let isRequest = false;
+      try {
+        const m = decodeFrame(frame) as { t?: unknown; id?: unknown; ch?: unknown };
+        isRequest = m?.t === 'req' && Number.isInteger(m.id) && typeof m.ch === 'string';
+      } catch {
+        decodes = false;
+      }
+      if (decodes && isRequest) continue; // a well-formed frame is the other tests' business
+      const res = await client.sendRaw(frame);
+      tally.malformedFrames++;
+      expect(!res.ok && res.error.code, `maker ${i % makers.length}`).toBe('invalid-request');
+    }
+    // A text frame, then a good request on the same connection.
+    const text = await new Promise<ServerMessage>((resolve) => {
+      client.ws.once('message', (d: Buffer) => resolve(decodeFrame(new Uint8Array(d)) as ServerMessage));
+      client.ws.send('{"t":"req","id":1,"ch":"codi:listPacks","p":{}}');
+    });
+    expect(text.t === 'res' && !text.r.ok && text.r.error.message).toMatch(/text frames are not part of the protocol/);
+    expect((await client.request('listPacks', {})).ok).toBe(true);
+    expect(prototypeFingerprint()).toBe(fingerprint);
+  }, LONG_TIMEOUT);
+
+  it('ipc-mask-dims: a mask whose data or size does not match is refused with a message', async () => {
+    const png = await sharp({ create: { width: 8, height: 6, channels: 3, background: { r: 1, g: 1, b: 1 } } }).png().toBuffer();
+    const opened = await stack.client.request<{ imageId: string }>('openImage', { source: 'bytes', bytes: new Uint8Array(png) });
+    if (!opened.ok) throw new Error(opened.error.message);
+    const imageId = opened.value.imageId;
+    const shortData = await stack.client.request('runTool', { tool: 'inpaint', imageId, mask: { width: 8, height: 6, data: new Uint8Array(47) } });
+    expect(!shortData.ok && shortData.error.message).toMatch(/mask data must be width·height bytes/);
+    const otherSize = await stack.client.request('runTool', { tool: 'inpaint', imageId, mask: { width: 6, height: 8, data: new Uint8Array(48) } });
+    expect(!otherSize.ok && otherSize.error.message).toMatch(/the mask is 6×8 but the image is 8×6|no installed pack/);
+    const negative = await stack.client.request('runTool', { tool: 'inpaint', imageId, mask: { width: -8, height: -6, data: new Uint8Array(48) } });
+    expect(!negative.ok && negative.error.code).toBe('invalid-request');
+  });
+
+  it('ipc-unexpected-sender: other origins, hosts, frames and senders are refused before the payload is read', async () => {
+    // WebSocket from a foreign page, and DNS rebinding (foreign Host header).
+    await expect(WsClient.connect(stack.server.port, 'https://evil.example')).rejects.toThrow(/403|Unexpected server response/);
+    await expect(WsClient.connect(stack.server.port, 'null')).rejects.toThrow(/403|Unexpected server response/);
+    const rebinding = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${stack.server.port}/ws`, { origin: 'http://evil.example', headers: { Host: 'evil.example' } });
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => resolve(101));
+      ws.once('error', () => resolve(-1));
+    });
+    expect(rebinding).not.toBe(101);
+    const status = await new Promise<number>((resolve) => {
+      http.get({ host: '127.0.0.1', port: stack.server.port, path: '/', headers: { Host: 'attacker.example' } }, (res) => resolve(res.statusCode ?? 0)).on('error', () => resolve(-1));
+    });
+    expect(status).toBe(421);
+    // Electron: sub-frames, foreign pages, about:blank and missing frames get 'forbidden' without the handler running.
+    const calls: unknown[] = [];
+    const registered = new Map<string, (e: IpcMainInvokeEventLike, payload: unknown) => Promise<Result<unknown>>>();
+    const handle = createHandle({ handle: (ch, fn) => registered.set(ch, fn as never) });
+    for (const name of CHANNEL_NAMES) {
+      handle(CHANNELS[name], SCHEMAS[name].request, async (p) => {
+        calls.push(p);
+        return { ok: true, value: null };
+      });
+    }
+    const frames = [
+      { url: 'https://evil.example/', parent: null },
+      { url: 'about:blank', parent: null },
+      { url: '', parent: null },
+      { url: 'file:///etc/passwd', parent: null },
+      { url: 'data:text/html,<script>1</script>', parent: null },
+      { url: 'app://codi.evil/index.html', parent: null },
+      { url: APP_URL, parent: { url: APP_URL, parent: null } },
+      null,
+    ];
+    for (const name of CHANNEL_NAMES) {
+      for (const senderFrame of frames) {
+        const res = await registered.get(CHANNELS[name])!({ senderFrame } as unknown as IpcMainInvokeEventLike, {});
+        expect(!res.ok && res.error.code, `${name} from ${senderFrame?.url}`).toBe('forbidden');
+      }
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('fuzzing wrote nothing outside the sandbox and the engine never restarted', async () => {
+    expect((await readdir(sandbox)).filter((f) => f !== 'out')).toEqual([]);
+    expect(stack.host.status.state).toBe('ready');
+    console.log(`[faults] IPC fuzz: ${tally.payloads} payloads (${tally.refused} refused, ${tally.accepted} schema-valid), ${tally.malformedFrames} malformed frames`);
+    expect(tally.payloads).toBeGreaterThanOrEqual(CHANNEL_NAMES.length * (IPC_N + WS_N));
+  });
+});
