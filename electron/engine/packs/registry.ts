@@ -4,6 +4,8 @@
  * verified. A broken pack is listed as invalid with its reason; it never breaks the others.
  */
 import { promises as fs } from 'node:fs';
+import { INSTRUCTION_FEATURE_DIM, instructionFeatures } from '../../../core/text/instruction-features.ts';
+import type { KnownInstruction } from '../../../core/text/instruction-features.ts';
 import path from 'node:path';
 import { parseManifest } from '../../../core/packs/manifest.ts';
 import type { PackFile, PackManifest } from '../../../core/packs/manifest.ts';
@@ -56,7 +58,16 @@ export type PackModel =
 export interface InstructionTable {
   dim: number;
   entries: Map<string, Float32Array>;
+  /**
+   * Set when the pack was trained on core/text/instruction-features.ts features: then ANY text can
+   * be embedded, and `known` (the training wordings and their edits) decides whether a request is
+   * close enough to what the model learned.
+   */
+  featurizer?: { name: typeof INSTRUCTION_FEATURIZER; known: KnownInstruction[] };
 }
+
+/** The featurizer name training writes into instruction tables (training/cli/pack-export.ts). */
+export const INSTRUCTION_FEATURIZER = 'hashed-trigram-v1';
 
 const MANIFEST = 'manifest.json';
 const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -305,18 +316,36 @@ export function parseInstructionTable(bytes: Uint8Array, dim: number): Instructi
       pairs.push([it.text, it.embedding]);
     }
   } else if (raw && typeof raw === 'object') {
-    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) if (k !== 'dim') pairs.push([k, v]);
+    if ((raw as { featurizer?: unknown }).featurizer === undefined) {
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) if (k !== 'dim') pairs.push([k, v]);
+    }
   } else {
     throw new PackError('the instruction table must be a JSON object');
   }
   const entries = new Map<string, Float32Array>();
+  const table: InstructionTable = { dim, entries };
+  const rawObj = raw as { featurizer?: unknown; dim?: unknown; known?: unknown };
+  if (rawObj.featurizer !== undefined) {
+    if (rawObj.featurizer !== INSTRUCTION_FEATURIZER) throw new PackError(`unknown instruction featurizer "${String(rawObj.featurizer)}"`);
+    if (rawObj.dim !== dim || dim !== INSTRUCTION_FEATURE_DIM) throw new PackError(`the instruction featurizer gives ${INSTRUCTION_FEATURE_DIM} values; the pack takes ${dim}`);
+    const known = Array.isArray(rawObj.known) ? rawObj.known : [];
+    const list: KnownInstruction[] = [];
+    for (const k of known) {
+      const it = k as { text?: unknown; edit?: unknown };
+      if (typeof it.text !== 'string' || typeof it.edit !== 'string') throw new PackError('instruction table: every known entry needs text and edit');
+      list.push({ text: it.text, edit: it.edit });
+    }
+    if (list.length === 0) throw new PackError('instruction table: no known instructions');
+    table.featurizer = { name: INSTRUCTION_FEATURIZER, known: list };
+    for (const k of list) entries.set(normalizeInstruction(k.text), instructionFeatures(k.text, dim));
+  }
   for (const [text, emb] of pairs) {
     if (!Array.isArray(emb) || emb.length !== dim || emb.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
       throw new PackError(`instruction "${text}": embedding must be ${dim} finite numbers`);
     }
     entries.set(normalizeInstruction(text), Float32Array.from(emb as number[]));
   }
-  return { dim, entries };
+  return table;
 }
 
 /** The contract's view of a pack record. */

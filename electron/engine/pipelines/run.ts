@@ -5,6 +5,7 @@
  * (diffusers/pipeline.ts) in place of the latent path and share the crop, blend and store steps.
  */
 import { customCondition, depthCondition, editCondition, inpaintCondition, restoreCondition } from '../../../core/conditions.ts';
+import { instructionFeatures, matchInstruction } from '../../../core/text/instruction-features.ts';
 import { matchFillColors } from '../../../core/image/color-match.ts';
 import { applyGainOffset, estimateGainOffset, workingSize } from '../../../core/image/gain-offset.ts';
 import { resizeArea, resizeBicubic } from '../../../core/image/resize.ts';
@@ -132,8 +133,7 @@ async function wholeImage(p: PipelineInput, steps: number, notes: string[]): Pro
   const padded = padToMultiple(source, pixelAlign(p.model), 'edge').tensor;
   const cond = tool === 'depth' ? depthCondition(rgbToGrey(padded), r) : tool === 'edit' ? editCondition(padded, r) : customCondition(padded, r);
   checkConditionWidth(p, cond);
-  const text = instructionEmbedding(p);
-  if (text) notes.push(`instruction: "${normalizeInstruction(p.request.prompt ?? '')}"`);
+  const text = instructionEmbedding(p, notes);
   const out = crop(await generate(p, cond, steps, notes, text), 0, 0, H, W);
   return finish(p, tool === 'depth' ? out : blend(out, x, p.request.strength), alphaPlane(p.input), notes);
 }
@@ -148,8 +148,7 @@ async function editAtWorkingSize(p: PipelineInput, x: F32Tensor, work: { height:
   const low = resizeArea(x, work.height, work.width);
   const cond = editCondition(low, p.model.manifest.latent.factor);
   checkConditionWidth(p, cond);
-  const text = instructionEmbedding(p);
-  if (text) notes.push(`instruction: "${normalizeInstruction(p.request.prompt ?? '')}"`);
+  const text = instructionEmbedding(p, notes);
   const outLow = await generate(p, cond, steps, notes, text);
   const radius = Math.max(2, Math.round(Math.min(work.height, work.width) / 32));
   const field = estimateGainOffset(low, outLow, { radius });
@@ -172,19 +171,31 @@ function depthSource(depth: StoredImage, H: number, W: number, notes: string[]):
 }
 
 /** Instruction text → embedding from the pack's table; unknown instructions are refused with the known list. */
-function instructionEmbedding(p: PipelineInput): Float32Array | null {
+function instructionEmbedding(p: PipelineInput, notes: string[]): Float32Array | null {
   const dim = p.model.manifest.textEmbeddingDim;
   if (dim === 0) return null;
   const prompt = p.request.prompt?.trim();
   if (!prompt) throw new JobError('invalid-request', `the ${p.request.tool} tool of "${p.model.manifest.name}" needs an instruction`);
   const table = p.model.instructions;
   if (!table) throw new JobError('pack-invalid', `pack "${p.model.manifest.name}" takes text but ships no instruction table`);
+  if (table.featurizer) {
+    // Any wording is embedded; one far from every trained wording is refused with the nearest ones,
+    // rather than running the model on an instruction it never learned.
+    const match = matchInstruction(prompt, table.featurizer.known);
+    if (!match.known) {
+      const nearest = match.nearest.map((n) => `"${n.text}"`).join(', ');
+      throw new JobError('invalid-request', `"${prompt}" is far from anything this pack was trained on (similarity ${match.similarity.toFixed(2)}); the nearest instructions it knows: ${nearest}`);
+    }
+    notes.push(`instruction "${prompt}" read as "${match.nearest[0]?.text}" (${match.nearest[0]?.edit}, similarity ${match.similarity.toFixed(2)})`);
+    return instructionFeatures(prompt, table.dim);
+  }
   const emb = table.entries.get(normalizeInstruction(prompt));
   if (!emb) {
     const known = [...table.entries.keys()];
     const list = known.slice(0, 12).map((k) => `"${k}"`).join(', ');
     throw new JobError('invalid-request', `unknown instruction "${prompt}"; this pack knows ${known.length}: ${list}${known.length > 12 ? ', …' : ''}`);
   }
+  notes.push(`instruction: "${normalizeInstruction(prompt)}"`);
   return emb;
 }
 
