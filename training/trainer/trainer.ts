@@ -47,8 +47,22 @@ export interface TrainConfig {
   batchSize: number;
   seed: number;
   optimizer: AdamWConfig;
+  /**
+   * Linear learning-rate warm-up over the first this-many steps (0: constant LR from step 1,
+   * as in the released code). Tiny models at a high LR (CI, personal adapters) need it to
+   * get through the first steps without blowing up the freshly initialised layers.
+   */
+  warmupSteps: number;
   /** EMA decay γ (the EMA is the CoDi target and the exported model). */
   emaDecay: number;
+  /**
+   * Warm the EMA up: decay_n = min(γ, (1 + n)/(10 + n)) for the n-th update since emaStartStep.
+   * Without it a short CPU run exports γ^steps of the INITIAL weights (0.999^1000 ≈ 37 % of a
+   * random init for a 1000-step backbone), which measured as noise at sampling time.
+   */
+  emaWarmup: boolean;
+  /** Step at which the EMA was (re)started from the online weights (0 for a fresh run). */
+  emaStartStep: number;
   /** Distillation grid N (k = T/N) for codi / pe-codi / cm. */
   distillSteps: number;
   /** Weight of CoDi's latent-space ground-truth term d_x. */
@@ -85,7 +99,10 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   batchSize: 8,
   seed: 0,
   optimizer: { ...DEFAULT_ADAMW, lr: 2e-4 },
+  warmupSteps: 0,
   emaDecay: 0.999,
+  emaWarmup: true,
+  emaStartStep: 0,
   distillSteps: 50,
   xWeight: 1,
   codi: DEFAULT_CODI_SWITCHES,
@@ -247,11 +264,20 @@ export class Trainer {
   }
 
   /** Resume the newest complete checkpoint of `runDir`; null when it has none. `steps` may extend the run. */
-  static async resume(runDir: string, data: TrainData, overrides: { steps?: number } = {}): Promise<Trainer | null> {
+  /**
+   * `resetEma` restarts the EMA from the online weights at the checkpoint's step (with warm-up), for
+   * runs whose EMA lagged behind; everything else resumes exactly.
+   */
+  static async resume(runDir: string, data: TrainData, overrides: { steps?: number; resetEma?: boolean } = {}): Promise<Trainer | null> {
     const ck = await loadLatestCheckpoint<CheckpointState>(runDir);
     if (!ck) return null;
     const st = ck.state;
-    const config = { ...st.config, ...(overrides.steps !== undefined ? { steps: overrides.steps } : {}) };
+    // (resolveConfig fills switches added after the checkpoint was written with their defaults)
+    const config = resolveConfig({
+      ...st.config,
+      ...(overrides.steps !== undefined ? { steps: overrides.steps } : {}),
+      ...(overrides.resetEma ? { emaStartStep: st.step, emaWarmup: true } : {}),
+    });
     const init: InitialWeights = { backbone: recordFrom(ck.tensors, 'model/backbone') };
     if (st.hasAdapter) init.adapter = recordFrom(ck.tensors, 'model/adapter');
     const tr = new Trainer(config, data, init, runDir);
@@ -261,7 +287,8 @@ export class Trainer {
       if (!set) throw new Error(`checkpoint has frozen model ${name} that this config does not use`);
       assignFromRecord(set, recordFrom(ck.tensors, `frozen/${name}`));
     }
-    assignFromRecord(tr.ema, recordFrom(ck.tensors, 'ema'));
+    // (the constructor started the EMA as a copy of the online weights: keep that on a reset)
+    if (!overrides.resetEma) assignFromRecord(tr.ema, recordFrom(ck.tensors, 'ema'));
     const m = toTensorMap(recordFrom(ck.tensors, 'adam_m'));
     const v = toTensorMap(recordFrom(ck.tensors, 'adam_v'));
     tr.opt.setState({ step: st.adamStep, m, v });
@@ -356,7 +383,7 @@ export class Trainer {
       disposeBatch(batch);
       const badTerm = Object.entries(g.terms).find(([, v]) => !Number.isFinite(v));
       let report = { gradNorm: Number.NaN, applied: false };
-      if (Number.isFinite(g.total) && !badTerm) report = this.opt.apply(g.grads);
+      if (Number.isFinite(g.total) && !badTerm) report = this.opt.apply(g.grads, this.learningRate(this.stepCount));
       tf.dispose([...g.grads.values()]);
       if (!report.applied) {
         status = 'diverged';
@@ -364,7 +391,7 @@ export class Trainer {
         this.events.emit({ type: 'diverged', step: this.stepCount, reason });
         break;
       }
-      updateEma(this.ema, this.trainable, c.emaDecay);
+      updateEma(this.ema, this.trainable, emaDecayAt(c, this.stepCount));
       this.stepCount += 1;
       this.wallSeconds += (performance.now() - t0) / 1000;
       windowSteps += 1;
@@ -393,6 +420,12 @@ export class Trainer {
     if (this.runDir && status !== 'diverged') await this.checkpoint();
     if (status === 'done') this.events.emit({ type: 'done', step: this.stepCount, wallSeconds: this.wallSeconds });
     return { status, step: this.stepCount, wallSeconds: this.wallSeconds, ...(reason ? { reason } : {}) };
+  }
+
+  /** The LR of the update that takes the run from `step` to `step + 1` (linear warm-up, then constant). */
+  learningRate(step: number): number {
+    const { optimizer, warmupSteps } = this.config;
+    return warmupSteps > 0 ? optimizer.lr * Math.min(1, (step + 1) / warmupSteps) : optimizer.lr;
   }
 
   /** Write a checkpoint of the current state (refuses non-finite weights). */
@@ -465,4 +498,11 @@ function assignFromRecord(dst: Map<string, tf.Variable>, rec: ParamRecord): void
 
 function toTensorMap(rec: ParamRecord): Map<string, tf.Tensor> {
   return new Map(Object.entries(rec).map(([k, p]) => [k, tf.tensor(p.data, p.shape, 'float32')]));
+}
+
+/** The EMA decay for the update after `step` (see TrainConfig.emaWarmup). */
+export function emaDecayAt(c: Pick<TrainConfig, 'emaDecay' | 'emaWarmup' | 'emaStartStep'>, step: number): number {
+  if (!c.emaWarmup) return c.emaDecay;
+  const n = Math.max(0, step - c.emaStartStep);
+  return Math.min(c.emaDecay, (1 + n) / (10 + n));
 }
