@@ -8,8 +8,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NetConfig } from '../../core/nn/config.ts';
+import { instructionFeatures } from '../../core/text/instruction-features.ts';
+import type { KnownInstruction } from '../../core/text/instruction-features.ts';
 import { parseManifest } from '../../core/packs/manifest.ts';
-import type { NoiseScheduleSpec, PackManifest, PackTask, SamplerDefaults } from '../../core/packs/manifest.ts';
+import type { FileRole, NoiseScheduleSpec, PackManifest, PackTask, SamplerDefaults } from '../../core/packs/manifest.ts';
 import { exportOnnx, writeFileAtomic } from '../export/export-onnx.ts';
 import { writePack } from '../export/pack.ts';
 import type { ParamRecord } from '../model/network.ts';
@@ -51,6 +53,8 @@ export interface PackExportOptions {
   tile: number;
   /** PE-CoDi: the backbone pack the adapter applies to. */
   backbonePack?: LoadedPack;
+  /** Packs that take text (textDim > 0): the instruction wordings the model was trained on. */
+  instructions?: readonly KnownInstruction[];
   training: { steps: number; wallSeconds: number; metrics?: Record<string, number>; data?: string };
 }
 
@@ -87,6 +91,26 @@ function modelCard(o: PackExportOptions, files: string[]): string {
   ].join('\n');
 }
 
+export const INSTRUCTION_TABLE_FILE = 'instructions.json';
+/** Name of the text featurizer of core/text/instruction-features.ts (hashed words + trigrams). */
+export const INSTRUCTION_FEATURIZER = 'hashed-trigram-v1';
+
+/**
+ * The pack's instruction table. `featurizer`/`dim`/`known` let the engine embed ANY text with
+ * instructionFeatures and judge it with matchInstruction (known vs unfamiliar, nearest
+ * wordings); `instructions` (text + its feature vector) is the exact-lookup form the engine's
+ * current table parser reads, so the pack works with both.
+ */
+export function instructionTable(known: readonly KnownInstruction[], dim: number): string {
+  const table = {
+    featurizer: INSTRUCTION_FEATURIZER,
+    dim,
+    known: known.map((k) => ({ text: k.text, edit: k.edit })),
+    instructions: known.map((k) => ({ text: k.text, embedding: Array.from(instructionFeatures(k.text, dim), (v) => Number(v.toFixed(7))) })),
+  };
+  return `${JSON.stringify(table)}\n`;
+}
+
 /** Export graphs + training weights and write the manifest. Returns the validated manifest. */
 export async function writeTrainedPack(o: PackExportOptions): Promise<PackManifest> {
   const kind = o.method === 'pretrain' ? 'backbone' : o.method === 'pe-codi' ? 'adapter' : 'denoiser';
@@ -103,7 +127,12 @@ export async function writeTrainedPack(o: PackExportOptions): Promise<PackManife
     if (!bfile) throw new Error(`pack ${bp.dir} has no backbone file`);
     backboneRef = { pack: bp.manifest.name, sha256: bfile.sha256 };
   }
-  const files = [...exported.map((e) => ({ path: e.path, role: e.role })), { path: TRAIN_WEIGHTS_FILE, role: 'other' as const }];
+  const files: { path: string; role: FileRole }[] = [...exported.map((e) => ({ path: e.path, role: e.role })), { path: TRAIN_WEIGHTS_FILE, role: 'other' }];
+  if (kind !== 'backbone' && o.textDim > 0) {
+    if (!o.instructions || o.instructions.length === 0) throw new Error('a pack that takes text needs the instruction wordings it was trained on');
+    await writeFileAtomic(path.join(o.out, INSTRUCTION_TABLE_FILE), instructionTable(o.instructions, o.textDim));
+    files.push({ path: INSTRUCTION_TABLE_FILE, role: 'instruction-table' });
+  }
   return writePack(o.out, {
     manifest: {
       name: o.name,

@@ -1,5 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { INSTRUCTION_FEATURE_DIM, instructionFeatures } from '../../core/text/instruction-features.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { runTrainCommand } from './train.ts';
@@ -53,6 +55,39 @@ describe('codi train', () => {
     expect(await runTrainCommand(['--task', 'restore', '--method', 'pe-codi', '--backbone', bb, '--out', ad, '--resume', ...common.slice(0, -4), '--steps', '3', '--backend', 'wasm'], io)).toBe(0);
     expect(lines.some((l) => /resumed .* at step 2/.test(l))).toBe(true);
     expect(lines.some((l) => /^step 3\/3/.test(l))).toBe(true);
+  });
+
+  it('trains an edit adapter with the engine\'s instruction featurizer and ships the instruction table', async () => {
+    const data = path.join(root, 'edit');
+    await mkdir(path.join(data, 'img'), { recursive: true });
+    const png = (v: number, file: string) => sharp(Buffer.alloc(16 * 16 * 3, v), { raw: { width: 16, height: 16, channels: 3 } }).png().toFile(path.join(data, file));
+    await Promise.all([png(40, 'img/src.png'), png(10, 'img/dark.png'), png(90, 'img/bright.png')]);
+    const phrasings = ['make it dark', 'darken it', 'brighten it', 'more light'];
+    const items = Array.from({ length: 8 }, (_, i) => ({ split: i < 6 ? 'train' : 'val', input: 'img/src.png', target: i % 2 ? 'img/bright.png' : 'img/dark.png', text: phrasings[i % 4] }));
+    await writeFile(path.join(data, 'dataset.json'), JSON.stringify({ task: 'edit', size: [16, 16], sources: [] }));
+    await writeFile(path.join(data, 'items.jsonl'), items.map((i) => JSON.stringify(i)).join('\n') + '\n');
+    await writeFile(path.join(data, 'instructions.json'), JSON.stringify([{ id: 'dark', paraphrases: [{ text: 'make it dark', heldOut: false }, { text: 'darken it', heldOut: false }, { text: 'lights out', heldOut: true }] }]));
+    const out = path.join(root, 'edit-pack');
+    lines.length = 0;
+    const code = await runTrainCommand(['--task', 'edit', '--method', 'pe-codi', '--backbone', path.join(root, 'bb'), '--data', data, '--out', out, '--batch', '4', '--steps', '1', '--backend', 'wasm'], io);
+    expect(code, lines.join('\n')).toBe(0);
+    const m = parseManifest(await readFile(path.join(out, 'manifest.json'), 'utf8'));
+    expect(m).toMatchObject({ task: 'edit', textEmbeddingDim: INSTRUCTION_FEATURE_DIM });
+    expect(m.files.find((f) => f.role === 'adapter')!.inputs!.find((i) => i.name === 'text')!.shape[1]).toBe(INSTRUCTION_FEATURE_DIM);
+    const entry = m.files.find((f) => f.role === 'instruction-table')!;
+    const table = JSON.parse(await readFile(path.join(out, entry.path), 'utf8'));
+    expect(table).toMatchObject({ featurizer: 'hashed-trigram-v1', dim: INSTRUCTION_FEATURE_DIM });
+    // the training wordings (never the held-out one), each with its edit id
+    expect(table.known).toEqual([
+      { text: 'make it dark', edit: 'dark' },
+      { text: 'darken it', edit: 'dark' },
+      { text: 'brighten it', edit: 'brighten it' },
+      { text: 'more light', edit: 'more light' },
+    ]);
+    const emb = table.instructions.find((i: { text: string }) => i.text === 'darken it').embedding as number[];
+    const want = instructionFeatures('darken it');
+    expect(emb).toHaveLength(INSTRUCTION_FEATURE_DIM);
+    emb.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 6));
   });
 
   it('train-weights round-trips', () => {

@@ -6,10 +6,12 @@
  * bad dataset fails before any training time is spent.
  */
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { buildCondition, conditionChannels, LATENT_FACTOR } from '../../core/conditions.ts';
 import type { ConditionInput } from '../../core/conditions.ts';
+import type { KnownInstruction } from '../../core/text/instruction-features.ts';
 import type { PackTask } from '../../core/packs/manifest.ts';
 import { packRelativePath } from '../../core/packs/manifest.ts';
 import { pixelUnshuffle, u8HwcToNchw, u8MaskToNchw } from '../../core/tensor/layout.ts';
@@ -27,8 +29,11 @@ export interface DatasetItem {
   scale?: number;
 }
 
+/** What a dataset folder holds: a conditional task, or targets only ('pretrain', for the backbone). */
+export type DatasetTask = Exclude<PackTask, 'backbone'> | 'pretrain';
+
 export interface DatasetMeta {
-  task: Exclude<PackTask, 'backbone'>;
+  task: DatasetTask;
   size: [number, number];
   sources: unknown[];
 }
@@ -40,6 +45,12 @@ export interface LatentDataset {
   val: LatentItem[];
   /** Restoration scale of the items (1 for other tasks). */
   scale: number;
+  /**
+   * Edit datasets: every instruction wording the train split uses (and the non-held-out
+   * wordings of instructions.json), each with the edit it names; exported as the pack's
+   * instruction table so the engine can tell known from unknown instructions.
+   */
+  instructions?: KnownInstruction[];
 }
 
 export interface ReadDatasetOptions {
@@ -56,7 +67,7 @@ export interface ReadDatasetOptions {
   unconditional?: boolean;
 }
 
-const TASKS = ['restore', 'inpaint', 'edit', 'depth', 'custom'] as const;
+const TASKS = ['restore', 'inpaint', 'edit', 'depth', 'custom', 'pretrain'] as const;
 /** Pixel cap per image: the dataset is for small training crops, not for posters. */
 const MAX_PIXELS = 4096 * 4096;
 
@@ -113,6 +124,7 @@ async function readItem(root: string, meta: DatasetMeta, item: DatasetItem, opts
   const target = u8HwcToNchw(tgt.data, H, W, 3);
   const x = pixelUnshuffle(target, LATENT_FACTOR).data;
   if (opts.unconditional) return { x };
+  if (meta.task === 'pretrain') throw new Error('a pretrain dataset holds targets only: it can train a backbone (--method pretrain), not a conditional model');
   const rgb = async (rel: string | undefined, what: string): Promise<F32Tensor> => {
     if (!rel) throw new Error(`task ${meta.task} needs "${what}"`);
     const d = await decode(resolveInside(root, rel, what), 3);
@@ -169,6 +181,9 @@ export async function readDataset(dir: string, opts: ReadDatasetOptions = {}): P
   const meta = parseMeta(await readFile(path.join(dir, 'dataset.json'), 'utf8'));
   const all = parseItems(await readFile(path.join(dir, 'items.jsonl'), 'utf8'));
   const pick = (split: 'train' | 'val') => all.filter((i) => i.split === split).slice(0, opts.maxItems?.[split] ?? Number.POSITIVE_INFINITY);
+  if (meta.task === 'pretrain' && !opts.unconditional) {
+    throw new Error(`dataset ${dir} is a pretrain dataset (targets only): it can train a backbone (--method pretrain), not a conditional model`);
+  }
   const chosen = [...pick('train'), ...pick('val')];
   const problems: string[] = [];
   const train: LatentItem[] = [];
@@ -189,11 +204,55 @@ export async function readDataset(dir: string, opts: ReadDatasetOptions = {}): P
   const textDim = meta.task === 'edit' && !opts.unconditional ? (opts.textDim ?? 0) : 0;
   const geometry: LatentGeometry = {
     channels: 3 * LATENT_FACTOR * LATENT_FACTOR,
-    condChannels: opts.unconditional ? 0 : conditionChannels(meta.task),
+    condChannels: opts.unconditional || meta.task === 'pretrain' ? 0 : conditionChannels(meta.task),
     textDim,
     h: H / LATENT_FACTOR,
     w: W / LATENT_FACTOR,
   };
   const scales = new Set(chosen.map((i) => i.scale ?? 1));
-  return { meta, geometry, train, val, scale: meta.task === 'restore' ? Math.max(...scales) : 1 };
+  const out: LatentDataset = { meta, geometry, train, val, scale: meta.task === 'restore' ? Math.max(...scales) : 1 };
+  if (meta.task === 'edit' && !opts.unconditional) {
+    out.instructions = knownInstructions(all.filter((i) => i.split === 'train'), await readInstructionCatalogue(dir));
+  }
+  return out;
+}
+
+/** The builder's instructions.json (edit id, wordings, which wordings are held out); [] if absent. */
+interface CatalogueEntry {
+  id: string;
+  instruction?: string;
+  paraphrases?: { text: string; heldOut?: boolean }[];
+}
+
+async function readInstructionCatalogue(dir: string): Promise<CatalogueEntry[]> {
+  const file = path.join(dir, 'instructions.json');
+  if (!existsSync(file)) return [];
+  const raw = JSON.parse(await readFile(file, 'utf8')) as unknown;
+  if (!Array.isArray(raw)) throw new Error('instructions.json must be an array of {id, paraphrases}');
+  return raw.filter((e): e is CatalogueEntry => typeof e === 'object' && e !== null && typeof (e as CatalogueEntry).id === 'string');
+}
+
+/**
+ * Known wordings = the texts of the train items plus the catalogue's training (not held-out)
+ * wordings, each mapped to its edit id (a text the catalogue does not list names itself).
+ * Held-out wordings are left out on purpose: they measure generalisation, so the engine must
+ * treat them like any other unseen phrasing.
+ */
+export function knownInstructions(trainItems: readonly DatasetItem[], catalogue: readonly CatalogueEntry[]): KnownInstruction[] {
+  const editOf = new Map<string, string>();
+  const heldOut = new Set<string>();
+  for (const e of catalogue) {
+    if (e.instruction) editOf.set(e.instruction, e.id);
+    for (const p of e.paraphrases ?? []) {
+      editOf.set(p.text, e.id);
+      if (p.heldOut) heldOut.add(p.text);
+    }
+  }
+  const texts = new Set<string>();
+  for (const e of catalogue) {
+    if (e.instruction && !heldOut.has(e.instruction)) texts.add(e.instruction);
+    for (const p of e.paraphrases ?? []) if (!p.heldOut) texts.add(p.text);
+  }
+  for (const it of trainItems) if (typeof it.text === 'string') texts.add(it.text);
+  return [...texts].map((text) => ({ text, edit: editOf.get(text) ?? text }));
 }

@@ -23,6 +23,16 @@ function expectSameWeights(a: ExportWeights, b: ExportWeights): void {
 }
 
 describe('Trainer', () => {
+  it('warms the learning rate up linearly, then holds it (0 warm-up steps = constant)', () => {
+    const warm = Trainer.create({ ...base, method: 'pretrain', warmupSteps: 4 }, data);
+    expect([0, 1, 3, 4, 50].map((s) => warm.learningRate(s))).toEqual([2.5e-4, 5e-4, 1e-3, 1e-3, 1e-3]);
+    warm.dispose();
+    const flat = Trainer.create({ ...base, method: 'pretrain' }, data);
+    expect(flat.config.warmupSteps).toBe(0);
+    expect(flat.learningRate(0)).toBe(1e-3);
+    flat.dispose();
+  });
+
   const backbone = (() => {
     const set = createBackbone(TINY_NET, 5);
     const rec = paramsToRecord(set);

@@ -1,0 +1,83 @@
+/**
+ * After `build/train-bundled.sh`: give each bundled pack its user-facing title, the inference tile
+ * size, and a model card section listing the photographs it was trained on with their Debian
+ * package, version and licence (read from the data set's dataset.json). The manifest is
+ * re-validated with the shared schema before it is written back atomically.
+ *
+ *   npx tsx build/finalize-packs.ts [native-models] [datasets]
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { manifestSchema } from '../core/packs/manifest.ts';
+
+interface SourceRecord { package: string; version: string; path: string; licence: string; split: string }
+
+/** Pack → (title, data set folder, upscale). The graphs are fully convolutional, so tiles larger than the 64 px training crops are fine and far cheaper. */
+const PACKS: Record<string, { title: string; data: string; upscale: number }> = {
+  'codi-backbone': { title: 'CoDi backbone (unconditional, shared by the adapters)', data: 'restore-x4', upscale: 1 },
+  'codi-restore-x4': { title: 'Restore ×4 (PE-CoDi, real-world degradations)', data: 'restore-x4', upscale: 4 },
+  'codi-inpaint': { title: 'Inpaint (PE-CoDi)', data: 'inpaint', upscale: 1 },
+  'codi-edit': { title: 'Instruction edit (PE-CoDi)', data: 'edit', upscale: 1 },
+  'codi-depth': { title: 'Depth to image (PE-CoDi)', data: 'depth', upscale: 1 },
+};
+const TILE = { size: 256, overlap: 32 };
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+function sourcesSection(sources: SourceRecord[]): string {
+  const byPkg = new Map<string, { version: string; licences: Set<string>; train: number; val: number }>();
+  for (const s of sources) {
+    const e = byPkg.get(s.package) ?? { version: s.version, licences: new Set(), train: 0, val: 0 };
+    e.licences.add(s.licence);
+    if (s.split === 'val') e.val++;
+    else e.train++;
+    byPkg.set(s.package, e);
+  }
+  const rows = [...byPkg.entries()].map(([pkg, e]) => `| ${pkg} | ${e.version} | ${[...e.licences].join(', ')} | ${e.train} | ${e.val} |`);
+  return [
+    '## Training data',
+    '',
+    'Photographs from Debian packages (fetched with `apt-get download`, never installed), cut into 64×64 crops by',
+    '`codi build-dataset`. Photos held out for validation are whole files, not crops. The packages reserved for',
+    'independent evaluation (opencv-doc, plasma-workspace-wallpapers) were not used.',
+    '',
+    '| package | version | licence(s) | train photos | val photos |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+    '<details><summary>Every file</summary>',
+    '',
+    ...sources.map((s) => `- ${s.package} ${s.version}: \`${s.path}\` (${s.licence}, ${s.split})`),
+    '',
+    '</details>',
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const packsDir = process.argv[2] ?? 'native-models';
+  const dataDir = process.argv[3] ?? 'datasets';
+  for (const [name, info] of Object.entries(PACKS)) {
+    const dir = path.join(packsDir, name);
+    let raw: string;
+    try {
+      raw = await readFile(path.join(dir, 'manifest.json'), 'utf8');
+    } catch {
+      console.log(`${name}: not trained, skipped`);
+      continue;
+    }
+    const manifest = manifestSchema.parse({ ...JSON.parse(raw), title: info.title, upscale: info.upscale, tile: TILE });
+    await writeAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    const meta = JSON.parse(await readFile(path.join(dataDir, info.data, 'dataset.json'), 'utf8')) as { sources?: SourceRecord[] };
+    const cardPath = path.join(dir, manifest.modelCard);
+    const card = (await readFile(cardPath, 'utf8')).split('\n## Training data')[0]!.trimEnd();
+    await writeAtomic(cardPath, `${card}\n\n${sourcesSection(meta.sources ?? [])}`);
+    console.log(`${name}: title, tile ${TILE.size}/${TILE.overlap}, ×${info.upscale}, ${meta.sources?.length ?? 0} sources in the model card`);
+  }
+}
+
+await main();
