@@ -1,0 +1,45 @@
+/**
+ * §6 Interactive inpainting: request → pixels through the broker and engine process (the path
+ * the renderer uses): runTool on a 256² image whose mask makes the whole image the context
+ * crop, 4 steps, then getImagePixels of the result.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { startBenchEngine, syntheticPng } from '../engine-client.ts';
+import type { Section } from '../section.ts';
+import { round, timeIt } from '../stats.ts';
+
+export const inpaint: Section = async (ctx) => {
+  const rec = ctx.packs.records.find((r) => r.status === 'ok' && r.manifest?.task === 'inpaint');
+  if (!rec) {
+    return { title: '6. Interactive inpainting', goal: { text: 'p50 ≤ 150 ms request → pixels', met: null, measured: 'no inpaint pack installed' }, rows: [], notes: [] };
+  }
+  const side = 256;
+  const userDir = path.join(ctx.tmpDir, 'user-packs-inpaint');
+  await mkdir(userDir, { recursive: true });
+  const engine = await startBenchEngine(ctx.packsDir, ctx.threads, userDir);
+  try {
+    const img = await engine.openPng(await syntheticPng(side, side, ctx.seed), 'inpaint.png');
+    // A centred 128² hole: the pipeline's margin (half the box) makes the context crop 256².
+    const mask = new Uint8Array(side * side);
+    for (let y = 64; y < 192; y++) for (let x = 64; x < 192; x++) mask[y * side + x] = 255;
+    let notes: string[] = [];
+    const once = async (): Promise<void> => {
+      const done = await engine.runJob({ tool: 'inpaint', pack: rec.name, imageId: img.imageId, mask: { width: side, height: side, data: mask }, steps: 4, seed: ctx.seed });
+      const px = await engine.pixels(done.resultImageId);
+      if (px.rgba.length !== side * side * 4) throw new Error('wrong result size');
+      notes = done.notes;
+      await engine.release(done.resultImageId);
+    };
+    const runs = Math.max(ctx.runs, 10);
+    const t = await timeIt(once, { runs });
+    return {
+      title: '6. Interactive inpainting',
+      goal: { text: 'p50 ≤ 150 ms request → pixels (256² context, 4 steps)', met: t.medianMs <= 150, measured: `p50 ${t.medianMs.toFixed(0)} ms${t.medianMs > 150 ? `, ${(t.medianMs - 150).toFixed(0)} ms over` : ''}, p90 ${t.p90Ms.toFixed(0)} ms` },
+      rows: [{ path: 'EngineHost → engine process → getImagePixels', pack: rec.name, steps: 4, runs, p50Ms: round(t.medianMs, 1), p90Ms: round(t.p90Ms, 1), minMs: round(t.minMs, 1) }],
+      notes: [`Engine notes: ${notes.join('; ')}.`, `${ctx.threads} intra-op threads; the web-server WebSocket path is not measured.`],
+    };
+  } finally {
+    await engine.stop();
+  }
+};
