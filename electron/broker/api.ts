@@ -5,12 +5,32 @@
  */
 import { fail, ok, parseRequest } from '../contract/api.ts';
 import type { CodiApi, CodiRequests, Result } from '../contract/api.ts';
-import { BROKER_CHANNELS, CHANNELS, SESSION_CHANNELS, SHELL_ONLY_CHANNELS } from '../contract/channels.ts';
+import { BROKER_CHANNELS, CHANNELS, PERSONAL_CHANNELS, SESSION_CHANNELS, SHELL_ONLY_CHANNELS } from '../contract/channels.ts';
 import type { AutosaveStore } from './autosave.ts';
 import type { ChannelName } from '../contract/channels.ts';
 import type { AppInfo, ParsedRequestOf, ResponseOf } from '../contract/schemas.ts';
 import type { EngineHost } from './engine-host.ts';
 import { BatchManager } from './batch.ts';
+import { personalOptionsFromEnv, PersonalManager } from './personal.ts';
+
+/** One personal-adapter manager per engine host (runs folder and packs from the environment unless the shell sets them). */
+const personals = new WeakMap<EngineHost, PersonalManager>();
+
+function personalOf(host: EngineHost, shell: ShellServices): PersonalManager {
+  let m = personals.get(host);
+  if (!m) {
+    m = new PersonalManager({
+      ...personalOptionsFromEnv(),
+      ...shell.personal,
+      publish: (e) => host.publish(e),
+      rescanPacks: async () => {
+        await host.request('listPacks', { rescan: true });
+      },
+    });
+    personals.set(host, m);
+  }
+  return m;
+}
 
 /** One batch manager per engine host, driving the engine through the same routing. */
 const batches = new WeakMap<EngineHost, BatchManager>();
@@ -32,6 +52,8 @@ export interface ShellServices {
   pickSavePath?(req: ParsedRequestOf<'pickSavePath'>): Promise<string | null>;
   /** Where the editing session is autosaved; absent = no session recovery (the calls fail with 'unsupported'). */
   autosave?: AutosaveStore;
+  /** Personal adapters: where runs and user packs live (default: CODI_USER_DATA, CODI_USER_PACKS, CODI_PACKS). */
+  personal?: { runsDir?: string; userPacksDir?: string; backbonePack?: string };
 }
 
 async function autosave(shell: ShellServices, channel: ChannelName, payload: unknown): Promise<Result<unknown>> {
@@ -52,6 +74,7 @@ async function autosave(shell: ShellServices, channel: ChannelName, payload: unk
 export async function dispatch(host: EngineHost, shell: ShellServices, channel: ChannelName, payload: unknown): Promise<Result<unknown>> {
   if ((BROKER_CHANNELS as readonly string[]).includes(channel)) return batchesOf(host, shell).handle(channel, payload);
   if ((SESSION_CHANNELS as readonly string[]).includes(channel)) return autosave(shell, channel, payload);
+  if ((PERSONAL_CHANNELS as readonly string[]).includes(channel)) return personalOf(host, shell).handle(channel, payload);
   if (!(SHELL_ONLY_CHANNELS as readonly string[]).includes(channel)) {
     return host.request(channel, payload as never);
   }

@@ -23,6 +23,14 @@ export const CHANNELS = {
   writeAutosave: 'codi:writeAutosave',
   readAutosave: 'codi:readAutosave',
   clearAutosave: 'codi:clearAutosave',
+  personalPreflight: 'codi:personalPreflight',
+  personalStart: 'codi:personalStart',
+  personalPause: 'codi:personalPause',
+  personalResume: 'codi:personalResume',
+  personalCancel: 'codi:personalCancel',
+  personalStatus: 'codi:personalStatus',
+  exportAdapter: 'codi:exportAdapter',
+  importAdapter: 'codi:importAdapter',
 } as const;
 
 /** The request kinds, keyed by their short name (`'runTool'`, …). */
@@ -48,3 +56,15 @@ export const BROKER_CHANNELS: readonly ChannelName[] = ['startBatch', 'pauseBatc
 
 /** Session recovery: the broker keeps the editing session's autosave under the user data folder. */
 export const SESSION_CHANNELS: readonly ChannelName[] = ['writeAutosave', 'readAutosave', 'clearAutosave'];
+
+/** Personal adapters: the broker runs the training worker and moves adapter files (electron/broker/personal.ts). */
+export const PERSONAL_CHANNELS: readonly ChannelName[] = [
+  'personalPreflight',
+  'personalStart',
+  'personalPause',
+  'personalResume',
+  'personalCancel',
+  'personalStatus',
+  'exportAdapter',
+  'importAdapter',
+];

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { packTask } from '../../core/packs/manifest.ts';
 import type { ChannelName } from './channels.ts';
+import { PERSONAL_SCHEMAS, personalProgress } from './personal-schemas.ts';
 
 // ───────────────────────── shared pieces ─────────────────────────
 
@@ -74,7 +75,12 @@ export type AppInfo = z.infer<typeof appInfo>;
 
 // ───────────────────────── listPacks ─────────────────────────
 
-export const listPacksRequest = z.object({}).strict();
+export const listPacksRequest = z
+  .object({
+    /** Re-read the pack folders first (a personal adapter was just trained or imported). */
+    rescan: z.boolean().optional(),
+  })
+  .strict();
 export const packInfo = z.object({
   name: packName,
   title: z.string(),
@@ -317,8 +323,8 @@ export const batchId = z.string().regex(/^batch_[A-Za-z0-9_-]{1,64}$/, 'not a ba
 
 export const startBatchRequest = z
   .object({
-    /** restore or edit (the tools that need nothing per file but the image). */
-    tool: z.enum(['restore', 'edit']),
+    /** restore, edit or a personal adapter (custom): the tools that need nothing per file but the image. */
+    tool: z.enum(['restore', 'edit', 'custom']),
     pack: packName.optional(),
     /** Read recursively; never written to. */
     inDir: filePath,
@@ -419,6 +425,7 @@ export const codiEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('job-failed'), failed: jobFailed }),
   z.object({ type: z.literal('engine-status'), status: engineStatus }),
   z.object({ type: z.literal('batch-progress'), batch: batchProgress }),
+  z.object({ type: z.literal('personal-progress'), personal: personalProgress }),
 ]);
 export type CodiEvent = z.infer<typeof codiEvent>;
 
@@ -445,6 +452,7 @@ export const SCHEMAS = {
   writeAutosave: { request: writeAutosaveRequest, response: writeAutosaveResponse },
   readAutosave: { request: readAutosaveRequest, response: readAutosaveResponse },
   clearAutosave: { request: clearAutosaveRequest, response: clearAutosaveResponse },
+  ...PERSONAL_SCHEMAS,
 } as const satisfies Record<ChannelName, { request: z.ZodType; response: z.ZodType }>;
 
 /** What the caller passes (defaults not yet applied). */

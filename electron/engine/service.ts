@@ -27,9 +27,11 @@ export interface EngineServiceOptions {
   maxTile?: number;
 }
 
+/** Served by the broker (electron/broker/personal.ts), never by the engine. */
+type PersonalChannel = 'personalPreflight' | 'personalStart' | 'personalPause' | 'personalResume' | 'personalCancel' | 'personalStatus' | 'exportAdapter' | 'importAdapter';
 type Handler<C extends ChannelName> = (req: ParsedRequestOf<C>) => Promise<Result<ResponseOf<C>>>;
 export type EngineHandlers = {
-  [C in Exclude<ChannelName, 'pickOpenPath' | 'pickSavePath' | 'getAppInfo' | 'startBatch' | 'pauseBatch' | 'resumeBatch' | 'cancelBatch' | 'writeAutosave' | 'readAutosave' | 'clearAutosave'>]: Handler<C>;
+  [C in Exclude<ChannelName, 'pickOpenPath' | 'pickSavePath' | 'getAppInfo' | 'startBatch' | 'pauseBatch' | 'resumeBatch' | 'cancelBatch' | 'writeAutosave' | 'readAutosave' | 'clearAutosave' | PersonalChannel>]: Handler<C>;
 };
 
 export class EngineService {
@@ -54,7 +56,8 @@ export class EngineService {
   }
 
   readonly handlers: EngineHandlers = {
-    listPacks: async () => {
+    listPacks: async (req) => {
+      if (req.rescan) await this.registry.scan();
       const packs: PackInfo[] = [];
       for (const rec of this.registry.list()) packs.push(toPackInfo(rec, await this.instructionsOf(rec.name)));
       return ok({ packs, provider: this.opts.runtime.providerInfo() });

@@ -78,6 +78,14 @@ export function templates(sandbox: string): Record<ChannelName, Record<string, u
     writeAutosave: { session: { name: 'fuzz.png', path: null, width: 2, height: 2, savedAt: 1, image: new Uint8Array(8), state: '{}' } },
     readAutosave: {},
     clearAutosave: {},
+    personalPreflight: { source: { dir: `${sandbox}/pairs-missing` }, estimate: false },
+    personalStart: { source: { dir: `${sandbox}/pairs-missing` }, title: 'fuzz', preset: 'tiny', steps: 1 },
+    personalPause: { runId: 'run-fuzz' },
+    personalResume: { runId: 'run-fuzz' },
+    personalCancel: { runId: 'run-fuzz' },
+    personalStatus: {},
+    exportAdapter: { pack: 'fuzz-missing', path: `${sandbox}/x.codi-adapter` },
+    importAdapter: { path: `${sandbox}/missing.codi-adapter` },
   };
 }
 

@@ -29,6 +29,14 @@ export const CHANNELS = {
   writeAutosave: 'codi:writeAutosave',
   readAutosave: 'codi:readAutosave',
   clearAutosave: 'codi:clearAutosave',
+  personalPreflight: 'codi:personalPreflight',
+  personalStart: 'codi:personalStart',
+  personalPause: 'codi:personalPause',
+  personalResume: 'codi:personalResume',
+  personalCancel: 'codi:personalCancel',
+  personalStatus: 'codi:personalStatus',
+  exportAdapter: 'codi:exportAdapter',
+  importAdapter: 'codi:importAdapter',
 } as const satisfies typeof ContractChannels;
 
 export const CHANNEL_NAMES = Object.keys(CHANNELS) as ChannelName[];

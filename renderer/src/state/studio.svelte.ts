@@ -160,6 +160,8 @@ export class Studio {
   /** The last batch's progress (kept after it ends for its report). */
   batch = $state.raw<BatchProgress | null>(null);
   batchOpen = $state(false);
+  /** The Adapters panel (personal adapters from before/after pairs). */
+  adaptersOpen = $state(false);
   saveOpen = $state(false);
   openPathOpen = $state(false);
   helpOpen = $state(false);

@@ -1,0 +1,131 @@
+/**
+ * Personal adapters end to end in real Chromium (web mode): a pairs folder made by this test
+ * (12 crops of the Debian train photos with a hidden look — colour grade + vignette — plus one
+ * planted corrupt pair) → Adapters panel preflight finds the bad pair → training in the worker
+ * process with a live loss chart (steps capped by CODI_PERSONAL_MAX_STEPS for CI time) → the
+ * adapter appears as a tool and runs on an opened image.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { ServerMessage } from '../../electron/contract/wire.ts';
+import { applyLook, writeCorruptPair } from '../../training/personal/test-pairs.ts';
+import { buildRenderer, chromiumPath, dismissRecovery, launchBrowser, recordFrames, REPO, shot, startWebServer, until } from './harness.ts';
+import type { WebServer } from './harness.ts';
+
+const PHOTOS = path.join(REPO, '.cache', 'debian-photos');
+const BACKBONE = path.join(REPO, 'native-models', 'codi-backbone');
+const ready = (chromiumPath() !== null || process.env.CODI_E2E_REQUIRE === '1') && existsSync(path.join(PHOTOS, 'sources.json')) && existsSync(path.join(BACKBONE, 'train-weights.bin'));
+const run = ready ? describe : describe.skip;
+
+let work: string;
+let server: WebServer;
+let browser: BrowserContext;
+let userDataDir: string;
+
+/** 64×64 crops of the train photos: before = the crop, after = the hidden look applied to it. */
+async function makePairs(dir: string, n: number): Promise<string> {
+  const sources = JSON.parse(await readFile(path.join(PHOTOS, 'sources.json'), 'utf8')) as { photos: { split: string; prepared?: string }[] };
+  const train = sources.photos.filter((p) => p.split === 'train' && p.prepared);
+  await mkdir(dir, { recursive: true });
+  let sample = '';
+  for (let i = 0; i < n; i++) {
+    const { data, info } = await sharp(path.join(PHOTOS, train[i % train.length]!.prepared!)).removeAlpha().resize(128, 128, { fit: 'cover' }).raw().toBuffer({ resolveWithObject: true });
+    const side = 64;
+    const crop = Buffer.alloc(side * side * 3);
+    for (let y = 0; y < side; y++) data.copy(crop, y * side * 3, ((32 + y) * info.width + 32) * 3, ((32 + y) * info.width + 32 + side) * 3);
+    const raw = { width: side, height: side, channels: 3 as const };
+    await sharp(crop, { raw }).png().toFile(path.join(dir, `shot-${i}.png`));
+    await sharp(applyLook(crop, side, side), { raw }).png().toFile(path.join(dir, `shot-${i}.edited.png`));
+    if (i === 0) {
+      sample = path.join(path.dirname(dir), 'to-edit.png');
+      await sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } }).png().toFile(sample);
+    }
+  }
+  await writeCorruptPair(dir, 'broken', 64);
+  return sample;
+}
+
+async function notice(page: Page): Promise<string> {
+  return (await page.getByTestId('notice').textContent().catch(() => '')) ?? '';
+}
+
+run('personal adapters in Chromium (web mode)', () => {
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'codi-e2e-personal-'));
+    const rendererDir = path.join(work, 'renderer');
+    await buildRenderer(rendererDir);
+    server = await startWebServer({
+      CODI_PACKS: path.join(REPO, 'native-models'),
+      CODI_USER_PACKS: path.join(work, 'user-packs'),
+      CODI_USER_DATA: path.join(work, 'user-data'),
+      CODI_RENDERER_DIR: rendererDir,
+      CODI_PERSONAL_MAX_STEPS: '6',
+      CODI_THREADS: '1',
+      CODI_EP: 'cpu',
+    });
+    ({ context: browser, userDataDir } = await launchBrowser());
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  });
+
+  it('preflights, trains with a live chart, and the adapter becomes a tool that runs', async () => {
+    const pairs = path.join(work, 'pairs');
+    const sample = await makePairs(pairs, 12);
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const frames: ServerMessage[] = recordFrames(page);
+    await page.goto(server.url);
+    await until('engine ready', async () => (await page.getByRole('status', { name: 'Engine status' }).getAttribute('data-state')) === 'ready', 120_000);
+    await dismissRecovery(page);
+
+    await page.getByRole('button', { name: 'Adapters…' }).click();
+    await page.getByLabel('Pairs folder').fill(pairs);
+    await page.getByRole('button', { name: 'Check pairs' }).click();
+    await until('preflight shown', async () => (await page.getByTestId('preflight-counts').textContent().catch(() => null)) ?? null, 180_000);
+    const counts = (await page.getByTestId('preflight-counts').textContent()) ?? '';
+    expect(counts).toMatch(/^12 usable pairs/);
+    const problems = (await page.getByRole('list', { name: 'Pair problems' }).textContent()) ?? '';
+    expect(problems).toContain('corrupt');
+    expect(problems).toContain('broken_edited.jpg');
+    await until('estimate measured', async () => page.getByTestId('estimate').isVisible(), 60_000);
+    await shot(page, 'personal-01-preflight');
+
+    await page.getByLabel('Tool name').fill('E2E look');
+    await page.getByRole('button', { name: 'Start training' }).click();
+    // live chart: at least two points drawn while the run is still going or just finished
+    await until('loss chart drawn', async () => Number((await page.getByTestId('loss-chart').getAttribute('data-points')) ?? 0) >= 2, 180_000);
+    await shot(page, 'personal-02-training');
+    const progress = frames.filter((f) => f.t === 'evt' && f.e.type === 'personal-progress' && f.e.personal.kind === 'progress');
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    await until('training done', async () => (await page.getByTestId('train-result').textContent().catch(() => null)) ?? null, 300_000);
+    expect((await page.getByTestId('train-backend').textContent()) ?? '').toMatch(/wasm|cpu|tensorflow/);
+    expect(Number(await page.getByTestId('loss-chart').getAttribute('data-points'))).toBe(6);
+    await shot(page, 'personal-03-done');
+    const packs = await readdir(path.join(work, 'user-packs'));
+    expect(packs).toEqual(['my-e2e-look']);
+
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('button', { name: 'Open path…' }).click();
+    await page.getByLabel('Image path').fill(sample);
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await until('image open', async () => ((await page.getByTestId('image-canvas').getAttribute('aria-label')) ?? '').includes('to-edit.png'), 120_000);
+    await page.getByRole('radio', { name: /E2E look/ }).check();
+    await page.getByRole('button', { name: /^Run/ }).click();
+    await until('adapter ran', async () => (await notice(page)).includes('done in'), 300_000, 250);
+    const done = frames.flatMap((f) => (f.t === 'evt' && f.e.type === 'job-done' ? [f.e.done] : [])).at(-1);
+    expect(done && [done.width, done.height]).toEqual([128, 128]);
+    await shot(page, 'personal-04-applied');
+    expect(errors).toEqual([]);
+  }, 900_000);
+});
