@@ -281,9 +281,11 @@ run('CoDi Studio in Chromium (web mode)', () => {
     const first = lastDone(frames)!;
 
     await steps.getByText('4', { exact: true }).click();
-    await runButton.click();
-    await until('job running', async () => ((await progressValue(page)) ?? -1) > 0, 120_000, 20);
+    // Look the engine up before the job starts: on an idle machine a tiny-pack job can finish
+    // while /proc is being scanned, and the kill would then land after the job.
     const pid = await enginePid(server);
+    await runButton.click();
+    await until('job running', async () => ((await progressValue(page)) ?? -1) > 0, 120_000, 5);
     const tKill = Date.now();
     process.kill(pid, 'SIGKILL');
 

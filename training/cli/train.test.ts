@@ -69,7 +69,11 @@ describe('codi train', () => {
     await writeFile(path.join(data, 'instructions.json'), JSON.stringify([{ id: 'dark', paraphrases: [{ text: 'make it dark', heldOut: false }, { text: 'darken it', heldOut: false }, { text: 'lights out', heldOut: true }] }]));
     const out = path.join(root, 'edit-pack');
     lines.length = 0;
-    const code = await runTrainCommand(['--task', 'edit', '--method', 'pe-codi', '--backbone', path.join(root, 'bb'), '--data', data, '--out', out, '--batch', '4', '--steps', '1', '--backend', 'wasm'], io);
+    const bad = ['--task', 'edit', '--method', 'pe-codi', '--backbone', path.join(root, 'bb'), '--data', data, '--out', out, '--t-sampling', 'often', '--backend', 'wasm'];
+    expect(await runTrainCommand(bad, io)).toBe(1);
+    expect(lines.join('\n')).toMatch(/--t-sampling must be shared or per-sample/);
+    lines.length = 0;
+    const code = await runTrainCommand(['--task', 'edit', '--method', 'pe-codi', '--backbone', path.join(root, 'bb'), '--data', data, '--out', out, '--batch', '4', '--steps', '1', '--backend', 'wasm', '--t-sampling', 'per-sample', '--warmup', '5'], io);
     expect(code, lines.join('\n')).toBe(0);
     const m = parseManifest(await readFile(path.join(out, 'manifest.json'), 'utf8'));
     expect(m).toMatchObject({ task: 'edit', textEmbeddingDim: INSTRUCTION_FEATURE_DIM });

@@ -4,7 +4,7 @@
  *   codi train --task <restore|inpaint|edit|depth|custom> --data DIR --out PACK
  *              [--method codi|pe-codi|cm|teacher|pretrain] [--backbone PACK] [--init PACK]
  *              [--steps N] [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X]
- *              [--seed N] [--net tiny|ci|small|default] [--distill-steps N] [--mu-lr-scale X] [--warmup N] [--checkpoint-every N]
+ *              [--seed N] [--net tiny|ci|small|default] [--distill-steps N] [--mu-lr-scale X] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N]
  *              [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N]
  *
  * Progress lines go to stdout; the run folder (default PACK.run) holds resumable checkpoints.
@@ -44,7 +44,7 @@ export const NET_PRESETS: Record<'tiny' | 'ci' | 'small' | 'default', NetConfig>
 export const TRAIN_USAGE = `usage: codi train --task <restore|inpaint|edit|depth|custom> --data DIR --out PACK
   [--method codi|pe-codi|cm|teacher|pretrain] [--backbone PACK] [--init PACK] [--steps N]
   [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X] [--seed N] [--net tiny|ci|small|default]
-  [--distill-steps N] [--mu-lr-scale X] [--warmup N] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N]`;
+  [--distill-steps N] [--mu-lr-scale X] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N]`;
 
 export interface TrainCommandIo {
   log: (line: string) => void;
@@ -92,6 +92,7 @@ export async function runTrainCommand(argv: string[], io: TrainCommandIo = { log
         'distill-steps': { type: 'string' },
         'mu-lr-scale': { type: 'string' },
         warmup: { type: 'string' },
+        't-sampling': { type: 'string' },
         'checkpoint-every': { type: 'string' },
         crop: { type: 'string' },
         name: { type: 'string' },
@@ -151,6 +152,7 @@ type Values = {
   'distill-steps'?: string;
   'mu-lr-scale'?: string;
   warmup?: string;
+  't-sampling'?: string;
   'checkpoint-every'?: string;
   crop?: string;
   name?: string;
@@ -229,6 +231,11 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
     if (muLrScale !== undefined) cfg.muLrScale = muLrScale;
     const warmup = num(v.warmup, 'warmup', true);
     if (warmup !== undefined) cfg.warmupSteps = warmup;
+    // CoDi/PE-CoDi timesteps: 'shared' per batch (paper default) or 'per-sample' (released code; learns faster in short runs).
+    if (v['t-sampling'] !== undefined) {
+      if (v['t-sampling'] !== 'shared' && v['t-sampling'] !== 'per-sample') throw new UsageError(`--t-sampling must be shared or per-sample, got "${v['t-sampling']}"`);
+      cfg.codi = { ...Trainer.defaults().codi, tSampling: v['t-sampling'] === 'shared' ? 'sharedPerBatch' : 'perSample' };
+    }
     const seed = num(v.seed, 'seed', true);
     if (seed !== undefined) cfg.seed = seed;
     const ds2 = num(v['distill-steps'], 'distill-steps', true);
