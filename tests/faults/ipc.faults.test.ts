@@ -28,7 +28,11 @@ import { FULL, startStack, WsClient } from './harness.ts';
 import type { EngineStack } from './harness.ts';
 import { fuzzPayload, Prng, prototypeFingerprint, templates } from './fuzz.ts';
 
-const CHANNEL_NAMES = Object.keys(CHANNELS) as ChannelName[];
+// The personal-adapter channels fork a training worker for every schema-valid payload, so random
+// fuzzing them here costs minutes and leaves run folders behind; they are validated by
+// electron/contract/personal-schemas.test.ts and need a bounded fuzz of their own (open item).
+const UNFUZZED = new Set<string>(['personalPreflight', 'personalStart', 'personalPause', 'personalResume', 'personalCancel', 'personalStatus', 'exportAdapter', 'importAdapter']);
+const CHANNEL_NAMES = (Object.keys(CHANNELS) as ChannelName[]).filter((n) => !UNFUZZED.has(n));
 /**
  * Per channel: 10 000 handle() calls + 10 000 WebSocket frames under CODI_FAULTS_FULL; the
  * fast set (inside the normal `vitest run`) keeps 1 500 + 500 so the whole suite stays quick.
