@@ -10,6 +10,7 @@ import { restoreCondition } from '../../core/conditions.ts';
 import { makeSchedule } from '../../core/math/schedule.ts';
 import type { TrainingMethod } from '../../core/packs/manifest.ts';
 import { Rng } from '../../core/rng.ts';
+import { addBase } from '../../core/residual.ts';
 import { runSampler } from '../../core/samplers/index.ts';
 import type { SamplerKind } from '../../core/samplers/index.ts';
 import { editCondition } from '../../core/conditions.ts';
@@ -86,7 +87,7 @@ async function sampleImage(model: PackModel, cond: F32Tensor, text: Float32Array
     distillSteps: m.sampler.distillSteps ?? 50,
     rng: new Rng(`renoise:${seed}`),
   });
-  return modelToPlanar(pixelShuffle(latent, r));
+  return modelToPlanar(pixelShuffle(m.residual === 'condition' ? addBase(latent, cond) : latent, r));
 }
 
 /** Restore one low-res image with a restore pack (output size = input × pack upscale). */

@@ -106,6 +106,11 @@ export const manifestSchema = z.object({
   conditionChannels: z.number().int().min(0).max(256),
   /** Width of the text/instruction embedding input (0 when the pack takes none). */
   textEmbeddingDim: z.number().int().min(0).max(4096),
+  /**
+   * 'condition': the model generates x − b, b = the image in the condition's first latent
+   * channels; samplers add b back (core/residual.ts). Absent in older packs = 'none'.
+   */
+  residual: z.enum(['none', 'condition']).default('none'),
   /** Output scale for restoration (×1, ×2, ×4). */
   upscale: z.number().int().min(1).max(8).default(1),
   /** Pixel tile the graph was exported for (multiple of latent factor); inference tiles to it. */

@@ -12,6 +12,7 @@ import type { AppInfo, ParsedRequestOf, ResponseOf } from '../contract/schemas.t
 import type { EngineHost } from './engine-host.ts';
 import { BatchManager } from './batch.ts';
 import { personalOptionsFromEnv, PersonalManager } from './personal.ts';
+import type { PersonalOptions } from './personal.ts';
 
 /** One personal-adapter manager per engine host (runs folder and packs from the environment unless the shell sets them). */
 const personals = new WeakMap<EngineHost, PersonalManager>();
@@ -53,7 +54,7 @@ export interface ShellServices {
   /** Where the editing session is autosaved; absent = no session recovery (the calls fail with 'unsupported'). */
   autosave?: AutosaveStore;
   /** Personal adapters: where runs and user packs live (default: CODI_USER_DATA, CODI_USER_PACKS, CODI_PACKS). */
-  personal?: { runsDir?: string; userPacksDir?: string; backbonePack?: string };
+  personal?: { runsDir?: string; userPacksDir?: string; backbonePack?: string; spawnWorker?: PersonalOptions['spawnWorker'] };
 }
 
 async function autosave(shell: ShellServices, channel: ChannelName, payload: unknown): Promise<Result<unknown>> {

@@ -48,7 +48,15 @@ export interface PersonalOptions {
   rescanPacks: () => Promise<void>;
   /** Cap on any run's steps (tests). */
   maxSteps?: number;
+  /**
+   * Starts a training worker (default: fork training/personal/worker.ts). The IPC fuzz swaps in
+   * an in-process double so that 10 000 schema-valid payloads do not fork 10 000 processes.
+   */
+  spawnWorker?: (args: string[]) => WorkerProcess;
 }
+
+/** What the manager uses of a worker process. */
+export type WorkerProcess = Pick<ChildProcess, 'on' | 'send' | 'kill'>;
 
 /** Messages of training/personal/protocol.ts (WorkerMessage), as received. */
 type WorkerMsg =
@@ -68,7 +76,7 @@ interface PreflightResultMsg {
 
 interface LiveRun {
   info: PersonalRunInfo;
-  child: ChildProcess | null;
+  child: WorkerProcess | null;
   exited: Promise<void> | null;
 }
 
@@ -177,7 +185,7 @@ export class PersonalManager {
 
   private async preflight(req: ParsedRequestOf<'personalPreflight'>): Promise<Result<PersonalPreflightResponse>> {
     const task = { source: req.source, align: req.align, estimate: req.estimate, backbonePack: this.opts.backbonePack, thumbnails: 12 };
-    const child = forkWorker(['--preflight', JSON.stringify(task)]);
+    const child = (this.opts.spawnWorker ?? forkWorker)(['--preflight', JSON.stringify(task)]);
     const msg = await new Promise<WorkerMsg | null>((resolve) => {
       let got: WorkerMsg | null = null;
       child.on('message', (m) => {
@@ -229,7 +237,7 @@ export class PersonalManager {
   }
 
   private launch(run: LiveRun, runDir: string): void {
-    const child = forkWorker([runDir]);
+    const child = (this.opts.spawnWorker ?? forkWorker)([runDir]);
     run.child = child;
     run.info.active = true;
     run.info.error = undefined;

@@ -4,7 +4,8 @@
  * - open a JPEG carrying EXIF and an ICC profile → brush a mask with pointer events → inpaint →
  *   every pixel outside the mask is unchanged (saved PNG vs the decoded original, mask taken
  *   from the app's own "Save mask" PNG) → undo/redo → export JPEG with EXIF and ICC kept;
- * - restore ×2 with tile progress, and a cancelled run (12 MP with CODI_E2E_LARGE=1);
+ * - restore ×2 of a 12-megapixel image with tile progress, and a cancelled run (640×480 with
+ *   CODI_E2E_SMALL=1, for quick local runs);
  * - an instruction edit on a large photo (run at working size, carried to full size);
  * - a batch over a folder with one corrupt file reported;
  * - recent files, copy to the clipboard, mask tools and the cheat-sheet.
@@ -25,7 +26,7 @@ import type { WebServer } from './harness.ts';
 
 const hasChromium = chromiumPath() !== null;
 const run = hasChromium || process.env.CODI_E2E_REQUIRE === '1' ? describe : describe.skip;
-const LARGE = process.env.CODI_E2E_LARGE === '1';
+const LARGE = process.env.CODI_E2E_SMALL !== '1';
 
 let work: string;
 let packs: TestPacks;

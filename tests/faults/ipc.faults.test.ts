@@ -28,9 +28,8 @@ import { FULL, startStack, WsClient } from './harness.ts';
 import type { EngineStack } from './harness.ts';
 import { fuzzPayload, Prng, prototypeFingerprint, templates } from './fuzz.ts';
 
-// The personal-adapter channels fork a training worker for every schema-valid payload, so random
-// fuzzing them here costs minutes and leaves run folders behind; they are validated by
-// electron/contract/personal-schemas.test.ts and need a bounded fuzz of their own (open item).
+// The personal-adapter channels fork a training worker for every schema-valid payload: they are
+// fuzzed in ipc-personal.faults.test.ts with an in-process worker double.
 const UNFUZZED = new Set<string>(['personalPreflight', 'personalStart', 'personalPause', 'personalResume', 'personalCancel', 'personalStatus', 'exportAdapter', 'importAdapter']);
 const CHANNEL_NAMES = (Object.keys(CHANNELS) as ChannelName[]).filter((n) => !UNFUZZED.has(n));
 /**

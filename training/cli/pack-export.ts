@@ -5,6 +5,7 @@
  *   pe-codi  → adapter pack (adapter.onnx) naming its backbone pack by sha256
  *   teacher / codi / cm → denoiser pack (denoiser.onnx, backbone and adapter fused)
  */
+import type { ResidualMode } from '../../core/residual.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NetConfig } from '../../core/nn/config.ts';
@@ -49,6 +50,8 @@ export interface PackExportOptions {
   condChannels: number;
   textDim: number;
   upscale: number;
+  /** Residual targets (core/residual.ts); default 'none'. */
+  residual?: ResidualMode;
   /** Pixel tile for inference (the training crop size). */
   tile: number;
   /** PE-CoDi: the backbone pack the adapter applies to. */
@@ -146,6 +149,7 @@ export async function writeTrainedPack(o: PackExportOptions): Promise<PackManife
       latent: { kind: 'pixel-unshuffle', factor: 4 },
       conditionChannels: kind === 'backbone' ? 0 : o.condChannels,
       textEmbeddingDim: kind === 'backbone' ? 0 : o.textDim,
+      residual: kind === 'backbone' ? 'none' : (o.residual ?? 'none'),
       upscale: o.upscale,
       tile: { size: o.tile, overlap: Math.min(o.tile / 4, 16) },
       ...(backboneRef ? { backbone: backboneRef } : {}),

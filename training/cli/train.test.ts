@@ -57,6 +57,17 @@ describe('codi train', () => {
     expect(lines.some((l) => /^step 3\/3/.test(l))).toBe(true);
   });
 
+  it('trains a residual adapter (--residual condition) and the manifest says so', async () => {
+    const data = path.join(root, 'data');
+    const common = ['--data', data, '--net', 'tiny', '--batch', '4', '--steps', '2', '--backend', 'wasm'];
+    const bb = path.join(root, 'bb-res');
+    expect(await runTrainCommand(['--method', 'pretrain', '--out', bb, ...common], io)).toBe(0);
+    expect(await runTrainCommand(['--task', 'restore', '--method', 'pe-codi', '--backbone', bb, '--out', path.join(root, 'bad'), '--residual', 'maybe', ...common], io)).toBe(1);
+    const ad = path.join(root, 'adapter-res');
+    expect(await runTrainCommand(['--task', 'restore', '--method', 'pe-codi', '--backbone', bb, '--out', ad, '--residual', 'condition', ...common], io)).toBe(0);
+    expect(parseManifest(await readFile(path.join(ad, 'manifest.json'), 'utf8')).residual).toBe('condition');
+  });
+
   it('trains an edit adapter with the engine\'s instruction featurizer and ships the instruction table', async () => {
     const data = path.join(root, 'edit');
     await mkdir(path.join(data, 'img'), { recursive: true });

@@ -5,11 +5,12 @@
  *              [--method codi|pe-codi|cm|teacher|pretrain] [--backbone PACK] [--init PACK]
  *              [--steps N] [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X]
  *              [--seed N] [--net tiny|ci|small|default] [--distill-steps N] [--mu-lr-scale X] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N]
- *              [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N]
+ *              [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition]
  *
  * Progress lines go to stdout; the run folder (default PACK.run) holds resumable checkpoints.
  * Exit codes: 0 done, 1 usage or data error, 2 diverged (NaN/Inf; nothing exported), 130 stopped.
  */
+import { residualAllowed } from '../../core/residual.ts';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import type { NetConfig } from '../../core/nn/config.ts';
@@ -44,7 +45,7 @@ export const NET_PRESETS: Record<'tiny' | 'ci' | 'small' | 'default', NetConfig>
 export const TRAIN_USAGE = `usage: codi train --task <restore|inpaint|edit|depth|custom> --data DIR --out PACK
   [--method codi|pe-codi|cm|teacher|pretrain] [--backbone PACK] [--init PACK] [--steps N]
   [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X] [--seed N] [--net tiny|ci|small|default]
-  [--distill-steps N] [--mu-lr-scale X] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N]`;
+  [--distill-steps N] [--mu-lr-scale X] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition]`;
 
 export interface TrainCommandIo {
   log: (line: string) => void;
@@ -99,6 +100,7 @@ export async function runTrainCommand(argv: string[], io: TrainCommandIo = { log
         backend: { type: 'string', default: 'auto' },
         eval: { type: 'boolean', default: false },
         'max-items': { type: 'string' },
+        residual: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -159,6 +161,7 @@ type Values = {
   backend?: string;
   eval?: boolean;
   'max-items'?: string;
+  residual?: string;
 };
 
 async function train(v: Values, io: TrainCommandIo): Promise<number> {
@@ -238,6 +241,11 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
     }
     const seed = num(v.seed, 'seed', true);
     if (seed !== undefined) cfg.seed = seed;
+    // Residual targets (core/residual.ts): explicit flag, else inherited from an --init pack (CM from a residual teacher).
+    const residual = v.residual ?? initPack?.manifest.residual ?? 'none';
+    if (residual !== 'none' && residual !== 'condition') throw new UsageError(`--residual must be none or condition, got "${v.residual}"`);
+    if (residual === 'condition' && (m === 'pretrain' || !task?.success || !residualAllowed(task.data))) throw new UsageError('--residual condition needs a restore, edit, custom or inpaint task');
+    cfg.residual = residual;
     const ds2 = num(v['distill-steps'], 'distill-steps', true);
     if (ds2 !== undefined) cfg.distillSteps = ds2;
     const ce = num(v['checkpoint-every'], 'checkpoint-every', true);
@@ -263,7 +271,7 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
   if (v.eval && ds.val.length > 0 && m !== 'pretrain') {
     const model = trainer.denoisers().ema;
     const distilled = m === 'codi' || m === 'pe-codi' || m === 'cm';
-    const r = await evaluateSampling(model, ds.val, ds.geometry, trainer.schedule, { kind: distilled ? 'codi' : 'ddim', steps: 4, distillSteps: trainer.config.distillSteps });
+    const r = await evaluateSampling(model, ds.val, ds.geometry, trainer.schedule, { kind: distilled ? 'codi' : 'ddim', steps: 4, distillSteps: trainer.config.distillSteps, residual: trainer.config.residual });
     metrics[`psnr_${r.kind}_4`] = r.psnr;
     const floor = conditionPsnr(ds.val, ds.geometry);
     if (Number.isFinite(floor)) metrics.psnr_condition = floor;
@@ -283,6 +291,7 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
     condChannels: ds.geometry.condChannels,
     textDim: ds.geometry.textDim,
     upscale: ds.meta.task === 'restore' ? ds.scale : 1,
+    residual: trainer.config.residual,
     tile: (crop?.h ?? ds.geometry.h) * 4,
     ...(backbonePack ? { backbonePack } : {}),
     ...(ds.instructions ? { instructions: ds.instructions } : {}),

@@ -16,6 +16,7 @@ import sharp from 'sharp';
 import type { NetConfig } from '../../core/nn/config.ts';
 import { nchwToU8Hwc, pixelShuffle } from '../../core/tensor/layout.ts';
 import { Rng } from '../../core/rng.ts';
+import { addBase } from '../../core/residual.ts';
 import { runSampler } from '../../core/samplers/index.ts';
 import { loadPackForTraining, writeTrainedPack } from '../cli/pack-export.ts';
 import { readDataset } from '../data/dataset-reader.ts';
@@ -93,6 +94,9 @@ export function trainConfigFor(preset: PersonalPreset, net: NetConfig, seed: num
     emaDecay: preset.emaDecay,
     seed,
     crop: null,
+    // A personal look changes colours and tones, not content: learning the change on top of the
+    // "before" photo (core/residual.ts) keeps every detail and converges within a Quick run.
+    residual: 'condition',
     // run() checkpoints at the end of every chunk (one chunk per preview)
     checkpointEvery: 0,
     logEvery: 1,
@@ -132,7 +136,9 @@ export async function sampleItems(trainer: Trainer, items: readonly LatentItem[]
   const out = await runSampler('codi', tfOps, fn, noise, trainer.schedule, { steps: 4, distillSteps: trainer.config.distillSteps, rng });
   const data = (await out.data()) as Float32Array;
   tf.dispose([cond, noise, out]);
-  return unpackNhwc(data, B, geo.h, geo.w, geo.channels);
+  const latents = unpackNhwc(data, B, geo.h, geo.w, geo.channels);
+  // residual adapters generate x − b: add each item's "before" image back (core/residual.ts)
+  return trainer.config.residual === 'condition' ? latents.map((y, i) => addBase({ data: y, shape: [1, geo.channels, geo.h, geo.w] }, { data: items[i]!.cond!, shape: [1, geo.condChannels, geo.h, geo.w] }).data) : latents;
 }
 
 /** The centre crop of each held-out pair (the first crop the writer cuts per val pair). */
@@ -209,7 +215,7 @@ export async function runPersonalJob(job: PersonalJob, io: JobIo): Promise<Perso
 
     await phase('exporting');
     const evalItems = ds.val.length > 0 ? ds.val : ds.train.slice(0, 8);
-    const ev = await evaluateSampling(t.denoisers().ema, evalItems, ds.geometry, t.schedule, { kind: 'codi', steps: 4, distillSteps: t.config.distillSteps });
+    const ev = await evaluateSampling(t.denoisers().ema, evalItems, ds.geometry, t.schedule, { kind: 'codi', steps: 4, distillSteps: t.config.distillSteps, residual: t.config.residual });
     const floor = conditionPsnr(evalItems, ds.geometry);
     const w = t.exportWeights();
     const packDir = path.join(job.userPacksDir, job.name);
@@ -229,6 +235,7 @@ export async function runPersonalJob(job: PersonalJob, io: JobIo): Promise<Perso
       condChannels: ds.geometry.condChannels,
       textDim: 0,
       upscale: 1,
+      residual: t.config.residual,
       tile: summary.crop,
       backbonePack: backbone,
       training: {

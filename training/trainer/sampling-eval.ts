@@ -10,6 +10,7 @@ import { Rng } from '../../core/rng.ts';
 import { runSampler } from '../../core/samplers/index.ts';
 import type { SamplerKind } from '../../core/samplers/index.ts';
 import type { Denoiser } from '../objectives/types.ts';
+import type { ResidualMode } from '../../core/residual.ts';
 import { tfOps } from '../tf/tensor-ops-tf.ts';
 import { packNhwc } from './batch-sampler.ts';
 import type { LatentGeometry, LatentItem } from './batch-sampler.ts';
@@ -23,6 +24,8 @@ export interface SamplingEvalOptions {
   seed?: number;
   /** Evaluate in chunks of this many items. */
   batchSize?: number;
+  /** The model generates x − b (core/residual.ts): add the condition's image back before scoring. */
+  residual?: ResidualMode;
 }
 
 export interface SamplingEvalResult {
@@ -67,7 +70,14 @@ export async function evaluateSampling(
     const noise = tfOps.randnLike(x, rng);
     const fn = (z: tf.Tensor, t: number) =>
       tf.tidy(() => model({ z: z as tf.Tensor4D, t: tf.fill([B], t, 'float32') as tf.Tensor1D, ...(cond ? { cond } : {}), ...(text ? { text } : {}) }));
-    const out = await runSampler(opts.kind, tfOps, fn, noise, sched, { steps: opts.steps, distillSteps: opts.distillSteps, rng });
+    let out = await runSampler(opts.kind, tfOps, fn, noise, sched, { steps: opts.steps, distillSteps: opts.distillSteps, rng });
+    if (opts.residual === 'condition') {
+      if (!cond) throw new Error('residual evaluation needs conditional items');
+      // b = the condition's first C channels (NHWC here; core/residual.ts defines it on NCHW)
+      const withBase = tf.add(out, tf.slice(cond, [0, 0, 0, 0], [B, geo.h, geo.w, geo.channels]));
+      out.dispose();
+      out = withBase;
+    }
     perImage.push(...psnrPerImage(out, x));
     tf.dispose([x, noise, out, ...(cond ? [cond] : []), ...(text ? [text] : [])]);
   }

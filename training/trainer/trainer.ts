@@ -31,6 +31,8 @@ import type { AdamWConfig } from '../optim/adamw.ts';
 import { cloneParams, updateEma } from '../optim/ema.ts';
 import { allFinite, assignAll } from '../optim/variables.ts';
 import { BatchSampler, disposeBatch } from './batch-sampler.ts';
+import { subtractBase } from '../../core/residual.ts';
+import type { ResidualMode } from '../../core/residual.ts';
 import type { LatentGeometry, LatentItem, SamplerState } from './batch-sampler.ts';
 import { loadLatestCheckpoint, pruneCheckpoints, saveCheckpoint } from './checkpoint.ts';
 import type { StoredTensor } from './checkpoint.ts';
@@ -84,6 +86,11 @@ export interface TrainConfig {
   muLrScale: number;
   /** Random latent crop (h, w); null trains on whole items. */
   crop: { h: number; w: number } | null;
+  /**
+   * 'condition': train on y = x − b, b = the image in the condition (core/residual.ts); the
+   * exported manifest says so and every sampler adds b back. 'none': plain x targets.
+   */
+  residual: ResidualMode;
   /** Checkpoint every this many steps (0: only at the end of run()). */
   checkpointEvery: number;
   keepCheckpoints: number;
@@ -110,6 +117,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   muInit: 0,
   muLrScale: 1,
   crop: null,
+  residual: 'none',
   checkpointEvery: 0,
   keepCheckpoints: 2,
   logEvery: 10,
@@ -250,7 +258,9 @@ export class Trainer {
     // 3. objective
     this.objective = this.makeObjective();
     this.rng = new Rng(seed);
-    this.sampler = new BatchSampler(data.items, geo, config.batchSize, seed + 1_000_003, config.crop ?? undefined);
+    if (config.residual === 'condition' && geo.condChannels < geo.channels) throw new Error('residual targets need a condition that carries an image (restore, edit, custom, inpaint)');
+    const items = config.residual === 'condition' ? data.items.map((it) => ({ ...it, x: subtractBase(it.x, it.cond!) })) : data.items;
+    this.sampler = new BatchSampler(items, geo, config.batchSize, seed + 1_000_003, config.crop ?? undefined);
   }
 
   /** The default config (a copy). */

@@ -4,6 +4,7 @@
  * the sampler itself comes from core/samplers.
  */
 import { makeSchedule } from '../../../core/math/schedule.ts';
+import { addBase } from '../../../core/residual.ts';
 import { Rng } from '../../../core/rng.ts';
 import { runSampler } from '../../../core/samplers/index.ts';
 import type { DenoiseFn } from '../../../core/samplers/index.ts';
@@ -97,7 +98,7 @@ export async function sampleLatent(
 ): Promise<F32Tensor> {
   const m = model.manifest;
   const sched = makeSchedule(m.schedule);
-  return runSampler(m.sampler.kind, f32Ops, makeDenoiseFn(model, cond, text), noise, sched, {
+  const out = await runSampler(m.sampler.kind, f32Ops, makeDenoiseFn(model, cond, text), noise, sched, {
     steps: opts.steps,
     signal: opts.signal,
     prediction: m.prediction,
@@ -105,6 +106,7 @@ export async function sampleLatent(
     rng: new Rng(`renoise:${opts.seed}`),
     onStep: (i, n) => opts.onStep?.(i, n),
   });
+  return m.residual === 'condition' ? addBase(out, cond) : out;
 }
 
 /** z_T for the whole image: one seeded N(0, I) field, so tiles cut from it agree in overlaps. */

@@ -4,6 +4,7 @@
  * real exported packs in tests/engine/.
  */
 import { describe, it, expect } from 'vitest';
+import { makeSchedule } from '../../../core/math/schedule.ts';
 import type { PackManifest } from '../../../core/packs/manifest.ts';
 import type { JobContext, ProgressReport } from '../jobs/queue.ts';
 import type { LoadedSession, OrtTensorIn } from '../ort.ts';
@@ -77,6 +78,28 @@ describe('tiled sampling', () => {
     });
     await expect(p).rejects.toThrow(/abort/i);
     expect(seen.length).toBe(2);
+  });
+
+  it('adds the condition image back for residual packs, across tiles', async () => {
+    // v = (α_t/σ_t)·z makes x̂ = α_t z − σ_t v = 0: a model that changes nothing.
+    const sched = makeSchedule({ kind: 'scaled-linear', trainSteps: 1000 });
+    const zeroChange: LoadedSession = {
+      ...session(1e9, []),
+      async run(feeds: Record<string, OrtTensorIn>) {
+        const z = feeds.z as OrtTensorIn;
+        const t = (feeds.t as OrtTensorIn).data[0] as number;
+        const k = sched.alphaAt(t) / sched.sigmaAt(t);
+        return { v: { data: Float32Array.from(z.data as Float32Array, (x) => x * k), dims: z.dims } };
+      },
+    };
+    const cond = { data: new Float32Array(48 * 64 * 64).map((_, i) => Math.sin(i * 0.37)), shape: [1, 48, 64, 64] };
+    const run = (residual: 'none' | 'condition') =>
+      sampleTiled({ model: { kind: 'denoiser', manifest: { ...manifest, residual }, denoiser: zeroChange, instructions: null }, cond, text: null, steps: 1, seed: 1, ctx: ctx(), notes: [] });
+    const plain = await run('none');
+    const residual = await run('condition');
+    const maxAbs = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(maxAbs(plain.data)).toBeLessThan(1e-3);
+    expect(maxAbs(residual.data.map((v, i) => v - (cond.data[i] as number)))).toBeLessThan(1e-3);
   });
 
   it('recognises allocation errors', () => {
