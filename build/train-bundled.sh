@@ -52,6 +52,8 @@ lane1=$!
 lane2=$!
 wait $lane1 $lane2
 npx tsx build/finalize-packs.ts "$OUT" "$DATA"
+# default step count per adapter = the best measured on its validation split (model card "Steps")
+npx tsx build/choose-default-steps.ts "$OUT" "$DATA"
 
 # Baselines for the evaluation table (restoration): fine-tuned conditional teacher, CM from it, full CoDi.
 if [ "${BASELINES:-0}" = 1 ]; then   # not trained for the shipped packs yet (time)

@@ -122,3 +122,12 @@ export function workingSize(H: number, W: number, maxSide: number, align: number
   const round = (v: number) => Math.max(align, Math.round((v * s) / align) * align);
   return { height: round(H), width: round(W), scaled: true };
 }
+
+/**
+ * Keep only the smooth part of a model's change: fit the field from (input, result) and apply it
+ * to the input. Used where a pack's job is a look (tone, colour, vignette) rather than new
+ * content: the model's own fine-scale errors are dropped and the photo's detail stays exact.
+ */
+export function carryEdit(input: F32Tensor, result: F32Tensor, radius: number): F32Tensor {
+  return applyGainOffset(input, estimateGainOffset(input, result, { radius }));
+}

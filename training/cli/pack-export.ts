@@ -50,6 +50,10 @@ export interface PackExportOptions {
   condChannels: number;
   textDim: number;
   upscale: number;
+  /** Carry the change as a gain/offset field (manifest `carry`); absent = direct output. */
+  carry?: { kind: 'gain-offset'; radius: number; samples: number };
+  /** Default sampler steps when measured better than the method's default (1–4). */
+  defaultSteps?: number;
   /** Residual targets (core/residual.ts); default 'none'. */
   residual?: ResidualMode;
   /** Pixel tile for inference (the training crop size). */
@@ -145,7 +149,8 @@ export async function writeTrainedPack(o: PackExportOptions): Promise<PackManife
       method: o.method,
       prediction: 'v',
       schedule: o.schedule,
-      sampler: samplerFor(o.method, o.distillSteps),
+      sampler: { ...samplerFor(o.method, o.distillSteps), ...(o.defaultSteps !== undefined ? { steps: o.defaultSteps } : {}) },
+      ...(o.carry ? { carry: o.carry } : {}),
       latent: { kind: 'pixel-unshuffle', factor: 4 },
       conditionChannels: kind === 'backbone' ? 0 : o.condChannels,
       textEmbeddingDim: kind === 'backbone' ? 0 : o.textDim,

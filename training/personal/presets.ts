@@ -23,6 +23,8 @@ export interface PersonalPreset {
   crop: number;
   cropsPerPair: number;
   valCropsPerPair: number;
+  /** CoDi timestep draw: one t per batch (paper) or per sample. */
+  tSampling?: 'sharedPerBatch' | 'perSample';
   /** Previews (and a checkpoint) every this many steps. */
   previewEvery: number;
 }

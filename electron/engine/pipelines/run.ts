@@ -7,7 +7,7 @@
 import { customCondition, depthCondition, editCondition, inpaintCondition, restoreCondition } from '../../../core/conditions.ts';
 import { instructionFeatures, matchInstruction } from '../../../core/text/instruction-features.ts';
 import { matchFillColors } from '../../../core/image/color-match.ts';
-import { applyGainOffset, estimateGainOffset, workingSize } from '../../../core/image/gain-offset.ts';
+import { applyGainOffset, carryEdit, estimateGainOffset, workingSize } from '../../../core/image/gain-offset.ts';
 import { resizeArea, resizeBicubic } from '../../../core/image/resize.ts';
 import { crop, padToMultiple, pixelShuffle, rgbToGrey, u8MaskToNchw } from '../../../core/tensor/layout.ts';
 import type { F32Tensor } from '../../../core/tensor/ops.ts';
@@ -70,13 +70,13 @@ function pixelAlign(model: PackModel): number {
 }
 
 /** Sample the latent for a condition and decode it to [1, 3, H, W] in [-1, 1]. */
-async function generate(p: PipelineInput, cond: F32Tensor, steps: number, notes: string[], text: Float32Array | null): Promise<F32Tensor> {
+async function generate(p: PipelineInput, cond: F32Tensor, steps: number, notes: string[], text: Float32Array | null, seedOffset = 0): Promise<F32Tensor> {
   const latent = await sampleTiled({
     model: p.model,
     cond,
     text,
     steps,
-    seed: p.request.seed,
+    seed: p.request.seed + seedOffset,
     ctx: p.ctx,
     maxTilePx: p.maxTile,
     notes,
@@ -134,7 +134,20 @@ async function wholeImage(p: PipelineInput, steps: number, notes: string[]): Pro
   const cond = tool === 'depth' ? depthCondition(rgbToGrey(padded), r) : tool === 'edit' ? editCondition(padded, r) : customCondition(padded, r);
   checkConditionWidth(p, cond);
   const text = instructionEmbedding(p, notes);
-  const out = crop(await generate(p, cond, steps, notes, text), 0, 0, H, W);
+  let out: F32Tensor;
+  if (m.carry && tool !== 'depth') {
+    // the mean of n samples (core/image/gain-offset.ts carryEdit; manifest `carry`)
+    const n = m.carry.samples;
+    const mean = new Float32Array(3 * H * W);
+    for (let k = 0; k < n; k++) {
+      const one = crop(await generate(p, cond, steps, k === 0 ? notes : [], text, k), 0, 0, H, W);
+      for (let i = 0; i < mean.length; i++) mean[i] = (mean[i] as number) + (one.data[i] as number) / n;
+    }
+    out = clampUnit(carryEdit(x, { data: mean, shape: [1, 3, H, W] }, m.carry.radius));
+    notes.push(`the model's change carried onto the photo as a smooth gain/offset field (mean of ${n} sample${n > 1 ? 's' : ''}, radius ${m.carry.radius} px): detail is the original's`);
+  } else {
+    out = crop(await generate(p, cond, steps, notes, text), 0, 0, H, W);
+  }
   return finish(p, tool === 'depth' ? out : blend(out, x, p.request.strength), alphaPlane(p.input), notes);
 }
 
