@@ -5,13 +5,14 @@
  *   npm run bench                      full run on the bundled packs (native-models/)
  *   npm run bench -- --quick           CI-sized (small sizes, tiny test packs if none are bundled)
  *   npm run bench -- --only steps,peers
- *   options: --threads N (default: logical cores), --runs N (≥ 5), --out DIR, --test-packs
+ *   options: --threads N (default: the engine's, all cores but one), --runs N (≥ 5), --out DIR, --test-packs
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { defaultIntraOpThreads } from '../../electron/engine/ort.ts';
 import { openBenchPacks } from './bench-packs.ts';
 import { toMarkdown } from './report.ts';
 import type { BenchReport } from './report.ts';
@@ -51,7 +52,8 @@ export function parseSectionList(text: string): SectionId[] {
 /** Run the bench; returns the report and the paths written. */
 export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; json: string; md: string }> {
   const log = o.log ?? ((s: string) => console.error(s));
-  const threads = o.threads ?? os.availableParallelism();
+  // what the app uses (electron/engine/ort.ts defaultIntraOpThreads), unless --threads says otherwise
+  const threads = o.threads ?? defaultIntraOpThreads(os.availableParallelism());
   const runs = Math.max(5, o.runs ?? 5);
   const startedAt = new Date().toISOString();
   const machine = describeMachine(threads);

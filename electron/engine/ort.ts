@@ -67,6 +67,17 @@ function installedBackends(): Map<string, boolean> {
  * and reused. The first provider that creates a session successfully is remembered and tried
  * first for later graphs; a failing graph falls back down the list to CPU.
  */
+/**
+ * Default intra-op threads: every core but one. The packs' convolutions are small (48–96
+ * channels), so ORT's thread hand-offs cost more than the second core gives: on the 2-core
+ * machine one network eval took 68 ms with 1 thread and 86 ms with 2, and interactive inpaint
+ * (4 steps) 370 vs 454 ms p50 (npm run bench, 2026-11-26). The spare core keeps the UI and the
+ * main process responsive. CODI_THREADS overrides.
+ */
+export function defaultIntraOpThreads(cores: number): number {
+  return Math.max(1, cores - 1);
+}
+
 export class OrtRuntime {
   private readonly order: ExecutionProvider[];
   private readonly threads: number;
@@ -81,7 +92,7 @@ export class OrtRuntime {
     // 'dml' and 'coreml' are not listed by listSupportedBackends on every build; keep them when asked.
     this.order = wanted.filter((p) => p === 'cpu' || p === 'dml' || p === 'coreml' || installed.has(p));
     if (!this.order.includes('cpu')) this.order.push('cpu');
-    this.threads = Math.max(1, options.threads ?? os.availableParallelism());
+    this.threads = Math.max(1, options.threads ?? defaultIntraOpThreads(os.availableParallelism()));
   }
 
   /** The provider in use (the one that loaded the latest graph), or the first candidate before any load. */

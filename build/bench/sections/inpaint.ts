@@ -24,19 +24,25 @@ export const inpaint: Section = async (ctx) => {
     const mask = new Uint8Array(side * side);
     for (let y = 64; y < 192; y++) for (let x = 64; x < 192; x++) mask[y * side + x] = 255;
     let notes: string[] = [];
-    const once = async (): Promise<void> => {
-      const done = await engine.runJob({ tool: 'inpaint', pack: rec.name, imageId: img.imageId, mask: { width: side, height: side, data: mask }, steps: 4, seed: ctx.seed });
+    const once = (steps: number) => async (): Promise<void> => {
+      const done = await engine.runJob({ tool: 'inpaint', pack: rec.name, imageId: img.imageId, mask: { width: side, height: side, data: mask }, steps, seed: ctx.seed });
       const px = await engine.pixels(done.resultImageId);
       if (px.rgba.length !== side * side * 4) throw new Error('wrong result size');
       notes = done.notes;
       await engine.release(done.resultImageId);
     };
     const runs = Math.max(ctx.runs, 10);
-    const t = await timeIt(once, { runs });
+    const t = await timeIt(once(4), { runs });
+    // the pack's own default (its best measured step count, see its model card), what a user gets by default
+    const defaultSteps = rec.manifest!.sampler.steps;
+    const td = defaultSteps === 4 ? t : await timeIt(once(defaultSteps), { runs });
     return {
       title: '6. Interactive inpainting',
       goal: { text: 'p50 ≤ 150 ms request → pixels (256² context, 4 steps)', met: t.medianMs <= 150, measured: `p50 ${t.medianMs.toFixed(0)} ms${t.medianMs > 150 ? `, ${(t.medianMs - 150).toFixed(0)} ms over` : ''}, p90 ${t.p90Ms.toFixed(0)} ms` },
-      rows: [{ path: 'EngineHost → engine process → getImagePixels', pack: rec.name, steps: 4, runs, p50Ms: round(t.medianMs, 1), p90Ms: round(t.p90Ms, 1), minMs: round(t.minMs, 1) }],
+      rows: [
+        { path: 'EngineHost → engine process → getImagePixels', pack: rec.name, steps: 4, runs, p50Ms: round(t.medianMs, 1), p90Ms: round(t.p90Ms, 1), minMs: round(t.minMs, 1) },
+        ...(defaultSteps === 4 ? [] : [{ path: 'same, the pack\'s default step count', pack: rec.name, steps: defaultSteps, runs, p50Ms: round(td.medianMs, 1), p90Ms: round(td.p90Ms, 1), minMs: round(td.minMs, 1) }]),
+      ],
       notes: [`Engine notes: ${notes.join('; ')}.`, `${ctx.threads} intra-op threads; the web-server WebSocket path is not measured.`],
     };
   } finally {
