@@ -5,7 +5,8 @@
  * checks it at the end.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { EngineHost } from '../../electron/broker/engine-host.ts';
@@ -171,6 +172,33 @@ export async function startStack(config: EngineConfig, rendererDir: string, host
       client.close();
       await server.close();
       await host.stop();
+    },
+  };
+}
+
+/** A packless engine stack for the IPC fuzz: a temp folder with an empty `sandbox/` the payloads point into. */
+export interface FuzzStack {
+  tmp: string;
+  sandbox: string;
+  stack: EngineStack;
+  stop(): Promise<void>;
+}
+
+export async function startFuzzStack(prefix: string): Promise<FuzzStack> {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const sandbox = path.join(tmp, 'sandbox');
+  await mkdir(sandbox);
+  const rendererDir = path.join(tmp, 'renderer');
+  await mkdir(rendererDir);
+  await writeFile(path.join(rendererDir, 'index.html'), '<!doctype html><title>t</title>');
+  const stack = await startStack({ packDirs: [], providers: ['cpu'], threads: 1 }, rendererDir);
+  return {
+    tmp,
+    sandbox,
+    stack,
+    async stop() {
+      await stack.stop();
+      await rm(tmp, { recursive: true, force: true });
     },
   };
 }

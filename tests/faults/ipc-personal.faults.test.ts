@@ -7,8 +7,7 @@
  * covered by tests/e2e/personal and tests/faults/training.
  */
 import { EventEmitter } from 'node:events';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../electron/broker/api.ts';
@@ -21,8 +20,8 @@ import { SCHEMAS } from '../../electron/contract/schemas.ts';
 import type { IpcMainInvokeEventLike } from '../../electron/main/electron-types.ts';
 import { createHandle } from '../../electron/main/ipc.ts';
 import { APP_URL } from '../../electron/main/security.ts';
-import { FULL, startStack } from './harness.ts';
-import type { EngineStack } from './harness.ts';
+import { FULL, startFuzzStack } from './harness.ts';
+import type { EngineStack, FuzzStack } from './harness.ts';
 import { fuzzPayload, Prng, prototypeFingerprint, templates } from './fuzz.ts';
 
 const PERSONAL: readonly ChannelName[] = ['personalPreflight', 'personalStart', 'personalPause', 'personalResume', 'personalCancel', 'personalStatus', 'exportAdapter', 'importAdapter'];
@@ -53,18 +52,13 @@ let sandbox: string;
 let stack: EngineStack;
 const fingerprint = prototypeFingerprint();
 
+let fuzz: FuzzStack;
 beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'codi-faults-ipc-personal-'));
-  sandbox = path.join(tmp, 'sandbox');
-  await mkdir(sandbox);
-  const rendererDir = path.join(tmp, 'renderer');
-  await mkdir(rendererDir);
-  await writeFile(path.join(rendererDir, 'index.html'), '<!doctype html><title>t</title>');
-  stack = await startStack({ packDirs: [], providers: ['cpu'], threads: 1 }, rendererDir);
+  fuzz = await startFuzzStack('codi-faults-ipc-personal-');
+  ({ tmp, sandbox, stack } = fuzz);
 });
 afterAll(async () => {
-  await stack?.stop();
-  await rm(tmp, { recursive: true, force: true });
+  await fuzz?.stop();
 });
 
 describe('faults: IPC fuzzing of the personal-adapter channels', () => {

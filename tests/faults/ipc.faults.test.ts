@@ -7,10 +7,8 @@
  * refused before their payload is looked at.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import sharp from 'sharp';
 import WebSocket from 'ws';
 import { dispatch } from '../../electron/broker/api.ts';
@@ -24,8 +22,8 @@ import type { ServerMessage } from '../../electron/contract/wire.ts';
 import type { IpcMainInvokeEventLike } from '../../electron/main/electron-types.ts';
 import { createHandle } from '../../electron/main/ipc.ts';
 import { APP_URL } from '../../electron/main/security.ts';
-import { FULL, startStack, WsClient } from './harness.ts';
-import type { EngineStack } from './harness.ts';
+import { FULL, startFuzzStack, WsClient } from './harness.ts';
+import type { EngineStack, FuzzStack } from './harness.ts';
 import { fuzzPayload, Prng, prototypeFingerprint, templates } from './fuzz.ts';
 
 // The personal-adapter channels fork a training worker for every schema-valid payload: they are
@@ -43,24 +41,18 @@ const SEED = 20240611;
 /** The full fuzz runs for minutes on 2 busy cores. */
 const LONG_TIMEOUT = FULL ? 1_800_000 : 120_000;
 
-let tmp: string;
 let sandbox: string;
 let stack: EngineStack;
 const fingerprint = prototypeFingerprint();
 const tally = { payloads: 0, refused: 0, accepted: 0, malformedFrames: 0 };
 
+let fuzz: FuzzStack;
 beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'codi-faults-ipc-'));
-  sandbox = path.join(tmp, 'sandbox');
-  await mkdir(sandbox);
-  const rendererDir = path.join(tmp, 'renderer');
-  await mkdir(rendererDir);
-  await writeFile(path.join(rendererDir, 'index.html'), '<!doctype html><title>t</title>');
-  stack = await startStack({ packDirs: [], providers: ['cpu'], threads: 1 }, rendererDir);
+  fuzz = await startFuzzStack('codi-faults-ipc-');
+  ({ sandbox, stack } = fuzz);
 });
 afterAll(async () => {
-  await stack?.stop();
-  await rm(tmp, { recursive: true, force: true });
+  await fuzz?.stop();
 });
 
 function schemaAccepts(channel: ChannelName, payload: unknown): boolean {
