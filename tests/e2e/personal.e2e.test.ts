@@ -1,13 +1,14 @@
 /**
  * Personal adapters end to end in real Chromium (web mode): a pairs folder made by this test
- * (12 crops of the Debian train photos with a hidden look — colour grade + vignette — plus one
- * planted corrupt pair) → Adapters panel preflight finds the bad pair → training in the worker
+ * (12 procedurally drawn scenes with a hidden look — colour grade + vignette — plus one planted
+ * corrupt pair; drawn rather than cut from the Debian photo cache so that CI, which has no such
+ * cache, runs it too) → Adapters panel preflight finds the bad pair → training in the worker
  * process with a live loss chart (steps capped by CODI_PERSONAL_MAX_STEPS for CI time) → the
  * adapter appears as a tool and runs on an opened image.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -17,9 +18,8 @@ import { applyLook, writeCorruptPair } from '../../training/personal/test-pairs.
 import { buildRenderer, chromiumPath, dismissRecovery, launchBrowser, recordFrames, REPO, shot, startWebServer, until } from './harness.ts';
 import type { WebServer } from './harness.ts';
 
-const PHOTOS = path.join(REPO, '.cache', 'debian-photos');
 const BACKBONE = path.join(REPO, 'native-models', 'codi-backbone');
-const ready = (chromiumPath() !== null || process.env.CODI_E2E_REQUIRE === '1') && existsSync(path.join(PHOTOS, 'sources.json')) && existsSync(path.join(BACKBONE, 'train-weights.bin'));
+const ready = (chromiumPath() !== null || process.env.CODI_E2E_REQUIRE === '1') && existsSync(path.join(BACKBONE, 'train-weights.bin'));
 const run = ready ? describe : describe.skip;
 
 let work: string;
@@ -27,14 +27,34 @@ let server: WebServer;
 let browser: BrowserContext;
 let userDataDir: string;
 
-/** 64×64 crops of the train photos: before = the crop, after = the hidden look applied to it. */
+/** A 128×128 scene: sky/ground gradients, a few discs and bars, fine grain; different per seed. */
+function scene(seed: number): { data: Buffer; info: { width: number; height: number } } {
+  const W = 128;
+  const H = 128;
+  const rgb = Buffer.alloc(W * H * 3);
+  let s = seed * 2654435761 + 1;
+  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 8) / 16777216;
+  const discs = Array.from({ length: 4 }, () => ({ x: rnd() * W, y: rnd() * H, r: 8 + rnd() * 24, c: [rnd() * 255, rnd() * 255, rnd() * 255] }));
+  const horizon = 40 + rnd() * 48;
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const i = (y * W + x) * 3;
+      let c = y < horizon ? [90 + y, 140 + y / 2, 220 - y / 2] : [70 + (y - horizon), 110 - (y - horizon) / 3, 50 + x / 4];
+      for (const d of discs) if ((x - d.x) ** 2 + (y - d.y) ** 2 < d.r ** 2) c = d.c;
+      if ((x + y * 3) % 41 < 3) c = [c[0]! * 0.6, c[1]! * 0.6, c[2]! * 0.6];
+      const g = (rnd() - 0.5) * 18;
+      for (let k = 0; k < 3; k++) rgb[i + k] = Math.max(0, Math.min(255, Math.round(c[k]! + g)));
+    }
+  }
+  return { data: rgb, info: { width: W, height: H } };
+}
+
+/** 64×64 crops of drawn scenes: before = the crop, after = the hidden look applied to it. */
 async function makePairs(dir: string, n: number): Promise<string> {
-  const sources = JSON.parse(await readFile(path.join(PHOTOS, 'sources.json'), 'utf8')) as { photos: { split: string; prepared?: string }[] };
-  const train = sources.photos.filter((p) => p.split === 'train' && p.prepared);
   await mkdir(dir, { recursive: true });
   let sample = '';
   for (let i = 0; i < n; i++) {
-    const { data, info } = await sharp(path.join(PHOTOS, train[i % train.length]!.prepared!)).removeAlpha().resize(128, 128, { fit: 'cover' }).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = scene(i + 1);
     const side = 64;
     const crop = Buffer.alloc(side * side * 3);
     for (let y = 0; y < side; y++) data.copy(crop, y * side * 3, ((32 + y) * info.width + 32) * 3, ((32 + y) * info.width + 32 + side) * 3);
