@@ -13,11 +13,13 @@ import { manifestSchema } from '../core/packs/manifest.ts';
 interface SourceRecord { package: string; version: string; path: string; licence: string; split: string }
 
 /** Pack → (title, data set folder, upscale). The graphs are fully convolutional, so tiles larger than the 64 px training crops are fine and far cheaper. */
-const PACKS: Record<string, { title: string; data: string; upscale: number }> = {
+const PACKS: Record<string, { title: string; data: string; upscale: number; carry?: { kind: 'gain-offset'; radius: number; samples: number } }> = {
   'codi-backbone': { title: 'CoDi backbone (unconditional, shared by the adapters)', data: 'restore-x4', upscale: 1 },
   'codi-restore-x4': { title: 'Restore ×4 (PE-CoDi, real-world degradations)', data: 'restore-x4', upscale: 4 },
   'codi-inpaint': { title: 'Inpaint (PE-CoDi)', data: 'inpaint', upscale: 1 },
-  'codi-edit': { title: 'Instruction edit (PE-CoDi)', data: 'edit', upscale: 1 },
+  // Carry (manifest `carry`): measured on 48 val crops (2026-11-26, residual pack): 1 sample direct 19.54 dB,
+  // mean of 8 samples carried with radius 8 px 21.04 dB (the unedited sources: 20.48).
+  'codi-edit': { title: 'Instruction edit (PE-CoDi)', data: 'edit', upscale: 1, carry: { kind: 'gain-offset', radius: 8, samples: 8 } },
   'codi-depth': { title: 'Depth to image (PE-CoDi)', data: 'depth', upscale: 1 },
 };
 const TILE = { size: 256, overlap: 32 };
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
       console.log(`${name}: not trained, skipped`);
       continue;
     }
-    const manifest = manifestSchema.parse({ ...JSON.parse(raw), title: info.title, upscale: info.upscale, tile: TILE });
+    const manifest = manifestSchema.parse({ ...JSON.parse(raw), title: info.title, upscale: info.upscale, tile: TILE, ...(info.carry ? { carry: info.carry } : {}) });
     await writeAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     const meta = JSON.parse(await readFile(path.join(dataDir, info.data, 'dataset.json'), 'utf8')) as { sources?: SourceRecord[] };
     const cardPath = path.join(dir, manifest.modelCard);

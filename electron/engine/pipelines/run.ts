@@ -85,6 +85,21 @@ async function generate(p: PipelineInput, cond: F32Tensor, steps: number, notes:
   return pixelShuffle(latent, p.model.manifest.latent.factor);
 }
 
+/**
+ * The mean of `n` samples (seeds seed…seed+n−1) for packs whose change is carried as a smooth
+ * field (manifest `carry`): the mean estimates the learned change without each sample's noise.
+ */
+async function meanOfSamples(p: PipelineInput, cond: F32Tensor, steps: number, notes: string[], text: Float32Array | null, n: number): Promise<F32Tensor> {
+  const first = await generate(p, cond, steps, notes, text, 0);
+  if (n <= 1) return first;
+  const mean = Float32Array.from(first.data, (v) => v / n);
+  for (let k = 1; k < n; k++) {
+    const one = await generate(p, cond, steps, [], text, k);
+    for (let i = 0; i < mean.length; i++) mean[i] = (mean[i] as number) + (one.data[i] as number) / n;
+  }
+  return { data: mean, shape: [...first.shape] };
+}
+
 function checkConditionWidth(p: PipelineInput, cond: F32Tensor): void {
   const want = p.model.manifest.conditionChannels;
   if (cond.shape[1] !== want) {
@@ -136,14 +151,8 @@ async function wholeImage(p: PipelineInput, steps: number, notes: string[]): Pro
   const text = instructionEmbedding(p, notes);
   let out: F32Tensor;
   if (m.carry && tool !== 'depth') {
-    // the mean of n samples (core/image/gain-offset.ts carryEdit; manifest `carry`)
     const n = m.carry.samples;
-    const mean = new Float32Array(3 * H * W);
-    for (let k = 0; k < n; k++) {
-      const one = crop(await generate(p, cond, steps, k === 0 ? notes : [], text, k), 0, 0, H, W);
-      for (let i = 0; i < mean.length; i++) mean[i] = (mean[i] as number) + (one.data[i] as number) / n;
-    }
-    out = clampUnit(carryEdit(x, { data: mean, shape: [1, 3, H, W] }, m.carry.radius));
+    out = clampUnit(carryEdit(x, crop(await meanOfSamples(p, cond, steps, notes, text, n), 0, 0, H, W), m.carry.radius));
     notes.push(`the model's change carried onto the photo as a smooth gain/offset field (mean of ${n} sample${n > 1 ? 's' : ''}, radius ${m.carry.radius} px): detail is the original's`);
   } else {
     out = crop(await generate(p, cond, steps, notes, text), 0, 0, H, W);
@@ -162,11 +171,13 @@ async function editAtWorkingSize(p: PipelineInput, x: F32Tensor, work: { height:
   const cond = editCondition(low, p.model.manifest.latent.factor);
   checkConditionWidth(p, cond);
   const text = instructionEmbedding(p, notes);
-  const outLow = await generate(p, cond, steps, notes, text);
-  const radius = Math.max(2, Math.round(Math.min(work.height, work.width) / 32));
+  // a pack that carries its change (manifest `carry`) gets the mean of its samples here too
+  const outLow = await meanOfSamples(p, cond, steps, notes, text, p.model.manifest.carry?.samples ?? 1);
+  const radius = p.model.manifest.carry?.radius ?? Math.max(2, Math.round(Math.min(work.height, work.width) / 32));
   const field = estimateGainOffset(low, outLow, { radius });
   const out = clampUnit(applyGainOffset(x, field));
-  notes.push(`edited at ${work.width}×${work.height}, carried to ${W}×${H} with a gain/offset field`);
+  const n = p.model.manifest.carry?.samples ?? 1;
+  notes.push(`edited at ${work.width}×${work.height}, carried to ${W}×${H} with a gain/offset field${n > 1 ? ` (mean of ${n} samples)` : ''}`);
   return finish(p, blend(out, x, p.request.strength), alphaPlane(p.input), notes);
 }
 
