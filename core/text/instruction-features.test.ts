@@ -36,4 +36,12 @@ describe('instruction features', () => {
     expect(m.nearest.length).toBeGreaterThan(0);
     expect(m.similarity).toBeLessThan(0.3);
   });
+
+  it('does not let hash collisions make an unrelated word familiar', () => {
+    // at the model's 256 features "spaceship" collided with the fog wordings (similarity 0.51)
+    const fog = ['make it foggy', 'add fog', 'misty atmosphere', 'make it hazy'].map((text) => ({ text, edit: 'foggy' }));
+    const m = matchInstruction('turn it into a spaceship', [...known, ...fog]);
+    expect(m.known).toBe(false);
+    expect(m.similarity).toBeLessThan(0.3);
+  });
 });

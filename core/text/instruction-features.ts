@@ -100,11 +100,20 @@ export interface InstructionMatch {
  */
 export const KNOWN_INSTRUCTION_THRESHOLD = 0.3;
 
+/**
+ * Width of the features used only to judge familiarity. The model's 256 inputs are fine for the
+ * network (it learns around collisions), but as a similarity they let unrelated words collide:
+ * "turn it into a spaceship" scored 0.51 against "make it foggy" at 256 and 0.04 at 4096, while
+ * real paraphrases ("turn it darker" → "make it darker" 1.00, "warm it up" 0.90 → 0.88) kept
+ * their scores.
+ */
+export const MATCH_FEATURE_DIM = 4096;
+
 export function matchInstruction(text: string, known: readonly KnownInstruction[], k = 3): InstructionMatch {
-  const f = instructionFeatures(text);
+  const f = instructionFeatures(text, MATCH_FEATURE_DIM);
   const bestPerEdit = new Map<string, { text: string; edit: string; similarity: number }>();
   for (const item of known) {
-    const sim = cosine(f, instructionFeatures(item.text));
+    const sim = cosine(f, instructionFeatures(item.text, MATCH_FEATURE_DIM));
     const prev = bestPerEdit.get(item.edit);
     if (!prev || sim > prev.similarity) bestPerEdit.set(item.edit, { text: item.text, edit: item.edit, similarity: sim });
   }
