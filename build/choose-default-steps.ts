@@ -8,10 +8,11 @@
  *
  *   npx tsx build/choose-default-steps.ts [native-models] [datasets] [--items 96]
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { manifestSchema } from '../core/packs/manifest.ts';
+import { writeFileAtomic } from '../training/export/export-onnx.ts';
 import { INSTRUCTION_FEATURE_DIM, instructionFeatures } from '../core/text/instruction-features.ts';
 import { loadPackForTraining } from '../training/cli/pack-export.ts';
 import { readDataset } from '../training/data/dataset-reader.ts';
@@ -22,12 +23,6 @@ import { Trainer } from '../training/trainer/trainer.ts';
 /** Adapter pack → its data set folder. */
 const PACKS: Record<string, string> = { 'codi-restore-x4': 'restore-x4', 'codi-inpaint': 'inpaint', 'codi-edit': 'edit', 'codi-depth': 'depth' };
 const STEPS = [1, 2, 4] as const;
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { items: { type: 'string', default: '96' } } });
 const packsDir = positionals[0] ?? 'native-models';
@@ -58,7 +53,7 @@ for (const [name, data] of Object.entries(PACKS)) {
   const raw = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { sampler: object; training?: { metrics?: Record<string, number> } };
   const metrics = { ...raw.training?.metrics, ...Object.fromEntries(STEPS.map((s) => [`psnr_val_codi_${s}`, Number((psnr[s] as number).toFixed(2))])) };
   const manifest = manifestSchema.parse({ ...raw, sampler: { ...raw.sampler, steps: best }, training: { ...raw.training, metrics } });
-  await writeAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeFileAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const cardPath = path.join(dir, manifest.modelCard);
   const [head, ...rest] = (await readFile(cardPath, 'utf8')).split('\n## Training data');
   const section = [
@@ -75,6 +70,6 @@ for (const [name, data] of Object.entries(PACKS)) {
     '',
   ].join('\n');
   const before = head!.split('\n## Steps')[0]!.trimEnd();
-  await writeAtomic(cardPath, `${before}\n\n${section}${rest.length ? `\n## Training data${rest.join('\n## Training data')}` : ''}`);
+  await writeFileAtomic(cardPath, `${before}\n\n${section}${rest.length ? `\n## Training data${rest.join('\n## Training data')}` : ''}`);
   console.log(`${name}: PSNR ${STEPS.map((s) => `${s} step ${(psnr[s] as number).toFixed(2)}`).join(', ')} → default ${best}`);
 }

@@ -6,9 +6,10 @@
  *
  *   npx tsx build/finalize-packs.ts [native-models] [datasets]
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { manifestSchema } from '../core/packs/manifest.ts';
+import { writeFileAtomic } from '../training/export/export-onnx.ts';
 
 interface SourceRecord { package: string; version: string; path: string; licence: string; split: string }
 
@@ -23,12 +24,6 @@ const PACKS: Record<string, { title: string; data: string; upscale: number; carr
   'codi-depth': { title: 'Depth to image (PE-CoDi)', data: 'depth', upscale: 1 },
 };
 const TILE = { size: 256, overlap: 32 };
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
 
 function sourcesSection(sources: SourceRecord[]): string {
   const byPkg = new Map<string, { version: string; licences: Set<string>; train: number; val: number }>();
@@ -73,11 +68,11 @@ async function main(): Promise<void> {
       continue;
     }
     const manifest = manifestSchema.parse({ ...JSON.parse(raw), title: info.title, upscale: info.upscale, tile: TILE, ...(info.carry ? { carry: info.carry } : {}) });
-    await writeAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeFileAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     const meta = JSON.parse(await readFile(path.join(dataDir, info.data, 'dataset.json'), 'utf8')) as { sources?: SourceRecord[] };
     const cardPath = path.join(dir, manifest.modelCard);
     const card = (await readFile(cardPath, 'utf8')).split('\n## Training data')[0]!.trimEnd();
-    await writeAtomic(cardPath, `${card}\n\n${sourcesSection(meta.sources ?? [])}`);
+    await writeFileAtomic(cardPath, `${card}\n\n${sourcesSection(meta.sources ?? [])}`);
     console.log(`${name}: title, tile ${TILE.size}/${TILE.overlap}, ×${info.upscale}, ${meta.sources?.length ?? 0} sources in the model card`);
   }
 }

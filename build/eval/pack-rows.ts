@@ -11,7 +11,7 @@ import { makeSchedule } from '../../core/math/schedule.ts';
 import type { TrainingMethod } from '../../core/packs/manifest.ts';
 import { Rng } from '../../core/rng.ts';
 import { addBase } from '../../core/residual.ts';
-import { carryEdit } from '../../core/image/gain-offset.ts';
+import { carryEdit, meanOfDraws } from '../../core/image/gain-offset.ts';
 import { runSampler } from '../../core/samplers/index.ts';
 import type { SamplerKind } from '../../core/samplers/index.ts';
 import { editCondition } from '../../core/conditions.ts';
@@ -119,11 +119,7 @@ export async function editWithPack(model: PackModel, source: PlanarImage, instru
   const n = steps === undefined ? (m.carry?.samples ?? 1) : 1;
   if (!m.carry || steps !== undefined) return sampleImage(model, cond, emb ?? null, source.height, source.width, 'pack', steps ?? m.sampler.steps, seed);
   // as the engine runs a pack that carries its change: the mean of its samples, carried onto the source
-  const mean = new Float32Array(x.data.length);
-  for (let k = 0; k < n; k++) {
-    const one = planarToModel(await sampleImage(model, cond, emb ?? null, source.height, source.width, 'pack', m.sampler.steps, seed + k));
-    for (let i = 0; i < mean.length; i++) mean[i] = (mean[i] as number) + (one.data[i] as number) / n;
-  }
+  const mean = await meanOfDraws(n, async (k) => planarToModel(await sampleImage(model, cond, emb ?? null, source.height, source.width, 'pack', m.sampler.steps, seed + k)).data);
   const carried = carryEdit(x, { data: mean, shape: [...x.shape] }, m.carry.radius);
   for (let i = 0; i < carried.data.length; i++) carried.data[i] = Math.min(1, Math.max(-1, carried.data[i] as number));
   return modelToPlanar(carried);

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import type { F32Tensor } from '../tensor/ops.ts';
-import { applyGainOffset, boxMean, carryEdit, estimateGainOffset, workingSize } from './gain-offset.ts';
+import { applyGainOffset, boxMean, carryEdit, estimateGainOffset, meanOfDraws, workingSize } from './gain-offset.ts';
 import { resizeArea } from './resize.ts';
 
 function image(H: number, W: number, f: (x: number, y: number, c: number) => number): F32Tensor {
@@ -60,6 +60,17 @@ describe('gain/offset field', () => {
     const err = (a: Float32Array) => Math.sqrt(a.reduce((s, v, i) => s + (v - (look[i] as number)) ** 2, 0) / a.length);
     const carried = carryEdit({ data: photo, shape: [1, 3, H, W] }, { data: noisy, shape: [1, 3, H, W] }, 6);
     expect(err(carried.data)).toBeLessThan(err(noisy) / 3);
+  });
+
+  it('meanOfDraws averages the draws it asks for, each once', async () => {
+    const asked: number[] = [];
+    const mean = await meanOfDraws(4, async (k) => {
+      asked.push(k);
+      return Float32Array.of(k, 2 * k);
+    });
+    expect(asked).toEqual([0, 1, 2, 3]);
+    expect(Array.from(mean)).toEqual([1.5, 3]);
+    await expect(meanOfDraws(2, async (k) => new Float32Array(k + 1))).rejects.toThrow(/expected 1/);
   });
 
   it('picks a working size that keeps the aspect and the alignment', () => {

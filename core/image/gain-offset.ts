@@ -131,3 +131,20 @@ export function workingSize(H: number, W: number, maxSide: number, align: number
 export function carryEdit(input: F32Tensor, result: F32Tensor, radius: number): F32Tensor {
   return applyGainOffset(input, estimateGainOffset(input, result, { radius }));
 }
+
+/**
+ * The mean of `n` draws (draw k = the sample with seed offset k), for packs whose change is
+ * carried as a smooth field (manifest `carry`): the mean estimates the learned change without
+ * each sample's noise-driven part. Draws must all have the same length.
+ */
+export async function meanOfDraws(n: number, draw: (k: number) => Promise<Float32Array>): Promise<Float32Array> {
+  const first = await draw(0);
+  if (n <= 1) return first;
+  const mean = Float32Array.from(first, (v) => v / n);
+  for (let k = 1; k < n; k++) {
+    const one = await draw(k);
+    if (one.length !== mean.length) throw new RangeError(`meanOfDraws: draw ${k} has ${one.length} values, expected ${mean.length}`);
+    for (let i = 0; i < mean.length; i++) mean[i] = (mean[i] as number) + (one[i] as number) / n;
+  }
+  return mean;
+}

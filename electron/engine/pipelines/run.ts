@@ -7,7 +7,7 @@
 import { customCondition, depthCondition, editCondition, inpaintCondition, restoreCondition } from '../../../core/conditions.ts';
 import { instructionFeatures, matchInstruction } from '../../../core/text/instruction-features.ts';
 import { matchFillColors } from '../../../core/image/color-match.ts';
-import { applyGainOffset, carryEdit, estimateGainOffset, workingSize } from '../../../core/image/gain-offset.ts';
+import { applyGainOffset, carryEdit, estimateGainOffset, meanOfDraws, workingSize } from '../../../core/image/gain-offset.ts';
 import { resizeArea, resizeBicubic } from '../../../core/image/resize.ts';
 import { crop, padToMultiple, pixelShuffle, rgbToGrey, u8MaskToNchw } from '../../../core/tensor/layout.ts';
 import type { F32Tensor } from '../../../core/tensor/ops.ts';
@@ -85,19 +85,15 @@ async function generate(p: PipelineInput, cond: F32Tensor, steps: number, notes:
   return pixelShuffle(latent, p.model.manifest.latent.factor);
 }
 
-/**
- * The mean of `n` samples (seeds seed…seed+n−1) for packs whose change is carried as a smooth
- * field (manifest `carry`): the mean estimates the learned change without each sample's noise.
- */
+/** The mean of the pack's `n` samples (core meanOfDraws); notes from the first draw only. */
 async function meanOfSamples(p: PipelineInput, cond: F32Tensor, steps: number, notes: string[], text: Float32Array | null, n: number): Promise<F32Tensor> {
-  const first = await generate(p, cond, steps, notes, text, 0);
-  if (n <= 1) return first;
-  const mean = Float32Array.from(first.data, (v) => v / n);
-  for (let k = 1; k < n; k++) {
-    const one = await generate(p, cond, steps, [], text, k);
-    for (let i = 0; i < mean.length; i++) mean[i] = (mean[i] as number) + (one.data[i] as number) / n;
-  }
-  return { data: mean, shape: [...first.shape] };
+  let shape: number[] = [];
+  const data = await meanOfDraws(n, async (k) => {
+    const one = await generate(p, cond, steps, k === 0 ? notes : [], text, k);
+    shape = [...one.shape];
+    return one.data;
+  });
+  return { data, shape };
 }
 
 function checkConditionWidth(p: PipelineInput, cond: F32Tensor): void {
