@@ -17,7 +17,7 @@ import { INSTRUCTION_FEATURE_DIM, instructionFeatures } from '../core/text/instr
 import { loadPackForTraining } from '../training/cli/pack-export.ts';
 import { readDataset } from '../training/data/dataset-reader.ts';
 import { initTrainingBackend } from '../training/tf/backend.ts';
-import { evaluateSampling } from '../training/trainer/sampling-eval.ts';
+import { conditionPsnr, evaluateSampling } from '../training/trainer/sampling-eval.ts';
 import { Trainer } from '../training/trainer/trainer.ts';
 
 /** Adapter pack → its data set folder. */
@@ -41,17 +41,19 @@ for (const [name, data] of Object.entries(PACKS)) {
     textDim: INSTRUCTION_FEATURE_DIM,
     maxItems: { train: 1, val: Number(values.items) },
   });
-  const trainer = Trainer.create({ method: 'pe-codi', net: pack.weights.net, residual: pack.manifest.residual, batchSize: 1 }, { items: ds.train, geometry: ds.geometry }, { backbone: pack.weights.backbone, adapter: pack.weights.adapter });
+  const trainer = Trainer.create({ method: 'pe-codi', net: pack.weights.net, residual: pack.manifest.residual, residualScale: pack.manifest.residualScale, batchSize: 1 }, { items: ds.train, geometry: ds.geometry }, { backbone: pack.weights.backbone, adapter: pack.weights.adapter });
   const model = trainer.denoisers().ema;
   const psnr: Record<number, number> = {};
   for (const steps of STEPS) {
-    const r = await evaluateSampling(model, ds.val, ds.geometry, trainer.schedule, { kind: 'codi', steps, distillSteps: pack.manifest.sampler.distillSteps ?? 50, residual: pack.manifest.residual });
+    const r = await evaluateSampling(model, ds.val, ds.geometry, trainer.schedule, { kind: 'codi', steps, distillSteps: pack.manifest.sampler.distillSteps ?? 50, residual: pack.manifest.residual, residualScale: pack.manifest.residualScale });
     psnr[steps] = r.psnr;
   }
+  // the image the condition carries, as the answer (restore: the bicubic upsample; edit: the unedited source)
+  const floor = conditionPsnr(ds.val, ds.geometry);
   trainer.dispose();
   const best = STEPS.reduce((a, b) => ((psnr[b] as number) > (psnr[a] as number) ? b : a));
   const raw = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { sampler: object; training?: { metrics?: Record<string, number> } };
-  const metrics = { ...raw.training?.metrics, ...Object.fromEntries(STEPS.map((s) => [`psnr_val_codi_${s}`, Number((psnr[s] as number).toFixed(2))])) };
+  const metrics = { ...raw.training?.metrics, ...Object.fromEntries(STEPS.map((s) => [`psnr_val_codi_${s}`, Number((psnr[s] as number).toFixed(2))])), ...(Number.isFinite(floor) ? { psnr_val_condition: Number(floor.toFixed(2)) } : {}) };
   const manifest = manifestSchema.parse({ ...raw, sampler: { ...raw.sampler, steps: best }, training: { ...raw.training, metrics } });
   await writeFileAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const cardPath = path.join(dir, manifest.modelCard);
@@ -65,6 +67,7 @@ for (const [name, data] of Object.entries(PACKS)) {
     '|---|---|---|---|',
     `| PSNR (dB) | ${STEPS.map((s) => (psnr[s] as number).toFixed(2)).join(' | ')} |`,
     '',
+    ...(Number.isFinite(floor) ? [`The condition's own image on the same crops (${name === 'codi-restore-x4' ? 'bicubic upsample of the degraded input' : 'the unchanged input'}): ${floor.toFixed(2)} dB.`, ''] : []),
     `Default: ${best} step${best > 1 ? 's' : ''} (the best measured). This pack is a short CPU run; its predictions at`,
     'intermediate timesteps are still weak, so more steps are not better yet.',
     '',

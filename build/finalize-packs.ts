@@ -22,6 +22,10 @@ const PACKS: Record<string, { title: string; data: string; upscale: number; carr
   // mean of 8 samples carried with radius 8 px 21.04 dB (the unedited sources: 20.48).
   'codi-edit': { title: 'Instruction edit (PE-CoDi)', data: 'edit', upscale: 1, carry: { kind: 'gain-offset', radius: 8, samples: 8 } },
   'codi-depth': { title: 'Depth to image (PE-CoDi)', data: 'depth', upscale: 1 },
+  // the evaluation's baselines (restoration ×4), in the dot-folder the app's pack scan skips
+  '.baselines/codi-restore-x4-teacher': { title: 'Baseline: conditional teacher, restore ×4 (evaluation only)', data: 'restore-x4', upscale: 4 },
+  '.baselines/codi-restore-x4-cm': { title: 'Baseline: CM from the teacher, restore ×4 (evaluation only)', data: 'restore-x4', upscale: 4 },
+  '.baselines/codi-restore-x4-full': { title: 'Baseline: full CoDi, restore ×4 (evaluation only)', data: 'restore-x4', upscale: 4 },
 };
 const TILE = { size: 256, overlap: 32 };
 

@@ -12,6 +12,16 @@ describe('residual targets', () => {
     expect(Array.from(back.data)).toEqual([1, 2, 3, 4]);
   });
 
+  it('scales the residual by k and undoes it exactly', () => {
+    const x = Float32Array.of(0.5, -0.25);
+    const cond = Float32Array.of(0.25, 0.25);
+    const y = subtractBase(x, cond, 1, 4);
+    expect(Array.from(y)).toEqual([1, -2]);
+    expect(Array.from(addBase({ data: y, shape: [1, 1, 1, 2] }, { data: cond, shape: [1, 1, 1, 2] }, 4).data)).toEqual([0.5, -0.25]);
+    expect(() => subtractBase(x, cond, 1, 0)).toThrow(/positive/);
+    expect(() => addBase({ data: y, shape: [1, 1, 1, 2] }, { data: cond, shape: [1, 1, 1, 2] }, Number.NaN)).toThrow(/positive/);
+  });
+
   it('refuses a condition smaller than the target, and depth', () => {
     expect(() => subtractBase(new Float32Array(4), new Float32Array(2))).toThrow(/smaller/);
     expect(residualAllowed('depth')).toBe(false);

@@ -95,6 +95,16 @@ describe('report', () => {
     expect(worse.find((c) => c.target.includes('beats bicubic'))?.met).toBe(false);
   });
 
+  it('judges the quality targets on the shipped pack default when the table names it', () => {
+    const t: RestoreTable = { scale: 4, size: '64² → 256²', shippedSteps: 1, rows: [measured('bicubic', 22), measured('esrgan-slim ×4', 22.5), measured('PE-CoDi 1', 23.8), measured('PE-CoDi 4', 20.0)] };
+    const bic = checkTargets([t]).find((c) => c.target.includes('beats bicubic'));
+    expect(bic?.met).toBe(true);
+    expect(bic?.target).toContain('PE-CoDi 1, the pack default');
+    // the 4-step comparisons stay on the 4-step row
+    expect(checkTargets([t]).find((c) => c.target.includes('DDIM 4'))?.target).toContain('PE-CoDi 4');
+    expect(checkTargets([{ ...t, shippedSteps: 4 }]).find((c) => c.target.includes('beats bicubic'))?.met).toBe(false);
+  });
+
   it('renders skipped rows with their reason', () => {
     const report: EvalReport = {
       date: '2026-01-01',

@@ -55,10 +55,17 @@ export interface PackSource {
   close(): Promise<void>;
 }
 
-/** Scan a packs folder with the engine's registry (hashes are checked when a pack loads). */
+/**
+ * Where the baseline packs of the table live (teacher, CM, full CoDi): inside the packs folder but
+ * in a dot-folder, which the app's registry skips, so users never see them as tools.
+ */
+export const BASELINES_SUBDIR = '.baselines';
+
+/** Scan a packs folder and its baselines with the engine's registry (hashes are checked when a pack loads). */
 export async function openPacks(dir: string = DEFAULT_PACKS_DIR, threads?: number): Promise<PackSource> {
   const runtime = new OrtRuntime({ providers: ['cpu'], ...(threads ? { threads } : {}) });
-  const registry = new PackRegistry([{ path: path.resolve(dir), source: 'bundled' }], runtime);
+  const root = path.resolve(dir);
+  const registry = new PackRegistry([{ path: root, source: 'bundled' }, { path: path.join(root, BASELINES_SUBDIR), source: 'bundled' }], runtime);
   const records = await registry.scan();
   return { registry, records, close: () => runtime.releaseAll() };
 }
@@ -88,7 +95,7 @@ async function sampleImage(model: PackModel, cond: F32Tensor, text: Float32Array
     distillSteps: m.sampler.distillSteps ?? 50,
     rng: new Rng(`renoise:${seed}`),
   });
-  return modelToPlanar(pixelShuffle(m.residual === 'condition' ? addBase(latent, cond) : latent, r));
+  return modelToPlanar(pixelShuffle(m.residual === 'condition' ? addBase(latent, cond, m.residualScale) : latent, r));
 }
 
 /** Restore one low-res image with a restore pack (output size = input × pack upscale). */

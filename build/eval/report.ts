@@ -27,6 +27,11 @@ export interface RestoreTable {
   /** LR size → HR size */
   size: string;
   rows: RestoreRow[];
+  /**
+   * The installed PE-CoDi pack's default step count (its manifest, chosen on the training data's
+   * validation split, never on these photos): what a user gets, so the quality targets judge it.
+   */
+  shippedSteps?: number;
 }
 
 /** A target from the issue, checked on the measured rows. */
@@ -69,8 +74,9 @@ function row(table: RestoreTable | undefined, label: string): RestoreRow | undef
 export function checkTargets(tables: readonly RestoreTable[]): TargetCheck[] {
   const out: TargetCheck[] = [];
   const x4 = tables.find((t) => t.scale === 4);
-  const ours = row(x4, 'CoDi 4') ?? row(x4, 'PE-CoDi 4');
-  const ourName = ours?.label ?? 'CoDi 4 / PE-CoDi 4';
+  const shipped = x4?.shippedSteps !== undefined ? row(x4, `PE-CoDi ${x4.shippedSteps}`) : undefined;
+  const ours = shipped ?? row(x4, 'CoDi 4') ?? row(x4, 'PE-CoDi 4');
+  const ourName = shipped ? `${shipped.label}, the pack default` : (ours?.label ?? 'CoDi 4 / PE-CoDi 4');
   const missing = (what: string): TargetCheck => ({ target: what, met: null, detail: `not measurable: ${ours ? 'comparison row' : ourName} missing` });
   const fmt = (x: number): string => x.toFixed(2);
 

@@ -224,7 +224,9 @@ export async function runEval(options: EvalOptions = {}): Promise<{ report: Eval
           rows.push(skipped(spec.label, 'model', `failed: ${err instanceof Error ? err.message : String(err)}`));
         }
       }
-      tables.push({ scale, size: `${first.lr.width}² → ${first.hr.width}²`, rows });
+      const shipped = findPack(packs.records, 'restore', 'pe-codi', scale);
+      const shippedSteps = typeof shipped === 'string' ? undefined : shipped.manifest?.sampler.steps;
+      tables.push({ scale, size: `${first.lr.width}² → ${first.hr.width}²`, rows, ...(shippedSteps !== undefined ? { shippedSteps } : {}) });
     }
     const editCrops = crops.slice(0, options.editImages ?? (quick ? 2 : 8));
     edits = await editsSection(packs, set, editCrops, undefined, seed, log);

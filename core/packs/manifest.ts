@@ -111,6 +111,8 @@ export const manifestSchema = z.object({
    * channels; samplers add b back (core/residual.ts). Absent in older packs = 'none'.
    */
   residual: z.enum(['none', 'condition']).default('none'),
+  /** k of y = k·(x − b) for residual packs (core/residual.ts); absent = 1. */
+  residualScale: z.number().positive().finite().default(1),
   /**
    * 'gain-offset': the engine keeps only the smooth part of the model's change, carried onto the
    * input as a per-pixel gain/offset field of this radius in pixels (core/image/gain-offset.ts

@@ -56,6 +56,8 @@ export interface PackExportOptions {
   defaultSteps?: number;
   /** Residual targets (core/residual.ts); default 'none'. */
   residual?: ResidualMode;
+  /** k of y = k·(x − b) (core/residual.ts); default 1. */
+  residualScale?: number;
   /** Pixel tile for inference (the training crop size). */
   tile: number;
   /** PE-CoDi: the backbone pack the adapter applies to. */
@@ -155,6 +157,7 @@ export async function writeTrainedPack(o: PackExportOptions): Promise<PackManife
       conditionChannels: kind === 'backbone' ? 0 : o.condChannels,
       textEmbeddingDim: kind === 'backbone' ? 0 : o.textDim,
       residual: kind === 'backbone' ? 'none' : (o.residual ?? 'none'),
+      ...(kind !== 'backbone' && o.residual === 'condition' && (o.residualScale ?? 1) !== 1 ? { residualScale: o.residualScale } : {}),
       upscale: o.upscale,
       tile: { size: o.tile, overlap: Math.min(o.tile / 4, 16) },
       ...(backboneRef ? { backbone: backboneRef } : {}),

@@ -45,7 +45,7 @@ export const NET_PRESETS: Record<'tiny' | 'ci' | 'small' | 'default', NetConfig>
 export const TRAIN_USAGE = `usage: codi train --task <restore|inpaint|edit|depth|custom> --data DIR --out PACK
   [--method codi|pe-codi|cm|teacher|pretrain] [--backbone PACK] [--init PACK] [--steps N]
   [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X] [--seed N] [--net tiny|ci|small|default]
-  [--distill-steps N] [--mu-lr-scale X] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition]`;
+  [--distill-steps N] [--mu-lr-scale X] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition] [--residual-scale K] [--text-lr-scale X]`;
 
 export interface TrainCommandIo {
   log: (line: string) => void;
@@ -101,6 +101,8 @@ export async function runTrainCommand(argv: string[], io: TrainCommandIo = { log
         eval: { type: 'boolean', default: false },
         'max-items': { type: 'string' },
         residual: { type: 'string' },
+        'text-lr-scale': { type: 'string' },
+        'residual-scale': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -162,6 +164,8 @@ type Values = {
   eval?: boolean;
   'max-items'?: string;
   residual?: string;
+  'text-lr-scale'?: string;
+  'residual-scale'?: string;
 };
 
 async function train(v: Values, io: TrainCommandIo): Promise<number> {
@@ -232,6 +236,8 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
     // μ starts at 0 (paper); a larger step size on the scalar μ lets short CPU runs open the condition path.
     const muLrScale = num(v['mu-lr-scale'], 'mu-lr-scale');
     if (muLrScale !== undefined) cfg.muLrScale = muLrScale;
+    const textLrScale = num(v['text-lr-scale'], 'text-lr-scale');
+    if (textLrScale !== undefined) cfg.textLrScale = textLrScale;
     const warmup = num(v.warmup, 'warmup', true);
     if (warmup !== undefined) cfg.warmupSteps = warmup;
     // CoDi/PE-CoDi timesteps: 'shared' per batch (paper default) or 'per-sample' (released code; learns faster in short runs).
@@ -246,6 +252,10 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
     if (residual !== 'none' && residual !== 'condition') throw new UsageError(`--residual must be none or condition, got "${v.residual}"`);
     if (residual === 'condition' && (m === 'pretrain' || !task?.success || !residualAllowed(task.data))) throw new UsageError('--residual condition needs a restore, edit, custom or inpaint task');
     cfg.residual = residual;
+    const scale = num(v['residual-scale'], '--residual-scale') ?? initPack?.manifest.residualScale ?? 1;
+    if (!(scale > 0) || !Number.isFinite(scale)) throw new UsageError(`--residual-scale must be a positive number, got "${v['residual-scale']}"`);
+    if (scale !== 1 && residual !== 'condition') throw new UsageError('--residual-scale needs --residual condition');
+    cfg.residualScale = scale;
     const ds2 = num(v['distill-steps'], 'distill-steps', true);
     if (ds2 !== undefined) cfg.distillSteps = ds2;
     const ce = num(v['checkpoint-every'], 'checkpoint-every', true);
@@ -271,7 +281,7 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
   if (v.eval && ds.val.length > 0 && m !== 'pretrain') {
     const model = trainer.denoisers().ema;
     const distilled = m === 'codi' || m === 'pe-codi' || m === 'cm';
-    const r = await evaluateSampling(model, ds.val, ds.geometry, trainer.schedule, { kind: distilled ? 'codi' : 'ddim', steps: 4, distillSteps: trainer.config.distillSteps, residual: trainer.config.residual });
+    const r = await evaluateSampling(model, ds.val, ds.geometry, trainer.schedule, { kind: distilled ? 'codi' : 'ddim', steps: 4, distillSteps: trainer.config.distillSteps, residual: trainer.config.residual, residualScale: trainer.config.residualScale });
     metrics[`psnr_${r.kind}_4`] = r.psnr;
     const floor = conditionPsnr(ds.val, ds.geometry);
     if (Number.isFinite(floor)) metrics.psnr_condition = floor;
@@ -292,6 +302,7 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
     textDim: ds.geometry.textDim,
     upscale: ds.meta.task === 'restore' ? ds.scale : 1,
     residual: trainer.config.residual,
+    residualScale: trainer.config.residualScale,
     tile: (crop?.h ?? ds.geometry.h) * 4,
     ...(backbonePack ? { backbonePack } : {}),
     ...(ds.instructions ? { instructions: ds.instructions } : {}),

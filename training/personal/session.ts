@@ -140,7 +140,7 @@ export async function sampleItems(trainer: Trainer, items: readonly LatentItem[]
   tf.dispose([cond, noise, out]);
   const latents = unpackNhwc(data, B, geo.h, geo.w, geo.channels);
   // residual adapters generate x − b: add each item's "before" image back (core/residual.ts)
-  return trainer.config.residual === 'condition' ? latents.map((y, i) => addBase({ data: y, shape: [1, geo.channels, geo.h, geo.w] }, { data: items[i]!.cond!, shape: [1, geo.condChannels, geo.h, geo.w] }).data) : latents;
+  return trainer.config.residual === 'condition' ? latents.map((y, i) => addBase({ data: y, shape: [1, geo.channels, geo.h, geo.w] }, { data: items[i]!.cond!, shape: [1, geo.condChannels, geo.h, geo.w] }, trainer.config.residualScale).data) : latents;
 }
 
 /**
@@ -298,6 +298,7 @@ export async function runPersonalJob(job: PersonalJob, io: JobIo): Promise<Perso
       textDim: 0,
       upscale: 1,
       residual: t.config.residual,
+      residualScale: t.config.residualScale,
       carry: { kind: 'gain-offset', radius, samples: CARRY_SAMPLES },
       defaultSteps: scores.best,
       tile: summary.crop,

@@ -10,6 +10,7 @@ import { Rng } from '../../core/rng.ts';
 import { runSampler } from '../../core/samplers/index.ts';
 import type { SamplerKind } from '../../core/samplers/index.ts';
 import type { Denoiser } from '../objectives/types.ts';
+import { checkResidualScale } from '../../core/residual.ts';
 import type { ResidualMode } from '../../core/residual.ts';
 import { tfOps } from '../tf/tensor-ops-tf.ts';
 import { packNhwc } from './batch-sampler.ts';
@@ -26,6 +27,8 @@ export interface SamplingEvalOptions {
   batchSize?: number;
   /** The model generates x − b (core/residual.ts): add the condition's image back before scoring. */
   residual?: ResidualMode;
+  /** k of y = k·(x − b) (core/residual.ts); default 1. */
+  residualScale?: number;
 }
 
 export interface SamplingEvalResult {
@@ -74,7 +77,7 @@ export async function evaluateSampling(
     if (opts.residual === 'condition') {
       if (!cond) throw new Error('residual evaluation needs conditional items');
       // b = the condition's first C channels (NHWC here; core/residual.ts defines it on NCHW)
-      const withBase = tf.add(out, tf.slice(cond, [0, 0, 0, 0], [B, geo.h, geo.w, geo.channels]));
+      const withBase = tf.tidy(() => tf.add(tf.div(out, checkResidualScale(opts.residualScale ?? 1)), tf.slice(cond, [0, 0, 0, 0], [B, geo.h, geo.w, geo.channels])));
       out.dispose();
       out = withBase;
     }

@@ -77,6 +77,24 @@ describe('Trainer', () => {
     tr.dispose();
   });
 
+  it('scales the text projection step by textLrScale and nothing else', async () => {
+    const withText = { items: data.items.map((it, i) => ({ ...it, text: Float32Array.from([i % 2, 1 - (i % 2), 0.5, 0]) })), geometry: { ...data.geometry, textDim: 4 } };
+    const moved = async (textLrScale: number): Promise<{ text: number; mu: number }> => {
+      const tr = Trainer.create({ ...base, method: 'pe-codi', steps: 3, muLrScale: 40, textLrScale }, withText, { backbone });
+      await tr.run();
+      const w = tr.onlineWeights().adapter!;
+      const sumAbs = (a: Float32Array): number => a.reduce((n, v) => n + Math.abs(v), 0);
+      const r = { text: sumAbs(w['text_proj.w']!.data), mu: sumAbs(w['mu']!.data) };
+      tr.dispose();
+      return r;
+    };
+    const plain = await moved(1);
+    const fast = await moved(10);
+    expect(plain.text).toBeGreaterThan(0);
+    expect(fast.text / plain.text).toBeGreaterThan(5);
+    expect(fast.mu / plain.mu).toBeLessThan(1.5);
+  });
+
   it('emits progress events with losses by term, samples/s and eta', async () => {
     const tr = Trainer.create({ ...base, method: 'codi', steps: 4 }, data, { backbone });
     const events: TrainEvent[] = [];

@@ -106,7 +106,7 @@ export async function sampleLatent(
     rng: new Rng(`renoise:${opts.seed}`),
     onStep: (i, n) => opts.onStep?.(i, n),
   });
-  return m.residual === 'condition' ? addBase(out, cond) : out;
+  return m.residual === 'condition' ? addBase(out, cond, m.residualScale) : out;
 }
 
 /** z_T for the whole image: one seeded N(0, I) field, so tiles cut from it agree in overlaps. */

@@ -102,6 +102,26 @@ describe('tiled sampling', () => {
     expect(maxAbs(residual.data.map((v, i) => v - (cond.data[i] as number)))).toBeLessThan(1e-3);
   });
 
+  it('divides a scaled residual by the residualScale of the pack before adding the condition back', async () => {
+    // v = (α_t z − c)/σ_t makes x̂ = c everywhere: the model says "k·(x − b) = c".
+    const sched = makeSchedule({ kind: 'scaled-linear', trainSteps: 1000 });
+    const c = 0.4;
+    const constant: LoadedSession = {
+      ...session(1e9, []),
+      async run(feeds: Record<string, OrtTensorIn>) {
+        const z = feeds.z as OrtTensorIn;
+        const t = (feeds.t as OrtTensorIn).data[0] as number;
+        const a = sched.alphaAt(t);
+        const s = sched.sigmaAt(t);
+        return { v: { data: Float32Array.from(z.data as Float32Array, (x) => (a * x - c) / s), dims: z.dims } };
+      },
+    };
+    const cond = { data: new Float32Array(48 * 64 * 64).map((_, i) => 0.5 * Math.sin(i * 0.37)), shape: [1, 48, 64, 64] };
+    const out = await sampleTiled({ model: { kind: 'denoiser', manifest: { ...manifest, residual: 'condition', residualScale: 4 }, denoiser: constant, instructions: null }, cond, text: null, steps: 1, seed: 1, ctx: ctx(), notes: [] });
+    const err = out.data.reduce((m, v, i) => Math.max(m, Math.abs(v - (cond.data[i] as number) - c / 4)), 0);
+    expect(err).toBeLessThan(1e-3);
+  });
+
   it('recognises allocation errors', () => {
     expect(isAllocationError(new Error('Failed to allocate memory for requested buffer'))).toBe(true);
     expect(isAllocationError(new Error('CUDA error cudaErrorMemoryAllocation: out of memory'))).toBe(true);
