@@ -67,7 +67,7 @@ for (const [name, data] of Object.entries(PACKS)) {
     '|---|---|---|---|',
     `| PSNR (dB) | ${STEPS.map((s) => (psnr[s] as number).toFixed(2)).join(' | ')} |`,
     '',
-    ...(Number.isFinite(floor) ? [`The condition's own image on the same crops (${name === 'codi-restore-x4' ? 'bicubic upsample of the degraded input' : 'the unchanged input'}): ${floor.toFixed(2)} dB.`, ''] : []),
+    ...(Number.isFinite(floor) ? [`The condition's own image on the same crops (${pack.manifest.task === 'restore' ? 'bicubic upsample of the degraded input' : 'the unchanged input'}): ${floor.toFixed(2)} dB.`, ''] : []),
     `Default: ${best} step${best > 1 ? 's' : ''} (the best measured). This pack is a short CPU run; its predictions at`,
     'intermediate timesteps are still weak, so more steps are not better yet.',
     '',

@@ -123,10 +123,9 @@ export async function editWithPack(model: PackModel, source: PlanarImage, instru
   if (m.textEmbeddingDim > 0 && !emb) throw new Error(`pack "${m.name}" does not know the instruction "${instruction}"`);
   const x = planarToModel(source);
   const cond = editCondition(x, m.latent.factor);
-  const n = steps === undefined ? (m.carry?.samples ?? 1) : 1;
   if (!m.carry || steps !== undefined) return sampleImage(model, cond, emb ?? null, source.height, source.width, 'pack', steps ?? m.sampler.steps, seed);
   // as the engine runs a pack that carries its change: the mean of its samples, carried onto the source
-  const mean = await meanOfDraws(n, async (k) => planarToModel(await sampleImage(model, cond, emb ?? null, source.height, source.width, 'pack', m.sampler.steps, seed + k)).data);
+  const mean = await meanOfDraws(m.carry.samples, async (k) => planarToModel(await sampleImage(model, cond, emb ?? null, source.height, source.width, 'pack', m.sampler.steps, seed + k)).data);
   const carried = carryEdit(x, { data: mean, shape: [...x.shape] }, m.carry.radius);
   for (let i = 0; i < carried.data.length; i++) carried.data[i] = Math.min(1, Math.max(-1, carried.data[i] as number));
   return modelToPlanar(carried);

@@ -64,8 +64,12 @@ describe('codi train', () => {
     expect(await runTrainCommand(['--method', 'pretrain', '--out', bb, ...common], io)).toBe(0);
     expect(await runTrainCommand(['--task', 'restore', '--method', 'pe-codi', '--backbone', bb, '--out', path.join(root, 'bad'), '--residual', 'maybe', ...common], io)).toBe(1);
     const ad = path.join(root, 'adapter-res');
-    expect(await runTrainCommand(['--task', 'restore', '--method', 'pe-codi', '--backbone', bb, '--out', ad, '--residual', 'condition', ...common], io)).toBe(0);
-    expect(parseManifest(await readFile(path.join(ad, 'manifest.json'), 'utf8')).residual).toBe('condition');
+    expect(await runTrainCommand(['--task', 'restore', '--method', 'pe-codi', '--backbone', bb, '--out', path.join(root, 'bad'), '--residual', 'condition', '--residual-scale', '0', ...common], io)).toBe(1);
+    expect(await runTrainCommand(['--task', 'restore', '--method', 'pe-codi', '--backbone', bb, '--out', path.join(root, 'bad'), '--residual-scale', '4', ...common], io)).toBe(1);
+    expect(await runTrainCommand(['--task', 'restore', '--method', 'pe-codi', '--backbone', bb, '--out', ad, '--residual', 'condition', '--residual-scale', '4', ...common], io)).toBe(0);
+    const manifest = parseManifest(await readFile(path.join(ad, 'manifest.json'), 'utf8'));
+    expect(manifest.residual).toBe('condition');
+    expect(manifest.residualScale).toBe(4);
   });
 
   it('trains an edit adapter with the engine\'s instruction featurizer and ships the instruction table', async () => {

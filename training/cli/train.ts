@@ -10,7 +10,7 @@
  * Progress lines go to stdout; the run folder (default PACK.run) holds resumable checkpoints.
  * Exit codes: 0 done, 1 usage or data error, 2 diverged (NaN/Inf; nothing exported), 130 stopped.
  */
-import { residualAllowed } from '../../core/residual.ts';
+import { checkResidualScale, residualAllowed } from '../../core/residual.ts';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import type { NetConfig } from '../../core/nn/config.ts';
@@ -253,7 +253,11 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
     if (residual === 'condition' && (m === 'pretrain' || !task?.success || !residualAllowed(task.data))) throw new UsageError('--residual condition needs a restore, edit, custom or inpaint task');
     cfg.residual = residual;
     const scale = num(v['residual-scale'], '--residual-scale') ?? initPack?.manifest.residualScale ?? 1;
-    if (!(scale > 0) || !Number.isFinite(scale)) throw new UsageError(`--residual-scale must be a positive number, got "${v['residual-scale']}"`);
+    try {
+      checkResidualScale(scale);
+    } catch (err) {
+      throw new UsageError(`--residual-scale: ${(err as Error).message}`);
+    }
     if (scale !== 1 && residual !== 'condition') throw new UsageError('--residual-scale needs --residual condition');
     cfg.residualScale = scale;
     const ds2 = num(v['distill-steps'], 'distill-steps', true);

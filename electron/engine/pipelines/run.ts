@@ -168,11 +168,11 @@ async function editAtWorkingSize(p: PipelineInput, x: F32Tensor, work: { height:
   checkConditionWidth(p, cond);
   const text = instructionEmbedding(p, notes);
   // a pack that carries its change (manifest `carry`) gets the mean of its samples here too
-  const outLow = await meanOfSamples(p, cond, steps, notes, text, p.model.manifest.carry?.samples ?? 1);
+  const n = p.model.manifest.carry?.samples ?? 1;
+  const outLow = await meanOfSamples(p, cond, steps, notes, text, n);
   const radius = p.model.manifest.carry?.radius ?? Math.max(2, Math.round(Math.min(work.height, work.width) / 32));
   const field = estimateGainOffset(low, outLow, { radius });
   const out = clampUnit(applyGainOffset(x, field));
-  const n = p.model.manifest.carry?.samples ?? 1;
   notes.push(`edited at ${work.width}×${work.height}, carried to ${W}×${H} with a gain/offset field${n > 1 ? ` (mean of ${n} samples)` : ''}`);
   return finish(p, blend(out, x, p.request.strength), alphaPlane(p.input), notes);
 }
