@@ -53,6 +53,8 @@ export interface NnBuilder<T> {
   add(a: T, b: T): T;
   /** map [B,C,H,W] + vec [B,C] broadcast over H, W. */
   addPerChannel(x: T, v: T): T;
+  /** map [B,C,H,W] · vec [B,C] broadcast over H, W. */
+  mulPerChannel(x: T, v: T): T;
   /** x · s for a constant s. */
   scale(x: T, s: number): T;
   /** (1 − μ[l])·a + μ[l]·b, computed as a + μ[l]·(b − a); `mu` is a [L] vector. */

@@ -19,13 +19,19 @@ describe('network definition traced on shapes', () => {
     const bb = new Map(backboneParamSpecs(tiny).map((p) => [p.name, p.shape]));
     const ad = adapterParamSpecs(tiny, { condChannels: 16, textDim: 8 });
     const own = ad.filter((p) => !bb.has(p.name)).map((p) => p.name);
-    expect(own.sort()).toEqual(['cond.0.b', 'cond.0.w', 'cond.1.b', 'cond.1.w', 'cond.out.b', 'cond.out.w', 'mu', 'text_proj.b', 'text_proj.w']);
+    const film = ['text_film.hidden.b', 'text_film.hidden.w'];
+    for (const at of ['cond', 'level0', 'level1', 'level2']) for (const k of ['scale', 'shift']) film.push(`text_film.${at}.${k}.b`, `text_film.${at}.${k}.w`);
+    expect(own.sort()).toEqual(['cond.0.b', 'cond.0.w', 'cond.1.b', 'cond.1.w', 'cond.out.b', 'cond.out.w', 'mu', ...film, 'text_proj.b', 'text_proj.w'].sort());
     for (const p of ad) if (bb.has(p.name)) expect(p.shape).toEqual(bb.get(p.name));
     expect(ad.some((p) => p.name.startsWith('dec.') || p.name.startsWith('mid.'))).toBe(false);
     const init = initParams(ad, 1);
     expect([...init['mu']!.data]).toEqual([0, 0, 0]);
     expect(init['text_proj.w']!.data.every((v) => v === 0)).toBe(true);
     expect(init['cond.out.w']!.data.some((v) => v !== 0)).toBe(true);
+    // FiLM starts as the identity: every scale and shift is zero
+    for (const [name, p] of Object.entries(init)) if (/^text_film\.(cond|level\d)\./.test(name)) expect(p.data.every((v) => v === 0)).toBe(true);
+    // without text there is no FiLM: restore, inpaint and depth adapters keep their parameters
+    expect(adapterParamSpecs(tiny, { condChannels: 16, textDim: 0 }).some((p) => p.name.startsWith('text_'))).toBe(false);
   });
 
   it('counts conv and dense FLOPs exactly (hand count for a one-level net)', () => {

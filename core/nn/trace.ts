@@ -71,6 +71,12 @@ export class TraceBuilder implements NnBuilder<TracedShape> {
     return x;
   }
 
+  mulPerChannel(x: TracedShape, v: TracedShape): TracedShape {
+    const [b, c] = this.map(x);
+    if (!sameShape(v.dims, [b, c])) throw new Error(`mulPerChannel: [${v.dims}] does not fit [${x.dims}]`);
+    return x;
+  }
+
   scale(x: TracedShape): TracedShape {
     return x;
   }

@@ -8,7 +8,8 @@
  * Adapter (the paper's conditional encoder h_η, ControlNet-style): a copy of the backbone's
  * conv_in, time MLP and encoder levels, run on conv_in(z) + condEmbed(cond) (a small conv
  * stack; see adapterNet for why its last conv is not zero-initialised) with an optional text
- * vector projected (zero-init) into the time embedding. It returns one feature map per level and the learnable μ [L], initialised to 0.
+ * vector projected (zero-init) into the time embedding and, through a small MLP, into a FiLM
+ * (per-channel scale and shift, zero-init) of the condition embedding and of every level's output. It returns one feature map per level and the learnable μ [L], initialised to 0.
  * Its shared parameters carry the backbone's names, so copying them is a name-wise copy.
  */
 import type { NnBuilder } from './builder.ts';
@@ -132,9 +133,21 @@ export function adapterNet<T>(
   text?: T,
 ): LevelMix<T> {
   let emb = timeEmbedding(b, cfg, t);
+  let film: ((x: T, name: string, channels: number) => T) | undefined;
   if (opts.textDim > 0) {
     if (text === undefined) throw new Error(`adapter expects a text embedding of width ${opts.textDim}`);
     emb = b.add(emb, b.dense(text, 'text_proj', { inF: opts.textDim, outF: cfg.embDim, zeroInit: true }));
+    // Why FiLM as well: an instruction edit is mostly a per-pixel function of the photo scaled by
+    // the instruction (darker = −a·x, negative = −2x, contrast = a·(x − mean)), a product of text
+    // and image. The additive time-embedding path alone cannot form that product without many
+    // units; it learned one change for every instruction. x·(1 + γ(text)) + β(text), zero-init,
+    // so a new FiLM starts as the identity.
+    const hidden = b.silu(b.dense(text, 'text_film.hidden', { inF: opts.textDim, outF: cfg.embDim }));
+    film = (x, name, channels) => {
+      const gamma = b.dense(hidden, `text_film.${name}.scale`, { inF: cfg.embDim, outF: channels, zeroInit: true });
+      const beta = b.dense(hidden, `text_film.${name}.shift`, { inF: cfg.embDim, outF: channels, zeroInit: true });
+      return b.addPerChannel(b.add(x, b.mulPerChannel(x, gamma)), beta);
+    };
   }
   const embAct = b.silu(emb);
   const hid = cfg.condHidden;
@@ -145,7 +158,12 @@ export function adapterNet<T>(
   // ∂L/∂μ = ⟨∂L/∂h', feat − h⟩ = 0 and every adapter gradient carries a factor μ = 0: training
   // could never start. A normal init makes feat_l ≠ h_l, so μ gets a gradient at step 0.
   c = b.conv2d(c, 'cond.out', { inC: hid, outC: levelChannels(cfg)[0], kernel: 3, stride: 1 });
-  const features = encoderLevels(b, cfg, b.add(convIn(b, cfg, z), c), embAct);
+  if (film) c = film(c, 'cond', levelChannels(cfg)[0]);
+  let features = encoderLevels(b, cfg, b.add(convIn(b, cfg, z), c), embAct);
+  if (film) {
+    const apply = film;
+    features = features.map((f, l) => apply(f, `level${l}`, levelChannels(cfg)[l]));
+  }
   const mu = b.param('mu', [levelCount(cfg)], { kind: 'zeros' });
   return { features, mu };
 }

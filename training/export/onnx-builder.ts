@@ -143,6 +143,11 @@ export class OnnxBuilder implements NnBuilder<string> {
     return g.node('Add', [x, g.node('Unsqueeze', [v, g.constInt64([2, 3], [2])])]);
   }
 
+  mulPerChannel(x: string, v: string): string {
+    const g = this.graph;
+    return g.node('Mul', [x, g.node('Unsqueeze', [v, g.constInt64([2, 3], [2])])]);
+  }
+
   scale(x: string, s: number): string {
     return this.graph.node('Mul', [x, this.graph.constFloat([s], [])]);
   }

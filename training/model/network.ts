@@ -90,6 +90,26 @@ export function createAdapter(cfg: NetConfig, backbone: ParamSet, opts: AdapterO
   return set;
 }
 
+/**
+ * An adapter's weights from a pack or teacher, plus fresh values for parameters the network
+ * gained since it was trained (e.g. the text FiLM, zero-initialised so the model is unchanged).
+ * A parameter whose shape differs is an error: the weights belong to another network.
+ */
+export function completeAdapterRecord(cfg: NetConfig, rec: ParamRecord, opts: AdapterOptions, seed: number): ParamRecord {
+  const specs = adapterParamSpecs(cfg, opts);
+  const fresh = initParams(specs, seed);
+  const out: ParamRecord = { ...rec };
+  for (const spec of specs) {
+    const have = rec[spec.name];
+    if (!have) {
+      out[spec.name] = fresh[spec.name]!;
+    } else if (have.shape.join(',') !== spec.shape.join(',')) {
+      throw new Error(`adapter parameter ${spec.name} has shape [${have.shape}], this network expects [${spec.shape}]`);
+    }
+  }
+  return out;
+}
+
 function checkLatent(cfg: NetConfig, z: tf.Tensor4D, t: tf.Tensor1D): void {
   const [n, h, w, c] = z.shape;
   const m = spatialMultiple(cfg);

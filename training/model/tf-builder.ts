@@ -57,6 +57,11 @@ export class TfBuilder implements NnBuilder<tf.Tensor> {
     return tf.add(x, tf.reshape(v, [n, 1, 1, c]));
   }
 
+  mulPerChannel(x: tf.Tensor, v: tf.Tensor): tf.Tensor {
+    const [n, c] = v.shape as [number, number];
+    return tf.mul(x, tf.reshape(v, [n, 1, 1, c]));
+  }
+
   scale(x: tf.Tensor, s: number): tf.Tensor {
     return tf.mul(x, s);
   }

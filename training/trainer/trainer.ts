@@ -17,7 +17,7 @@ import { makeSchedule } from '../../core/math/schedule.ts';
 import type { Schedule } from '../../core/math/schedule.ts';
 import { Rng } from '../../core/rng.ts';
 import type { RngState } from '../../core/rng.ts';
-import { createAdapter, createBackbone, forwardModel, paramsFromRecord, paramsToRecord } from '../model/network.ts';
+import { completeAdapterRecord, createAdapter, createBackbone, forwardModel, paramsFromRecord, paramsToRecord } from '../model/network.ts';
 import type { ParamRecord, ParamSet } from '../model/network.ts';
 import { cmObjective } from '../objectives/cm.ts';
 import { codiObjective, DEFAULT_CODI_SWITCHES } from '../objectives/codi.ts';
@@ -239,7 +239,7 @@ export class Trainer {
     if (method !== 'pretrain') {
       if (geo.condChannels <= 0) throw new Error(`method '${method}' needs conditional data`);
       if (init.adapter) {
-        this.adapter = paramsFromRecord(init.adapter);
+        this.adapter = paramsFromRecord(completeAdapterRecord(net, init.adapter, { condChannels: geo.condChannels, textDim: geo.textDim }, seed + 1));
       } else {
         this.adapter = createAdapter(net, this.backbone, { condChannels: geo.condChannels, textDim: geo.textDim }, seed + 1);
         const mu = this.adapter.get('mu');
