@@ -40,7 +40,7 @@ dataset edit edit 5000 4
 dataset depth depth 2500 5
 
 # The shipped packs were trained with exactly these step counts (backbone and depth 2026-11-25; inpaint
-# 2026-11-26 early; restore, edit and the baselines 2026-11-26 late; ~19 min per 600 adapter steps with
+# 2026-11-26 early; restore and the baselines 2026-11-26 late; edit 2026-11-26 with the text FiLM; ~19 min per 600 adapter steps with
 # two lanes busy): far too few for good quality; raise STEPS_SCALE on a machine with time to spare.
 ADAPTER=(--method pe-codi --backbone "$OUT/codi-backbone" --batch 16 --lr ${ADAPTER_LR:-5e-4} --mu-lr-scale ${MU_LR_SCALE:-40})
 train codi-backbone --method pretrain --data "$DATA/restore-x4" --net small --steps "$(steps 1105)" --batch 16 --lr 3e-4
@@ -50,14 +50,17 @@ train codi-backbone --method pretrain --data "$DATA/restore-x4" --net small --st
 # x̂ at t = 200 from 16.4 to 26.9 dB and 4-step CoDi from 10.9 to 20.4 dB on the val crops (k = 1);
 # 600 → 1200 steps changed little (1-step 24.31 → 24.28 dB; the val crops' bicubic: 24.60).
 RESIDUAL=(--method pe-codi --backbone "$OUT/codi-backbone" --batch 16 --lr 2e-3 --warmup 20 --mu-lr-scale 40 --t-sampling per-sample --residual condition --max-items 3000)
+# Lane 1: restore, inpaint (k = 1, measured 1-step val PSNR 23.08 dB) and depth.
 ( train codi-restore-x4 --task restore --data "$DATA/restore-x4" "${RESIDUAL[@]}" --residual-scale 4 --steps "$(steps 1200)"
+  train codi-inpaint --task inpaint --data "$DATA/inpaint" "${RESIDUAL[@]}" --steps "$(steps 600)"
   train codi-depth --task depth --data "$DATA/depth" "${ADAPTER[@]}" --steps "$(steps 150)" ) &
 lane1=$!
-# inpaint (k = 1, measured 1-step val PSNR 23.08 dB) and edit (k = 1.5: its residual's std is 0.33).
-# edit: --text-lr-scale 10, because at the base rate the adapter learned one change for every
-# instruction (shuffling the val crops' instructions cost 0.16 dB of x̂ at t = 999; with it: 1.9 dB)
-( train codi-inpaint --task inpaint --data "$DATA/inpaint" "${RESIDUAL[@]}" --steps "$(steps 600)"
-  train codi-edit --task edit --data "$DATA/edit" "${RESIDUAL[@]}" --residual-scale 1.5 --text-lr-scale 10 --steps "$(steps 1000)" ) &
+# Lane 2: edit (k = 1.5: its residual's std is 0.33), the longest run.
+# --text-lr-scale 10, because at the base rate the adapter learned one change for every instruction
+# (shuffling the val crops' instructions cost 0.16 dB of x̂ at t = 999; with it: 1.9 dB). The edit
+# adapter also has a text FiLM (core/nn/unet.ts), which needs a longer run: 1-step val PSNR
+# 21.57 / 22.63 / 23.34 dB at 1000 / 1600 / 2400 steps (21.66 at 1000 steps without the FiLM).
+( train codi-edit --task edit --data "$DATA/edit" "${RESIDUAL[@]}" --residual-scale 1.5 --text-lr-scale 10 --steps "$(steps 2400)" ) &
 lane2=$!
 wait $lane1 $lane2
 npx tsx build/finalize-packs.ts "$OUT" "$DATA"
