@@ -278,7 +278,6 @@ run('CoDi Studio in Chromium (web mode)', () => {
     await steps.getByText('1', { exact: true }).click();
     await runButton.click();
     await until('first edit done', async () => ((await page.getByTestId('notice').textContent()) ?? '').includes('done in'), 300_000);
-    const first = lastDone(frames)!;
 
     await steps.getByText('4', { exact: true }).click();
     // Look the engine up before the job starts: on an idle machine a tiny-pack job can finish
@@ -303,10 +302,13 @@ run('CoDi Studio in Chromium (web mode)', () => {
     console.log(`[e2e] engine killed → ready again: ${Date.now() - tKill} ms`);
     expect(await enginePid(server)).not.toBe(pid);
     await steps.getByText('1', { exact: true }).click();
+    // Compare with the last job done before this click, not with `first`: on a loaded machine
+    // the 4-step job can finish just before the kill lands, and its 'done' would end the wait early.
+    const beforeRun = lastDone(frames)!;
     await runButton.click();
     await until('job done after restart', async () => {
       const d = lastDone(frames);
-      return d && d.jobId !== first.jobId;
+      return d && d.jobId !== beforeRun.jobId;
     }, 300_000);
     const after = lastDone(frames)!;
     expect(after.width).toBe(W);
