@@ -13,6 +13,9 @@ describe('network definition traced on shapes', () => {
     const ad = traceNetwork(tiny, 'adapter', { condChannels: 64, textDim: 0 }, size).outputs;
     expect(ad).toEqual([[2, 8, 8, 12], [2, 16, 4, 6], [2, 16, 2, 3], [3]]);
     expect(levelChannels(tiny)).toEqual([8, 16, 16]);
+    // a text adapter adds its v-offset (textHead) after μ
+    const withText = traceNetwork(tiny, 'adapter', { condChannels: 64, textDim: 8 }, size).outputs;
+    expect(withText).toEqual([...ad, [2, 48, 8, 12]]);
   });
 
   it('declares the adapter as a copy of the backbone encoder plus condition layers and μ', () => {
@@ -21,7 +24,9 @@ describe('network definition traced on shapes', () => {
     const own = ad.filter((p) => !bb.has(p.name)).map((p) => p.name);
     const film = ['text_film.hidden.b', 'text_film.hidden.w'];
     for (const at of ['cond', 'level0', 'level1', 'level2']) for (const k of ['scale', 'shift']) film.push(`text_film.${at}.${k}.b`, `text_film.${at}.${k}.w`);
-    expect(own.sort()).toEqual(['cond.0.b', 'cond.0.w', 'cond.1.b', 'cond.1.w', 'cond.out.b', 'cond.out.w', 'mu', ...film, 'text_proj.b', 'text_proj.w'].sort());
+    const head = ['gate', 'in', 'out', 'shift', 'time'].flatMap((k) => [`text_head.${k}.b`, `text_head.${k}.w`]);
+    expect(own.sort()).toEqual(['cond.0.b', 'cond.0.w', 'cond.1.b', 'cond.1.w', 'cond.out.b', 'cond.out.w', 'mu', ...film, ...head, 'text_proj.b', 'text_proj.w'].sort());
+    expect(ad.find((p) => p.name === 'text_head.in.w')!.shape).toEqual([1, 1, 16, 48]);
     for (const p of ad) if (bb.has(p.name)) expect(p.shape).toEqual(bb.get(p.name));
     expect(ad.some((p) => p.name.startsWith('dec.') || p.name.startsWith('mid.'))).toBe(false);
     const init = initParams(ad, 1);
@@ -30,6 +35,10 @@ describe('network definition traced on shapes', () => {
     expect(init['cond.out.w']!.data.some((v) => v !== 0)).toBe(true);
     // FiLM starts as the identity: every scale and shift is zero
     for (const [name, p] of Object.entries(init)) if (/^text_film\.(cond|level\d)\./.test(name)) expect(p.data.every((v) => v === 0)).toBe(true);
+    // the text head starts adding nothing (zero output conv and shift) but its input conv is random,
+    // so the output conv gets a gradient at step 0; its gates start at one (zero dense)
+    for (const k of ['out', 'shift', 'gate', 'time']) expect(init[`text_head.${k}.w`]!.data.every((v) => v === 0)).toBe(true);
+    expect(init['text_head.in.w']!.data.some((v) => v !== 0)).toBe(true);
     // without text there is no FiLM: restore, inpaint and depth adapters keep their parameters
     expect(adapterParamSpecs(tiny, { condChannels: 16, textDim: 0 }).some((p) => p.name.startsWith('text_'))).toBe(false);
   });

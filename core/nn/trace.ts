@@ -146,7 +146,7 @@ export interface TraceResult {
   adapter: ParamSpec[];
   /** FLOPs of one forward at `size`. */
   flops: number;
-  /** Shape of each output: v, or feat_0 … feat_{L−1} then mu. */
+  /** Shape of each output: v, or feat_0 … feat_{L−1}, mu, then (text adapters) delta. */
   outputs: number[][];
 }
 
@@ -170,7 +170,7 @@ export function traceNetwork(
     outputs = [backboneNet(bb, cfg, z, t).dims];
   } else if (kind === 'adapter') {
     const r = adapterNet(ab, cfg, opts, z, t, cond, text);
-    outputs = [...r.features.map((f) => f.dims), r.mu.dims];
+    outputs = [...r.features.map((f) => f.dims), r.mu.dims, ...(r.delta ? [r.delta.dims] : [])];
   } else {
     outputs = [denoiserNet(bb, ab, cfg, opts, z, t, cond, text).dims];
   }

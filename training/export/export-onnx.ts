@@ -79,6 +79,8 @@ export function buildOnnxModel(cfg: NetConfig, kind: GraphKind, weights: ExportW
       const r = adapterNet(new OnnxBuilder(g, adapter!, 'adapter.'), cfg, opts, z.name, t.name, cond.name, text);
       r.features.forEach((f, l) => publish(f, f32(`feat_${l}`, ['batch', ch[l]!, ...levelDims(l)])));
       publish(r.mu, f32('mu', [L]));
+      // a text adapter's offset to v, added by the engine to the backbone's output
+      if (r.delta) publish(r.delta, f32('delta', ['batch', cfg.latentChannels, 'height', 'width']));
     } else {
       const v = denoiserNet(new OnnxBuilder(g, backbone!, 'backbone.'), new OnnxBuilder(g, adapter!, 'adapter.'), cfg, opts, z.name, t.name, cond.name, text);
       publish(v, vInfo);

@@ -112,9 +112,11 @@ describe('TF.js ↔ onnxruntime parity (batch 2, latent 8×12)', () => {
       const a = forwardAdapter(cfg, ad, zt, tt, ct, xt);
       const tfFeats = a.features.map(nchwData);
       const tfMu = a.mu.dataSync() as Float32Array;
+      expect(a.delta !== undefined).toBe(opts.textDim > 0);
+      const tfDelta = a.delta ? nchwData(a.delta) : null;
       const v = forwardModel(cfg, { backbone: bb, adapter: ad }, { z: zt, t: tt, cond: ct, text: xt });
       const tfV = nchwData(v);
-      tf.dispose([zt, ct, tt, xt, v, a.mu, ...a.features]);
+      tf.dispose([zt, ct, tt, xt, v, a.mu, ...a.features, ...(a.delta ? [a.delta] : [])]);
       disposeParams(bb);
       disposeParams(ad);
 
@@ -127,6 +129,7 @@ describe('TF.js ↔ onnxruntime parity (batch 2, latent 8×12)', () => {
       const aOut = await runOrt(onnxBytes(cfg, 'adapter', { adapter: aRec }), feeds);
       tfFeats.forEach((f, l) => expect(maxAbsDiff(f, aOut[`feat_${l}`]!)).toBeLessThan(TOL));
       expect(maxAbsDiff(tfMu, aOut.mu!)).toBe(0);
+      if (tfDelta) expect(maxAbsDiff(tfDelta, aOut.delta!)).toBeLessThan(TOL);
 
       const dOut = await runOrt(onnxBytes(cfg, 'denoiser', { backbone: bRec, adapter: aRec }), feeds);
       expect(maxAbsDiff(tfV, dOut.v!)).toBeLessThan(TOL);

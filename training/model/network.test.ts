@@ -120,14 +120,14 @@ describe('TF.js network', () => {
     tf.dispose([t, bad, badC]);
     disposeParams(bb);
   });
-  it('an adapter from before the text FiLM gains it as the identity: same output, and the missing names are added', () => {
+  it('an adapter from before the text FiLM and text head gains them as the identity: same output, and the missing names are added', () => {
     const bb = createBackbone(tiny, 1);
     const ad = createAdapter(tiny, bb, opts, 2);
     tf.tidy(() => ad.get('mu')!.assign(tf.fill([3], 0.5)));
     const text = tf.randomNormal([2, 8], 0, 1, 'float32', 5) as tf.Tensor2D;
     tf.tidy(() => ad.get('text_proj.w')!.assign(tf.randomNormal([8, 32], 0, 0.3, 'float32', 6)));
     const full = paramsToRecord(ad);
-    const old = Object.fromEntries(Object.entries(full).filter(([n]) => !n.startsWith('text_film.')));
+    const old = Object.fromEntries(Object.entries(full).filter(([n]) => !/^text_(film|head)\./.test(n)));
     const completed = completeAdapterRecord(tiny, old, opts, 9);
     expect(Object.keys(completed).sort()).toEqual(Object.keys(full).sort());
     const z = tf.randomNormal([2, 8, 12, 48], 0, 1, 'float32', 3) as tf.Tensor4D;
@@ -139,7 +139,11 @@ describe('TF.js network', () => {
     expect(maxAbs(a, b)).toBe(0);
     // the FiLM is live: a non-zero scale changes the output
     tf.tidy(() => adC.get('text_film.level0.scale.w')!.assign(tf.randomNormal(adC.get('text_film.level0.scale.w')!.shape, 0, 0.5, 'float32', 7)));
-    expect(maxAbs(a, forwardModel(tiny, { backbone: bb, adapter: adC }, { z, t, cond, text }))).toBeGreaterThan(1e-4);
+    const filmed = forwardModel(tiny, { backbone: bb, adapter: adC }, { z, t, cond, text });
+    expect(maxAbs(a, filmed)).toBeGreaterThan(1e-4);
+    // and so is the text head: a non-zero output conv adds to v
+    tf.tidy(() => adC.get('text_head.out.w')!.assign(tf.randomNormal(adC.get('text_head.out.w')!.shape, 0, 0.5, 'float32', 8)));
+    expect(maxAbs(filmed, forwardModel(tiny, { backbone: bb, adapter: adC }, { z, t, cond, text }))).toBeGreaterThan(1e-4);
     const wrong = { ...old, 'cond.0.w': { shape: [3, 3, 4, 8], data: new Float32Array(288) } };
     expect(() => completeAdapterRecord(tiny, wrong, opts, 9)).toThrow(/cond\.0\.w has shape \[3,3,4,8\]/);
     for (const set of [bb, ad, adC]) disposeParams(set);

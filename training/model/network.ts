@@ -21,10 +21,11 @@ export type { ParamRecord, ParamTensor } from '../../core/nn/params.ts';
 export type { AdapterOptions } from '../../core/nn/unet.ts';
 export { countFlops } from '../../core/nn/trace.ts';
 
-/** Adapter output in NHWC: one feature map per level ([B, h/2^l, w/2^l, C_l]) and μ [L]. */
+/** Adapter output in NHWC: one feature map per level ([B, h/2^l, w/2^l, C_l]), μ [L], and a text adapter's v-offset. */
 export interface AdapterOutput {
   features: tf.Tensor4D[];
   mu: tf.Tensor1D;
+  delta?: tf.Tensor4D;
 }
 
 /** Parameters of a full model; without `adapter` it is the unconditional backbone. */
@@ -152,12 +153,15 @@ export function forwardAdapter(
   const opts = adapterOptions(adapter);
   if (cond.shape[3] !== opts.condChannels) throw new Error(`cond has ${cond.shape[3]} channels, adapter expects ${opts.condChannels}`);
   if (opts.textDim > 0 && text?.shape[1] !== opts.textDim) throw new Error(`adapter expects text [B, ${opts.textDim}]`);
+  const L = levelCount(cfg);
   const out = tf.tidy(() => {
     const r = adapterNet(new TfBuilder(adapter), cfg, opts, z, t, cond, opts.textDim > 0 ? text : undefined);
     // μ is the variable itself; hand out a copy so callers may dispose what they get.
-    return [...r.features, tf.clone(r.mu)];
+    return [...r.features, tf.clone(r.mu), ...(r.delta ? [r.delta] : [])];
   });
-  return { features: out.slice(0, -1) as tf.Tensor4D[], mu: out[out.length - 1] as tf.Tensor1D };
+  const result: AdapterOutput = { features: out.slice(0, L) as tf.Tensor4D[], mu: out[L] as tf.Tensor1D };
+  if (out.length > L + 1) result.delta = out[L + 1] as tf.Tensor4D;
+  return result;
 }
 
 /** Full model: backbone alone, or backbone with the adapter mixed in (needs `cond`). */
@@ -169,6 +173,7 @@ export function forwardModel(cfg: NetConfig, params: ModelParams, inputs: ModelI
   const cond = inputs.cond;
   return tf.tidy(() => {
     const mix = forwardAdapter(cfg, adapter, z, t, cond, inputs.text);
-    return forwardBackbone(cfg, params.backbone, z, t, mix);
+    const v = forwardBackbone(cfg, params.backbone, z, t, mix);
+    return mix.delta ? tf.add(v, mix.delta) : v;
   });
 }

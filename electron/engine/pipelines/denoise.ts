@@ -40,10 +40,20 @@ export function makeDenoiseFn(model: PackModel, cond: F32Tensor, text: Float32Ar
       if (!mu) throw new Error('adapter.onnx produced no mu output');
       feeds.mu = mu;
       const out = await model.backbone.run(pick(model.backbone.inputNames, feeds));
-      return outputV(out, z);
+      const v = outputV(out, z);
+      // text adapters (edit, custom) also output an offset to v (core/nn/unet.ts textHead)
+      return a.delta ? addDelta(v, a.delta) : v;
     }
     throw new Error('a backbone pack on its own is not a tool');
   };
+}
+
+function addDelta(v: F32Tensor, delta: OrtTensorIn): F32Tensor {
+  if (delta.data.length !== v.data.length) throw new Error(`adapter "delta" has ${delta.data.length} values, expected ${v.data.length}`);
+  const out = new Float32Array(v.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = (v.data[i] as number) + (delta.data[i] as number);
+  requireFinite(out);
+  return { data: out, shape: v.shape };
 }
 
 function pick(names: readonly string[], all: Record<string, OrtTensorIn>): Record<string, OrtTensorIn> {
@@ -70,13 +80,17 @@ function outputV(out: Record<string, OrtTensorIn>, z: F32Tensor): F32Tensor {
   const v = out.v;
   if (!v) throw new Error('the graph produced no "v" output');
   if (v.data.length !== z.data.length) throw new Error(`"v" has ${v.data.length} values, expected ${z.data.length}`);
-  // A graph with broken weights yields NaN/Inf that the sampler would turn into a black or
-  // garbage image reported as success; stop at the first step that produces one.
-  const bad = firstNonFinite(v.data);
-  if (bad >= 0) {
-    throw new JobError('pack-invalid', `the model produced a non-finite value (${v.data[bad]}) in its output; the job was stopped instead of returning a broken image (the pack's weights may be corrupt)`);
-  }
+  requireFinite(v.data);
   return { data: v.data, shape: [...z.shape] };
+}
+
+// A graph with broken weights yields NaN/Inf that the sampler would turn into a black or
+// garbage image reported as success; stop at the first step that produces one.
+function requireFinite(data: Float32Array): void {
+  const bad = firstNonFinite(data);
+  if (bad >= 0) {
+    throw new JobError('pack-invalid', `the model produced a non-finite value (${data[bad]}) in its output; the job was stopped instead of returning a broken image (the pack's weights may be corrupt)`);
+  }
 }
 
 export interface SampleOptions {
