@@ -93,6 +93,12 @@ describe('report', () => {
     expect(get('within 0.5 dB')).toBe(false);
     const worse = checkTargets([{ ...t, rows: t.rows.map((r) => (r.label === 'CoDi 4' ? measured('CoDi 4', 23.0) : r)) }]);
     expect(worse.find((c) => c.target.includes('beats bicubic'))?.met).toBe(false);
+    // the feature-distance comparison is its own row, judged on lower = better, n/a without features
+    const fd = (rows: RestoreRow[]) => checkTargets([{ ...t, rows }]).find((c) => c.target.includes('DDIM 4 (feature'));
+    expect(fd(t.rows)?.met).toBe(null);
+    const withF = (label: string, frechet: number): RestoreRow => ({ ...measured(label, 20), frechet });
+    expect(fd([withF('CoDi 4', 4.2), withF('teacher DDIM 4', 4.6)])?.met).toBe(true);
+    expect(fd([withF('CoDi 4', 4.9), withF('teacher DDIM 4', 4.6)])?.met).toBe(false);
   });
 
   it('judges the quality targets on the shipped pack default when the table names it', () => {

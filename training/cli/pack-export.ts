@@ -90,7 +90,7 @@ function modelCard(o: PackExportOptions, files: string[]): string {
     `- Files: ${files.join(', ')}`,
     `- Network: base ${o.net.baseChannels} channels, levels ×[${o.net.channelMult.join(', ')}], ${o.net.resBlocks} res block(s)/level`,
     ...(o.textDim > 0
-      ? [`- Instructions: ${o.textDim}-wide hashed word/trigram features, projected into the time embedding and into a FiLM (per-channel scale and shift) of the condition embedding and of every adapter level`]
+      ? [`- Instructions: ${o.textDim}-wide hashed word/trigram features, projected into the time embedding and into a FiLM (per-channel scale and shift) of the condition embedding and of every adapter level, and gating a direct output path (a per-pixel colour map of the source photo added to v)`]
       : []),
     `- Schedule: ${o.schedule.kind}, T = ${o.schedule.trainSteps}; v-prediction; latent pixel-unshuffle ×4`,
     `- Steps: ${o.training.steps}, wall time ${o.training.wallSeconds.toFixed(0)} s`,
