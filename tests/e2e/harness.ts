@@ -167,19 +167,16 @@ export async function childPids(pid: number, match: string): Promise<number[]> {
 
 /**
  * A page opened after another one closed may offer the previous session back (autosave's
- * recovery banner, which covers the toolbar). Tests that start fresh discard it: wait a moment
- * for the offer (it needs one round trip) and decline it when it is there.
+ * recovery banner, which covers the toolbar). Tests that start fresh wait until the app has
+ * looked for such a session (its `recovery-check` marker), then discard the offer if it made one.
+ * Waiting for the marker rather than a fixed time: on a loaded machine the offer once came after
+ * a 1.5 s window and then covered the toolbar.
  */
-export async function dismissRecovery(page: Page, waitMs = 1500): Promise<boolean> {
+export async function dismissRecovery(page: Page, waitMs = 60_000): Promise<boolean> {
+  await page.locator('[data-testid="recovery-check"][data-state="done"]').waitFor({ state: 'attached', timeout: waitMs });
   const banner = page.getByRole('alertdialog', { name: 'Recover unsaved session' });
-  const end = Date.now() + waitMs;
-  while (Date.now() < end) {
-    if ((await banner.count()) > 0) {
-      await banner.getByRole('button', { name: 'Discard' }).click();
-      await banner.waitFor({ state: 'detached' });
-      return true;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
+  if ((await banner.count()) === 0) return false;
+  await banner.getByRole('button', { name: 'Discard' }).click();
+  await banner.waitFor({ state: 'detached' });
+  return true;
 }
