@@ -40,7 +40,7 @@ dataset edit edit 5000 4
 dataset depth depth 2500 5
 
 # The shipped packs were trained with exactly these step counts (backbone and depth 2026-11-25; inpaint
-# 2026-11-26 early; restore and the baselines 2026-11-26 late; edit 2026-11-26 with the text FiLM; ~19 min per 600 adapter steps with
+# 2026-11-26 early; restore and the baselines 2026-11-26 late; edit 2026-11-26 with the text FiLM and head; ~19 min per 600 adapter steps with
 # two lanes busy): far too few for good quality; raise STEPS_SCALE on a machine with time to spare.
 ADAPTER=(--method pe-codi --backbone "$OUT/codi-backbone" --batch 16 --lr ${ADAPTER_LR:-5e-4} --mu-lr-scale ${MU_LR_SCALE:-40})
 train codi-backbone --method pretrain --data "$DATA/restore-x4" --net small --steps "$(steps 1105)" --batch 16 --lr 3e-4
@@ -58,8 +58,9 @@ lane1=$!
 # Lane 2: edit (k = 1.5: its residual's std is 0.33), the longest run.
 # --text-lr-scale 10, because at the base rate the adapter learned one change for every instruction
 # (shuffling the val crops' instructions cost 0.16 dB of x̂ at t = 999; with it: 1.9 dB). The edit
-# adapter also has a text FiLM (core/nn/unet.ts), which needs a longer run: 1-step val PSNR
-# 21.57 / 22.63 / 23.34 dB at 1000 / 1600 / 2400 steps (21.66 at 1000 steps without the FiLM).
+# adapter also has a text FiLM and a text head (core/nn/unet.ts): 1-step val PSNR 23.34 dB at 2400
+# steps with the FiLM alone, 27.58 dB with the head as well (on 64 of the val crops: 22.10 / 26.11 dB
+# at 400 / 1300 steps).
 ( train codi-edit --task edit --data "$DATA/edit" "${RESIDUAL[@]}" --residual-scale 1.5 --text-lr-scale 10 --steps "$(steps 2400)" ) &
 lane2=$!
 wait $lane1 $lane2
