@@ -38,6 +38,13 @@ describe('gain/offset field', () => {
     expect(Math.abs(out.data[0]! - out.data[1]!)).toBeGreaterThan(0.1);
   });
 
+  it('carries an inverted result as an inversion, not as a grey wash', () => {
+    const low = resizeArea(full, 24, 32);
+    const invert = (t: F32Tensor): F32Tensor => ({ data: t.data.map((v) => -v), shape: t.shape });
+    const out = applyGainOffset(full, estimateGainOffset(low, invert(low), { radius: 3 }));
+    expect(maxAbsDiff(out.data, invert(full).data)).toBeLessThan(0.05);
+  });
+
   it('is the identity when the model changed nothing', () => {
     const low = resizeArea(full, 24, 32);
     const out = applyGainOffset(full, estimateGainOffset(low, low, { radius: 2 }));

@@ -22,9 +22,12 @@ export interface GainOffsetOptions {
   readonly smooth?: number;
   /** Regularises the variance ratio in flat areas ([-1, 1] units, squared). */
   readonly eps?: number;
-  /** Gains are clamped to [1/maxGain, maxGain]. */
+  /** Gain magnitudes are clamped to [1/maxGain, maxGain] before the sign is applied. */
   readonly maxGain?: number;
 }
+
+/** Regulariser of the local correlation ([-1, 1] units, squared: a std of 0.001). */
+const RHO_EPS = 1e-6;
 
 /** Box mean of one H·W plane with clamped edges, via running sums (O(pixels) for any radius). */
 export function boxMean(src: Float32Array, H: number, W: number, r: number): Float32Array {
@@ -57,7 +60,14 @@ export function boxMean(src: Float32Array, H: number, W: number, r: number): Flo
 
 /**
  * Field such that `gain · input + offset` matches `result`'s local mean and standard
- * deviation around every pixel: gain = σ_result / σ_input, offset = μ_result − gain · μ_input.
+ * deviation around every pixel: gain = s · σ_result / σ_input, offset = μ_result − gain · μ_input.
+ * The sign s comes from the local correlation ρ: 1 for ρ ≥ 0, falling linearly to −1 at ρ = −1
+ * (s = 1 + 2ρ). Why not a least-squares gain cov/var: with a noisy result it shrinks towards 0
+ * and flattens the photo's detail. Why a sign at all: a std ratio alone is never negative, so an
+ * inverted result ("negative") was carried as a grey wash (held-out luma correlation −0.08
+ * instead of −1; the model's own output had −0.97). ρ has its own, far smaller regulariser than
+ * the ratio: a window that is nearly flat at working resolution can still hold full-resolution
+ * detail, whose sign the field decides; only an exactly flat window gets ρ = 0, s = 1.
  */
 export function estimateGainOffset(input: F32Tensor, result: F32Tensor, opts: GainOffsetOptions): GainOffsetField {
   const [, C, H, W] = input.shape as [number, number, number, number];
@@ -79,12 +89,17 @@ export function estimateGainOffset(input: F32Tensor, result: F32Tensor, opts: Ga
     const aa = boxMean(sq, H, W, opts.radius);
     for (let i = 0; i < n; i++) sq[i] = (b[i] as number) ** 2;
     const bb = boxMean(sq, H, W, opts.radius);
+    for (let i = 0; i < n; i++) sq[i] = (a[i] as number) * (b[i] as number);
+    const ab = boxMean(sq, H, W, opts.radius);
     const g = new Float32Array(n);
     const o = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const va = Math.max(0, (aa[i] as number) - (ma[i] as number) ** 2);
       const vb = Math.max(0, (bb[i] as number) - (mb[i] as number) ** 2);
-      const gi = Math.min(maxGain, Math.max(1 / maxGain, Math.sqrt((vb + eps) / (va + eps))));
+      const cov = (ab[i] as number) - (ma[i] as number) * (mb[i] as number);
+      const rho = cov / Math.sqrt((va + RHO_EPS) * (vb + RHO_EPS));
+      const sign = Math.max(-1, 1 + 2 * Math.min(0, rho));
+      const gi = sign * Math.min(maxGain, Math.max(1 / maxGain, Math.sqrt((vb + eps) / (va + eps))));
       g[i] = gi;
       o[i] = (mb[i] as number) - gi * (ma[i] as number);
     }
