@@ -4,10 +4,7 @@
  * network definition, so a mismatch means the engine wires the graphs differently.
  */
 import { describe, it, expect, afterAll } from 'vitest';
-import type { NetConfig } from '../../core/nn/config.ts';
-import { defaultNetConfig } from '../../core/nn/config.ts';
 import { initParams, seededNormal } from '../../core/nn/params.ts';
-import type { ParamRecord } from '../../core/nn/params.ts';
 import { adapterParamSpecs, backboneParamSpecs } from '../../core/nn/trace.ts';
 import type { AdapterOptions } from '../../core/nn/unet.ts';
 import type { PackManifest } from '../../core/packs/manifest.ts';
@@ -15,16 +12,10 @@ import { onnxBytes } from '../../training/export/export-onnx.ts';
 import { OrtRuntime } from '../../electron/engine/ort.ts';
 import type { PackModel } from '../../electron/engine/packs/registry.ts';
 import { makeDenoiseFn } from '../../electron/engine/pipelines/denoise.ts';
+import { noisyWeights, tinyNet as tiny } from './fixtures/packs.ts';
 
-const tiny: NetConfig = { ...defaultNetConfig, baseChannels: 8, groups: 4, timeDim: 16, embDim: 32, condHidden: 8 };
 const runtime = new OrtRuntime({ providers: ['cpu'], threads: 1 });
 afterAll(() => runtime.releaseAll());
-
-function noisy(rec: ParamRecord, seed: number): ParamRecord {
-  const n = seededNormal(seed);
-  for (const [name, p] of Object.entries(rec)) for (let i = 0; i < p.data.length; i++) p.data[i] = name === 'mu' ? 0.3 : (p.data[i] as number) + 0.05 * n();
-  return rec;
-}
 
 function randn(length: number, seed: number): Float32Array {
   const n = seededNormal(seed);
@@ -38,8 +29,8 @@ describe('PE-CoDi graphs composed by the engine', () => {
   for (const textDim of [0, 8]) {
     it(`equal the fused denoiser (text ${textDim ? 'adapter with its v-offset' : 'none'})`, async () => {
       const opts: AdapterOptions = { condChannels: 48, textDim };
-      const backbone = noisy(initParams(backboneParamSpecs(tiny), 1), 11);
-      const adapter = noisy(initParams(adapterParamSpecs(tiny, opts), 2), 12);
+      const backbone = noisyWeights(initParams(backboneParamSpecs(tiny), 1), 11);
+      const adapter = noisyWeights(initParams(adapterParamSpecs(tiny, opts), 2), 12);
       const [h, w] = [8, 8];
       const load = (kind: 'backbone' | 'adapter' | 'denoiser') => runtime.load(`${kind}-${textDim}`, onnxBytes(tiny, kind, { backbone, adapter }));
       const split: PackModel = { kind: 'adapter', manifest, adapter: await load('adapter'), backbone: await load('backbone'), instructions: null };
