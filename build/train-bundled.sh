@@ -64,9 +64,6 @@ lane1=$!
 ( train codi-edit --task edit --data "$DATA/edit" "${RESIDUAL[@]}" --residual-scale 1.5 --text-lr-scale 10 --steps "$(steps 2400)" ) &
 lane2=$!
 wait $lane1 $lane2
-npx tsx build/finalize-packs.ts "$OUT" "$DATA"
-# default step count per adapter = the best measured on its validation split (model card "Steps")
-npx tsx build/choose-default-steps.ts "$OUT" "$DATA"
 
 # Baselines for the evaluation table (restoration ×4): the fine-tuned conditional teacher (backbone and
 # adapter trained with the v-loss), CM distilled from it, and full CoDi (backbone trainable). They live
@@ -82,4 +79,8 @@ if [ "${BASELINES:-1}" = 1 ]; then
   lane2=$!
   wait $lane1 $lane2
 fi
+npx tsx build/finalize-packs.ts "$OUT" "$DATA"
+# default sampler (deterministic or re-noising CoDi) and step count per pack = the best measured on
+# its validation split (model card "Steps"); the baselines get their sampler chosen the same way
+npx tsx build/choose-default-steps.ts "$OUT" "$DATA"
 log "all packs trained; run 'npm run eval' for the table"

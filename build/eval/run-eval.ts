@@ -218,7 +218,7 @@ export async function runEval(options: EvalOptions = {}): Promise<{ report: Eval
         log(`×${scale}: ${spec.label} (${rec.name})`);
         try {
           rows.push(
-            await measureRow(spec.label, 'model', `${rec.name} ${model.manifest.version}`, (lr, i) => restoreWithPack(model, lr, spec.sampler, spec.steps, seed + i), pairs, scale, features, hrFeatures),
+            await measureRow(spec.label, 'model', `${rec.name} ${model.manifest.version}, ${spec.sampler === 'pack' ? model.manifest.sampler.kind : spec.sampler}`, (lr, i) => restoreWithPack(model, lr, spec.sampler, spec.steps, seed + i), pairs, scale, features, hrFeatures),
           );
         } catch (err) {
           rows.push(skipped(spec.label, 'model', `failed: ${err instanceof Error ? err.message : String(err)}`));
