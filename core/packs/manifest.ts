@@ -128,6 +128,14 @@ export const manifestSchema = z.object({
        * its noise (measured: +2.7 dB held-out at 4 samples, +3.2 dB at 8, on bench:adapter).
        */
       samples: z.number().int().min(1).max(16).default(1),
+      /**
+       * Long side (pixels) the model runs at before its change is carried to the photo; absent =
+       * the tile size. Why: a convolutional model sees its position only through its receptive
+       * field, so looks that depend on position (a vignette) only come out at the crop size it was
+       * trained on (codi-edit, 64 px crops, val photos: corner/centre 0.92 at 256 px, 0.80 at 64 px;
+       * the instruction's target 0.64).
+       */
+      workingSize: z.number().int().min(8).max(4096).optional(),
     })
     .optional(),
   /** Output scale for restoration (×1, ×2, ×4). */

@@ -137,7 +137,7 @@ async function wholeImage(p: PipelineInput, steps: number, notes: string[]): Pro
   const r = m.latent.factor;
   const tool = p.request.tool;
   if (tool === 'edit') {
-    const work = workingSize(H, W, m.tile.size, pixelAlign(p.model));
+    const work = workingSize(H, W, m.carry?.workingSize ?? m.tile.size, pixelAlign(p.model));
     if (work.scaled) return editAtWorkingSize(p, x, work, steps, notes);
   }
   const source = tool === 'depth' && p.condition ? depthSource(p.condition, H, W, notes) : x;
