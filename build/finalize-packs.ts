@@ -19,7 +19,7 @@ const PACKS: Record<string, { title: string; data: string; upscale: number; carr
   'codi-restore-x4': { title: 'Restore ×4 (PE-CoDi, real-world degradations)', data: 'restore-x4', upscale: 4 },
   'codi-inpaint': { title: 'Inpaint (PE-CoDi)', data: 'inpaint', upscale: 1 },
   // Carry (manifest `carry`): measured on 48 val crops (2026-11-26, residual pack): 1 sample direct 19.54 dB,
-  // mean of 8 samples carried with radius 8 px 21.04 dB (the unedited sources: 20.48).
+  // mean of 8 samples carried with radius 8 px at the 256 px tile size 21.04 dB (the unedited sources: 20.48).
   // Working size 64 px (the training crops), radius 2 px there: on the val photos (10 crops of 256², 17 edits) "add a
   // vignette" corner/centre 0.918 → 0.799 (target 0.640; moved 0 → 70 %), mean moved-rate 90.6 % both, mean PSNR to the
   // procedural edit 33.11 → 32.83 dB (256 px, radius 8 before; 128/4: vignette 0.868, 32.90 dB; 96/3: 0.843, 32.88 dB).

@@ -11,8 +11,7 @@ import { makeSchedule } from '../../core/math/schedule.ts';
 import type { TrainingMethod } from '../../core/packs/manifest.ts';
 import { Rng } from '../../core/rng.ts';
 import { addBase } from '../../core/residual.ts';
-import { applyGainOffset, estimateGainOffset, meanOfDraws, workingSize } from '../../core/image/gain-offset.ts';
-import { resizeArea } from '../../core/image/resize.ts';
+import { carryFromWorkingSize, meanOfDraws, workingSize } from '../../core/image/gain-offset.ts';
 import { runSampler } from '../../core/samplers/index.ts';
 import type { SamplerKind } from '../../core/samplers/index.ts';
 import { editCondition } from '../../core/conditions.ts';
@@ -120,21 +119,21 @@ export function packInstructions(model: PackModel): string[] {
 
 /**
  * Apply an instruction with an edit pack at its default sampler and steps. A pack that carries its
- * change runs as the engine runs it (electron/engine/pipelines/run.ts): at its working size when
- * the photo is larger (area downscale), the mean of its samples, then the gain/offset field fitted
- * there and applied to the full-size source.
+ * change runs as the engine runs it (core/image/gain-offset.ts carryFromWorkingSize): at its
+ * working size when the photo is larger, the mean of its samples, carried to the full-size source.
  */
 export async function editWithPack(model: PackModel, source: PlanarImage, instruction: string, seed: number, steps?: number): Promise<PlanarImage> {
   const m = model.manifest;
   const emb = model.instructions?.entries.get(normalizeInstruction(instruction));
   if (m.textEmbeddingDim > 0 && !emb) throw new Error(`pack "${m.name}" does not know the instruction "${instruction}"`);
   const x = planarToModel(source);
-  if (!m.carry || steps !== undefined) return sampleImage(model, editCondition(x, m.latent.factor), emb ?? null, source.height, source.width, 'pack', steps ?? m.sampler.steps, seed);
-  const work = workingSize(source.height, source.width, m.carry.workingSize ?? m.tile.size, m.latent.factor * LATENT_ALIGN);
-  const low = work.scaled ? resizeArea(x, work.height, work.width) : x;
-  const cond = editCondition(low, m.latent.factor);
-  const mean = await meanOfDraws(m.carry.samples, async (k) => planarToModel(await sampleImage(model, cond, emb ?? null, work.height, work.width, 'pack', m.sampler.steps, seed + k)).data);
-  const carried = applyGainOffset(x, estimateGainOffset(low, { data: mean, shape: [...low.shape] }, { radius: m.carry.radius }));
-  for (let i = 0; i < carried.data.length; i++) carried.data[i] = Math.min(1, Math.max(-1, carried.data[i] as number));
+  const carry = m.carry;
+  if (!carry || steps !== undefined) return sampleImage(model, editCondition(x, m.latent.factor), emb ?? null, source.height, source.width, 'pack', steps ?? m.sampler.steps, seed);
+  const work = workingSize(source.height, source.width, carry.workingSize ?? m.tile.size, m.latent.factor * LATENT_ALIGN);
+  const carried = await carryFromWorkingSize(x, work, carry.radius, async (low) => {
+    const cond = editCondition(low, m.latent.factor);
+    const mean = await meanOfDraws(carry.samples, async (k) => planarToModel(await sampleImage(model, cond, emb ?? null, work.height, work.width, 'pack', m.sampler.steps, seed + k)).data);
+    return { data: mean, shape: [...low.shape] };
+  });
   return modelToPlanar(carried);
 }

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import type { F32Tensor } from '../tensor/ops.ts';
-import { applyGainOffset, boxMean, carryEdit, estimateGainOffset, meanOfDraws, workingSize } from './gain-offset.ts';
+import { applyGainOffset, boxMean, carryEdit, carryFromWorkingSize, estimateGainOffset, meanOfDraws, workingSize } from './gain-offset.ts';
 import { resizeArea } from './resize.ts';
 
 function image(H: number, W: number, f: (x: number, y: number, c: number) => number): F32Tensor {
@@ -83,5 +83,23 @@ describe('gain/offset field', () => {
   it('picks a working size that keeps the aspect and the alignment', () => {
     expect(workingSize(3000, 4000, 512, 16)).toEqual({ height: 384, width: 512, scaled: true });
     expect(workingSize(300, 400, 512, 16)).toEqual({ height: 300, width: 400, scaled: false });
+  });
+});
+
+describe('carryFromWorkingSize', () => {
+  it('runs the edit at the working size and carries its change to full size, clamped to [−1, 1]', async () => {
+    const x = image(64, 48, (px, py, c) => 0.6 * Math.sin(px / 9 + py / 13 + c));
+    const seen: number[][] = [];
+    const out = await carryFromWorkingSize(x, { height: 16, width: 12, scaled: true }, 2, async (low) => {
+      seen.push([...low.shape]);
+      return { data: low.data.map((v) => 0.5 * v - 0.1), shape: [...low.shape] };
+    });
+    expect(seen).toEqual([[1, 3, 16, 12]]);
+    expect(out.shape).toEqual([1, 3, 64, 48]);
+    let err = 0;
+    for (let i = 0; i < x.data.length; i++) err = Math.max(err, Math.abs((out.data[i] as number) - (0.5 * (x.data[i] as number) - 0.1)));
+    expect(err).toBeLessThan(0.02);
+    const bright = await carryFromWorkingSize(x, { height: 64, width: 48, scaled: false }, 2, async (input) => ({ data: input.data.map((v) => v + 3), shape: [...input.shape] }));
+    expect(Math.max(...bright.data)).toBe(1);
   });
 });

@@ -7,7 +7,7 @@
  * detail (which the low-resolution result never had) is kept.
  */
 import type { F32Tensor } from '../tensor/ops.ts';
-import { resizeBicubic } from './resize.ts';
+import { resizeArea, resizeBicubic } from './resize.ts';
 
 export interface GainOffsetField {
   /** [1, C, h, w] at the working resolution. */
@@ -65,8 +65,8 @@ export function boxMean(src: Float32Array, H: number, W: number, r: number): Flo
  * (s = 1 + 2ρ). Why not a least-squares gain cov/var: with a noisy result it shrinks towards 0
  * and flattens the photo's detail. Why a sign at all: a std ratio alone is never negative, so an
  * inverted result ("negative") was carried as a grey wash (held-out luma correlation −0.08
- * instead of −1; on validation photos the model's own output had −0.97, the carried one −0.37). ρ has its own, far smaller regulariser than
- * the ratio: a window that is nearly flat at working resolution can still hold full-resolution
+ * instead of −1; on validation photos the model's own output had −0.97, the carried one −0.37).
+ * ρ has its own, far smaller regulariser than the ratio: a window that is nearly flat at working resolution can still hold full-resolution
  * detail, whose sign the field decides; only an exactly flat window gets ρ = 0, s = 1.
  */
 export function estimateGainOffset(input: F32Tensor, result: F32Tensor, opts: GainOffsetOptions): GainOffsetField {
@@ -136,6 +136,25 @@ export function workingSize(H: number, W: number, maxSide: number, align: number
   if (s >= 1) return { height: H, width: W, scaled: false };
   const round = (v: number) => Math.max(align, Math.round((v * s) / align) * align);
   return { height: round(H), width: round(W), scaled: true };
+}
+
+/**
+ * Edit a photo at its working size and carry the change back: area-downscale `x` when `work` is
+ * scaled, run `edit` there, fit the gain/offset field between that input and its edit, apply it
+ * to `x` at full size and clamp to [−1, 1]. One implementation for the engine and the evaluation,
+ * so the eval measures what users get.
+ */
+export async function carryFromWorkingSize(
+  x: F32Tensor,
+  work: { height: number; width: number; scaled: boolean },
+  radius: number,
+  edit: (input: F32Tensor) => Promise<F32Tensor>,
+): Promise<F32Tensor> {
+  const low = work.scaled ? resizeArea(x, work.height, work.width) : x;
+  const out = applyGainOffset(x, estimateGainOffset(low, await edit(low), { radius }));
+  const d = out.data;
+  for (let i = 0; i < d.length; i++) d[i] = Math.min(1, Math.max(-1, d[i] as number));
+  return out;
 }
 
 /**

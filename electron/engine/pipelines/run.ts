@@ -7,8 +7,8 @@
 import { customCondition, depthCondition, editCondition, inpaintCondition, restoreCondition } from '../../../core/conditions.ts';
 import { instructionFeatures, matchInstruction } from '../../../core/text/instruction-features.ts';
 import { matchFillColors } from '../../../core/image/color-match.ts';
-import { applyGainOffset, carryEdit, estimateGainOffset, meanOfDraws, workingSize } from '../../../core/image/gain-offset.ts';
-import { resizeArea, resizeBicubic } from '../../../core/image/resize.ts';
+import { carryEdit, carryFromWorkingSize, meanOfDraws, workingSize } from '../../../core/image/gain-offset.ts';
+import { resizeBicubic } from '../../../core/image/resize.ts';
 import { crop, padToMultiple, pixelShuffle, rgbToGrey, u8MaskToNchw } from '../../../core/tensor/layout.ts';
 import type { F32Tensor } from '../../../core/tensor/ops.ts';
 import type { RunToolParams } from '../../contract/schemas.ts';
@@ -161,18 +161,16 @@ async function wholeImage(p: PipelineInput, steps: number, notes: string[]): Pro
  * carry it to full resolution as a smooth per-pixel gain/offset field (core/image/gain-offset.ts)
  * applied to the original, so the original's fine detail survives.
  */
-async function editAtWorkingSize(p: PipelineInput, x: F32Tensor, work: { height: number; width: number }, steps: number, notes: string[]): Promise<JobOutput> {
+async function editAtWorkingSize(p: PipelineInput, x: F32Tensor, work: { height: number; width: number; scaled: boolean }, steps: number, notes: string[]): Promise<JobOutput> {
   const { width: W, height: H } = p.input;
-  const low = resizeArea(x, work.height, work.width);
-  const cond = editCondition(low, p.model.manifest.latent.factor);
-  checkConditionWidth(p, cond);
-  const text = instructionEmbedding(p, notes);
   // a pack that carries its change (manifest `carry`) gets the mean of its samples here too
   const n = p.model.manifest.carry?.samples ?? 1;
-  const outLow = await meanOfSamples(p, cond, steps, notes, text, n);
   const radius = p.model.manifest.carry?.radius ?? Math.max(2, Math.round(Math.min(work.height, work.width) / 32));
-  const field = estimateGainOffset(low, outLow, { radius });
-  const out = clampUnit(applyGainOffset(x, field));
+  const out = await carryFromWorkingSize(x, work, radius, async (low) => {
+    const cond = editCondition(low, p.model.manifest.latent.factor);
+    checkConditionWidth(p, cond);
+    return meanOfSamples(p, cond, steps, notes, instructionEmbedding(p, notes), n);
+  });
   notes.push(`edited at ${work.width}×${work.height}, carried to ${W}×${H} with a gain/offset field${n > 1 ? ` (mean of ${n} samples)` : ''}`);
   return finish(p, blend(out, x, p.request.strength), alphaPlane(p.input), notes);
 }
