@@ -9,6 +9,8 @@ import { writeSyntheticRestoreTask } from '../data/synthetic-task.ts';
 import { parseManifest } from '../../core/packs/manifest.ts';
 import { decodeTrainWeights, encodeTrainWeights } from './train-weights.ts';
 import { NET_PRESETS } from './train.ts';
+import { Trainer } from '../trainer/trainer.ts';
+import { readDataset } from '../data/dataset-reader.ts';
 
 let root = '';
 const lines: string[] = [];
@@ -70,6 +72,23 @@ describe('codi train', () => {
     const manifest = parseManifest(await readFile(path.join(ad, 'manifest.json'), 'utf8'));
     expect(manifest.residual).toBe('condition');
     expect(manifest.residualScale).toBe(4);
+  });
+
+  it('sets the weight of the ground-truth term with --x-weight, and refuses a bad one', async () => {
+    const data = path.join(root, 'data');
+    const common = ['--data', data, '--net', 'tiny', '--batch', '4', '--steps', '2', '--backend', 'wasm', '--checkpoint-every', '1'];
+    const bb = path.join(root, 'bb-xw');
+    expect(await runTrainCommand(['--method', 'pretrain', '--out', bb, ...common], io)).toBe(0);
+    const adapter = ['--task', 'restore', '--method', 'pe-codi', '--backbone', bb, ...common];
+    lines.length = 0;
+    expect(await runTrainCommand([...adapter, '--out', path.join(root, 'bad'), '--x-weight=-1'], io)).toBe(1);
+    expect(await runTrainCommand([...adapter, '--out', path.join(root, 'bad'), '--x-weight', 'lots'], io)).toBe(1);
+    expect(lines.join('\n')).toMatch(/--x-weight must be ≥ 0[\s\S]*--x-weight must be a number/);
+    const out = path.join(root, 'adapter-xw');
+    expect(await runTrainCommand([...adapter, '--out', out, '--x-weight', '7'], io)).toBe(0);
+    const ds = await readDataset(data);
+    const t = await Trainer.resume(`${out}.run`, { items: ds.train, geometry: ds.geometry });
+    expect(t?.config.xWeight).toBe(7);
   });
 
   it('trains an edit adapter with the engine\'s instruction featurizer and ships the instruction table', async () => {

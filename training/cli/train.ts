@@ -4,7 +4,7 @@
  *   codi train --task <restore|inpaint|edit|depth|custom> --data DIR --out PACK
  *              [--method codi|pe-codi|cm|teacher|pretrain] [--backbone PACK] [--init PACK]
  *              [--steps N] [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X]
- *              [--seed N] [--net tiny|ci|small|default] [--distill-steps N] [--mu-lr-scale X] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N]
+ *              [--seed N] [--net tiny|ci|small|default] [--distill-steps N] [--mu-lr-scale X] [--x-weight W] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N]
  *              [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition]
  *
  * Progress lines go to stdout; the run folder (default PACK.run) holds resumable checkpoints.
@@ -45,7 +45,7 @@ export const NET_PRESETS: Record<'tiny' | 'ci' | 'small' | 'default', NetConfig>
 export const TRAIN_USAGE = `usage: codi train --task <restore|inpaint|edit|depth|custom> --data DIR --out PACK
   [--method codi|pe-codi|cm|teacher|pretrain] [--backbone PACK] [--init PACK] [--steps N]
   [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X] [--seed N] [--net tiny|ci|small|default]
-  [--distill-steps N] [--mu-lr-scale X] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition] [--residual-scale K] [--text-lr-scale X]`;
+  [--distill-steps N] [--mu-lr-scale X] [--x-weight W] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition] [--residual-scale K] [--text-lr-scale X]`;
 
 export interface TrainCommandIo {
   log: (line: string) => void;
@@ -92,6 +92,7 @@ export async function runTrainCommand(argv: string[], io: TrainCommandIo = { log
         net: { type: 'string', default: 'default' },
         'distill-steps': { type: 'string' },
         'mu-lr-scale': { type: 'string' },
+        'x-weight': { type: 'string' },
         warmup: { type: 'string' },
         't-sampling': { type: 'string' },
         'checkpoint-every': { type: 'string' },
@@ -155,6 +156,7 @@ type Values = {
   net?: string;
   'distill-steps'?: string;
   'mu-lr-scale'?: string;
+  'x-weight'?: string;
   warmup?: string;
   't-sampling'?: string;
   'checkpoint-every'?: string;
@@ -236,6 +238,13 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
     // μ starts at 0 (paper); a larger step size on the scalar μ lets short CPU runs open the condition path.
     const muLrScale = num(v['mu-lr-scale'], 'mu-lr-scale');
     if (muLrScale !== undefined) cfg.muLrScale = muLrScale;
+    // Weight of CoDi's ground-truth term d_x (paper and code: 1); larger pulls the one-step
+    // prediction toward the posterior mean, which is what PSNR rewards.
+    const xWeight = num(v['x-weight'], 'x-weight');
+    if (xWeight !== undefined) {
+      if (xWeight < 0) throw new UsageError(`--x-weight must be ≥ 0, got "${v['x-weight']}"`);
+      cfg.xWeight = xWeight;
+    }
     const textLrScale = num(v['text-lr-scale'], 'text-lr-scale');
     if (textLrScale !== undefined) cfg.textLrScale = textLrScale;
     const warmup = num(v.warmup, 'warmup', true);
