@@ -115,6 +115,9 @@ export async function runLane(dataDir: string, p: Probe): Promise<LaneResult> {
       console.error(`${path.basename(dataDir)} step ${step}: val ${point.valPsnr.toFixed(3)} dB (bicubic ${bicubicPsnr.toFixed(3)}), ${point.seconds.toFixed(0)} s`);
     }
   }
+  // a lane can run in-process (the test runs two): free what it held
+  tf.dispose([train.x, train.cond, train.base, val.x, val.cond, val.base, ...weights]);
+  opt.dispose();
   return { data: dataDir, trainItems: ds.train.length, valItems: ds.val.length, bicubicPsnr, curve, backend: describeBackend() };
 }
 
