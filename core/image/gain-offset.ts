@@ -66,8 +66,9 @@ export function boxMean(src: Float32Array, H: number, W: number, r: number): Flo
  * and flattens the photo's detail. Why a sign at all: a std ratio alone is never negative, so an
  * inverted result ("negative") was carried as a grey wash (held-out luma correlation −0.08
  * instead of −1; on validation photos the model's own output had −0.97, the carried one −0.37).
- * ρ has its own, far smaller regulariser than the ratio: a window that is nearly flat at working resolution can still hold full-resolution
- * detail, whose sign the field decides; only an exactly flat window gets ρ = 0, s = 1.
+ * ρ has its own, far smaller regulariser than the ratio: a window that is nearly flat at working
+ * resolution can still hold full-resolution detail, whose sign the field decides; only an exactly
+ * flat window gets ρ = 0, s = 1.
  */
 export function estimateGainOffset(input: F32Tensor, result: F32Tensor, opts: GainOffsetOptions): GainOffsetField {
   const [, C, H, W] = input.shape as [number, number, number, number];

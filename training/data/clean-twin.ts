@@ -9,22 +9,13 @@
 import { copyFile, mkdir, readFile, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-
-interface TwinItem {
-  split: 'train' | 'val';
-  target: string;
-  input?: string;
-  scale?: number;
-}
+import { parseItems, parseMeta } from './dataset-reader.ts';
 
 /** Write the clean twin of restoration data set `src` into `dst` (targets are linked, not copied). */
 export async function writeCleanTwin(src: string, dst: string): Promise<{ items: number; scale: number }> {
-  const meta = JSON.parse(await readFile(path.join(src, 'dataset.json'), 'utf8')) as { task?: string };
+  const meta = parseMeta(await readFile(path.join(src, 'dataset.json'), 'utf8'));
   if (meta.task !== 'restore') throw new Error(`${src} is a "${meta.task}" data set; a clean twin needs a restore data set`);
-  const items = (await readFile(path.join(src, 'items.jsonl'), 'utf8'))
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as TwinItem);
+  const items = parseItems(await readFile(path.join(src, 'items.jsonl'), 'utf8'));
   await mkdir(path.join(dst, 'input'), { recursive: true });
   await copyFile(path.join(src, 'dataset.json'), path.join(dst, 'dataset.json'));
   await copyFile(path.join(src, 'items.jsonl'), path.join(dst, 'items.jsonl'));

@@ -91,7 +91,8 @@ function resolveInside(root: string, rel: string, what: string): string {
   return path.join(root, rel);
 }
 
-function parseMeta(text: string): DatasetMeta {
+/** dataset.json, checked. */
+export function parseMeta(text: string): DatasetMeta {
   const raw = JSON.parse(text) as Partial<DatasetMeta>;
   if (!raw.task || !(TASKS as readonly string[]).includes(raw.task)) throw new Error(`dataset.json: unknown task "${String(raw.task)}"`);
   const size = raw.size;
@@ -101,7 +102,8 @@ function parseMeta(text: string): DatasetMeta {
   return { task: raw.task, size: [size[0]!, size[1]!], sources: Array.isArray(raw.sources) ? raw.sources : [] };
 }
 
-function parseItems(text: string): DatasetItem[] {
+/** items.jsonl, checked line by line. */
+export function parseItems(text: string): DatasetItem[] {
   const items: DatasetItem[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
