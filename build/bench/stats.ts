@@ -1,5 +1,5 @@
 /**
- * Shared measurement rules of `npm run bench` (performance-anchors §7.2): warm-ups, then the
+ * Shared measurement rules of `npm run bench` (docs/benchmarking.md §2): warm-ups, then the
  * median and p90 of the timed runs; the machine and library versions that produced a number.
  */
 import { readFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { boundaryScalings, boundaryTables } from './boundary.ts';
 
-describe('boundary scalings (codi-method.md §5)', () => {
+describe('boundary scalings (docs/method.md §5)', () => {
   it('t = 0: c_skip = 1, c_out = 0 in both forms', () => {
     expect(boundaryScalings(0)).toEqual({ cSkip: 1, cOut: 0 });
     expect(boundaryScalings(0, 'gr')).toEqual({ cSkip: 1, cOut: 0 });

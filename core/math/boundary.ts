@@ -1,6 +1,6 @@
 /**
  * Consistency-model boundary scalings c_skip(t), c_out(t) with c_skip(0) = 1, c_out(0) = 0
- * (paper Eq. 11; codi-method.md §5). t is the integer DDPM index, multiplied by the
+ * (paper Eq. 11; docs/method.md §5). t is the integer DDPM index, multiplied by the
  * timestep scaling (10) as in [FC] and diffusers' LCMScheduler.
  */
 

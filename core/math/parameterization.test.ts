@@ -21,7 +21,7 @@ const ops = f32Ops;
 const t1 = (...v: number[]): F32Tensor => f32Tensor([v.length], Float32Array.from(v));
 const close = (a: F32Tensor, b: number[], digits = 5) => b.forEach((v, i) => expect(a.data[i]).toBeCloseTo(v, digits));
 
-describe('v / x / ε conversions (codi-method.md §2)', () => {
+describe('v / x / ε conversions (docs/method.md §2)', () => {
   const a = 0.6;
   const s = 0.8; // α² + σ² = 1
   const x = t1(0.5, -1, 0.25);

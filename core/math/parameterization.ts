@@ -1,7 +1,7 @@
 /**
  * Conversions between the model output (v, ε or x) and the signal/noise predictions, and the
  * DDIM (η = 0) transition, written once over {@link TensorOps} for training and inference
- * (codi-method.md §2; paper Eqs. 7–9). α, σ are the schedule's sqrt(ᾱ_t), sqrt(1 − ᾱ_t).
+ * (docs/method.md §2; paper Eqs. 7–9). α, σ are the schedule's sqrt(ᾱ_t), sqrt(1 − ᾱ_t).
  * Every function returns new tensors; inputs are never disposed.
  */
 import type { TensorOps } from '../tensor/ops.ts';

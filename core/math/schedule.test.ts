@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { defaultSchedule, makeBetas, makeSchedule, CLEAN_T } from './schedule.ts';
 
-describe('scaled-linear schedule (codi-method.md §2)', () => {
+describe('scaled-linear schedule (docs/method.md §2)', () => {
   const s = defaultSchedule();
   const table: [number, number, number][] = [
     [0, 0.99957, 0.02915],

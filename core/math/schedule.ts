@@ -1,6 +1,6 @@
 /**
  * Variance-preserving noise schedules: z_t = α_t·x + σ_t·ε with α_t² + σ_t² = 1
- * (codi-method.md §2). Tables are indexed by the integer DDPM timestep t ∈ {0..T−1}.
+ * (docs/method.md §2). Tables are indexed by the integer DDPM timestep t ∈ {0..T−1}.
  */
 import type { NoiseScheduleSpec } from '../packs/manifest.ts';
 

@@ -3,7 +3,7 @@
  *
  * Backbone: UNet(z, t) → v. At the output of each encoder level l the activation is
  * replaced by the convex mix h'_l = (1 − μ_l)·h_l + μ_l·mix_l, which feeds both the next
- * level and the decoder skip (codi-method.md §3.1 reading (a)). μ = 0 gives the plain model.
+ * level and the decoder skip (docs/method.md §3.1 reading (a)). μ = 0 gives the plain model.
  *
  * Adapter (the paper's conditional encoder h_η, ControlNet-style): a copy of the backbone's
  * conv_in, time MLP and encoder levels, run on conv_in(z) + condEmbed(cond) (a small conv

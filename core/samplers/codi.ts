@@ -1,5 +1,5 @@
 /**
- * The CoDi few-step sampler (codi-method.md §7.1, [FC] pipeline `_generate`) and its
+ * The CoDi few-step sampler (docs/method.md §7.1, [FC] pipeline `_generate`) and its
  * LCM-style re-noising variant (§7.2). The model is the distilled conditional denoiser.
  */
 import type { TensorOps } from '../tensor/ops.ts';

@@ -1,4 +1,4 @@
-/** DDIM (η = 0) for v-prediction (and ε/x) models (codi-method.md §9.1, diffusers DDIMScheduler.step). */
+/** DDIM (η = 0) for v-prediction (and ε/x) models (docs/method.md §9.1, diffusers DDIMScheduler.step). */
 import type { TensorOps } from '../tensor/ops.ts';
 import type { Schedule } from '../math/schedule.ts';
 import { CLEAN_T } from '../math/schedule.ts';

@@ -1,6 +1,6 @@
 /**
  * DPM-Solver++(2M): multistep second-order solver on the data prediction
- * (codi-method.md §9.2; Lu et al. 2022, `multistep_dpm_solver_second_update`, solver 'dpmsolver').
+ * (docs/method.md §9.2; Lu et al. 2022, `multistep_dpm_solver_second_update`, solver 'dpmsolver').
  * λ_t = log α_t − log σ_t; fractional model times use the schedule's log-α interpolation.
  */
 import type { TensorOps } from '../tensor/ops.ts';

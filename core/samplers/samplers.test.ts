@@ -106,7 +106,7 @@ describe('CoDi with 8 steps on the N = 50 grid', () => {
 describe('hand-computed single steps', () => {
   const z = f32Tensor([2], Float32Array.from([0.3, -1.2]));
   const vConst: DenoiseFn<F32Tensor> = () => f32Tensor([2], Float32Array.from([0.5, 0.1]));
-  const [a, s] = [0.07644, 0.99707]; // t = 980 (§2 table)
+  const [a, s] = [0.07644, 0.99707]; // t = 980 (docs/method.md §2)
 
   it('CoDi 1 step (980 → 0), final "z0": α_0 x̂ + σ_0 ε̂ with x̂ boundary-scaled', async () => {
     const out = await sampleCodi(f32Ops, vConst, z, sched, { steps: 1, final: 'z0' });

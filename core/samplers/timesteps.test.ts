@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { codiTimesteps, lcmTimesteps, ddimTimesteps, dpmTimeUniform, roundHalfEven } from './timesteps.ts';
 
-describe('codiTimesteps (codi-method.md §7.1)', () => {
+describe('codiTimesteps (docs/method.md §7.1)', () => {
   it('N = 50: 1, 2, 4, 8 steps', () => {
     expect(codiTimesteps(50, 1)).toEqual([980]);
     expect(codiTimesteps(50, 2)).toEqual([980, 480]);

@@ -3,7 +3,7 @@
  */
 
 /**
- * CoDi's released sampler grid (codi-method.md §7.1): k = T // N, grid = (arange(0, N)·k)
+ * CoDi's released sampler grid (docs/method.md §7.1): k = T // N, grid = (arange(0, N)·k)
  * reversed, ratio = ceil(N/steps), ts = grid[::ratio]. N = 50, 4 steps → [980, 720, 460, 200].
  * Throws when the grid cannot give `steps` points (e.g. N = 20, 8 steps, which the released
  * code reads out of range).

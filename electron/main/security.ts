@@ -1,6 +1,6 @@
 /**
  * Window hardening and IPC sender checks for the desktop shell, as plain functions so they
- * are tested without Electron (reliability-and-security.md §1).
+ * are tested without Electron (docs/reliability.md §1).
  */
 import type { BrowserWindowOptionsLike } from './electron-types.ts';
 

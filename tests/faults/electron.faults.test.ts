@@ -1,5 +1,5 @@
 /**
- * The Electron security checklist (reliability-and-security.md §1), audited from the code the
+ * The Electron security checklist (docs/reliability.md §1), audited from the code the
  * app runs, without the Electron binary: the BrowserWindow webPreferences, the CSP of the
  * app:// protocol and of the web server, the navigation / window-open / webview guards, the
  * permission handlers, the app:// handler against path traversal, the preload's surface, and

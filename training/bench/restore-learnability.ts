@@ -14,7 +14,7 @@
  * process (the wasm backend is single-threaded), with the same seed.
  *
  *   npx tsx training/bench/restore-learnability.ts [--data datasets/restore-x4] [--steps 2000]
- *     [--eval-every 200] [--out bench/results/restore-learnability-DATE.md]   (npm run bench:restore-probe)
+ *     [--eval-every 200] [--out bench/results/restore-learnability-<date>.md]   (npm run bench:restore-probe)
  */
 import { fork } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

@@ -6,7 +6,7 @@
  *   stage 2: blur(k2) with `secondBlurProb` → random resize relative to the final LR size → noise;
  *   final:   in random order, either [resize to LR + sinc] then JPEG, or JPEG then [resize + sinc]
  *            (the sinc is applied with `finalSincProb`, else identity); clamp and round to 8 bits.
- * Parameters come from codi-method.md §8.3 as two named presets (StableSR test set, Real-ESRGAN
+ * Parameters come from docs/method.md §8.3 as two named presets (StableSR test set, Real-ESRGAN
  * x4plus training). All randomness is drawn from the passed seeded {@link Rng}.
  */
 import sharp from 'sharp';
@@ -46,7 +46,7 @@ export interface DegradationPreset {
 
 const KERNEL_PROBS = [0.45, 0.25, 0.12, 0.03, 0.12, 0.03] as const;
 
-/** StableSR `configs/stableSRdata/test_data.yaml` (codi-method.md §8.3). */
+/** StableSR `configs/stableSRdata/test_data.yaml` (docs/method.md §8.3). */
 export const STABLESR_PRESET: DegradationPreset = {
   name: 'stablesr',
   stage1: {
@@ -78,7 +78,7 @@ export const STABLESR_PRESET: DegradationPreset = {
   finalSincProb: 0.8,
 };
 
-/** Real-ESRGAN `options/train_realesrgan_x4plus.yml` (harsher; codi-method.md §8.3). */
+/** Real-ESRGAN `options/train_realesrgan_x4plus.yml` (harsher; docs/method.md §8.3). */
 export const REALESRGAN_PRESET: DegradationPreset = {
   name: 'realesrgan',
   stage1: {

@@ -1,6 +1,6 @@
 /**
  * Inpainting masks (1 = fill, 0 = keep), deterministic under a seeded {@link Rng}. Styles follow the
- * Palette re-implementation described in codi-method.md §8.3, with sizes given for 256² and scaled
+ * Palette re-implementation described in docs/method.md §8.3, with sizes given for 256² and scaled
  * by min(W, H)/256:
  * - `brush`: free-form strokes (DeepFill v2 / Palette): 1–4 loops, each a polyline of 4–12 vertices
  *   with alternating turn angles around 2π/5 ± 2π/15, segment length ~ N(r̄, r̄/2) clipped to [0, 2r̄]

@@ -1,6 +1,6 @@
 /**
  * Which Debian packages and files the training photographs come from, and the rules that decide.
- * Policy (environment-notes.md "Data"):
+ * Policy (docs/data.md):
  * - packages reserved for independent evaluation are never fetched or read (explicit deny list,
  *   enforced by {@link assertTrainingPackage});
  * - a file is used when the explicit per-file list allows it, or when it is not denied there and

@@ -1,6 +1,6 @@
 /**
  * Consistency distillation from a frozen conditional teacher: the CM-II baseline of
- * codi-method.md §9.3 [REC]. Student and EMA target start from the teacher; the ODE solver is
+ * docs/method.md §9.3 [REC]. Student and EMA target start from the teacher; the ODE solver is
  * the teacher's own DDIM step t → s (predicted ε̂); the loss is the x-space consistency of the
  * boundary-scaled predictions, with no ground-truth term. Same timestep grid as CoDi.
  */

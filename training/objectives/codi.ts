@@ -1,5 +1,5 @@
 /**
- * The CoDi objective (paper Eqs. 12–15; codi-method.md §4.3), paper defaults with the
+ * The CoDi objective (paper Eqs. 12–15; docs/method.md §4.3), paper defaults with the
  * released-code behaviours as switches:
  *   i ~ U{1..N−1} shared per batch; t = i·k, s = (i−1)·k; ε ~ N(0, I); z_t = α_t x + σ_t ε
  *   one-step ODE (no grad):  v = Model_θ(z_t, t, c) (adapted) | Pretrained(z_t, t)
@@ -22,7 +22,7 @@ import { distillTimesteps } from './timestep-sampling.ts';
 import type { TSampling } from './timestep-sampling.ts';
 import type { Denoiser, Objective, PreparedStep, TrainBatch } from './types.ts';
 
-/** The switches of codi-method.md §0; defaults are the paper's. */
+/** The switches of docs/method.md §0; defaults are the paper's. */
 export interface CodiSwitches {
   /** Which network runs the one-step ODE: the adapted model being trained, or the frozen pretrained one. */
   odeModel: 'adapted' | 'pretrained';

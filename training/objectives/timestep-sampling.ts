@@ -1,5 +1,5 @@
 /**
- * Distillation timestep pairs on the coarse grid (codi-method.md §4.3): i ~ U{1..N−1}, t = i·k,
+ * Distillation timestep pairs on the coarse grid (docs/method.md §4.3): i ~ U{1..N−1}, t = i·k,
  * s = (i−1)·k, k = T/N. i = 0 is skipped because t = s = 0 gives a zero loss (pitfall 5).
  */
 import type { Rng } from '../../core/rng.ts';

@@ -32,7 +32,7 @@ export interface LossValue {
 /**
  * One step of an objective, split so that nothing inside `loss` needs a stop-gradient:
  * everything that must be a constant (noisy inputs, ODE step, EMA target) is computed when
- * the step is prepared, BEFORE tf.variableGrads runs `loss` (codi-method.md §11).
+ * the step is prepared, BEFORE tf.variableGrads runs `loss` (docs/method.md §11).
  */
 export interface PreparedStep {
   /** Runs the online (gradient-carrying) forward; called inside tf.variableGrads. */

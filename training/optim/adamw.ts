@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** Hyper-parameters; defaults follow the released CoDi code (codi-method.md §4.2). */
+/** Hyper-parameters; defaults follow the released CoDi code (docs/method.md §4.2). */
 export interface AdamWConfig {
   lr: number;
   beta1: number;

@@ -1,6 +1,6 @@
 /**
  * Exponential moving average of the trainable set. The EMA is both the CoDi consistency target
- * θ⁻ and the exported model (codi-method.md §10 pitfall 10), so it is updated after EVERY step.
+ * θ⁻ and the exported model (docs/method.md §10 pitfall 10), so it is updated after EVERY step.
  */
 import * as tf from '@tensorflow/tfjs';
 import { cloneVariables } from './variables.ts';

@@ -1,6 +1,6 @@
 /**
  * TF.js implementation of core's TensorOps, so the CoDi objective differentiates through the
- * very same ddimUpdate / conversion code that the engine samples with (codi-method.md §11).
+ * very same ddimUpdate / conversion code that the engine samples with (docs/method.md §11).
  * Every op returns a new tensor; gradients flow through all of them inside tf.variableGrads.
  */
 import * as tf from '@tensorflow/tfjs';

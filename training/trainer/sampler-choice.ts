@@ -1,6 +1,6 @@
 /**
  * A distilled pack's default sampler, chosen from validation PSNR (build/choose-default-steps.ts).
- * codi-method.md §7.2: the released CoDi sampler re-uses ε̂ (deterministic); the consistency-model
+ * docs/method.md §7.2: the released CoDi sampler re-uses ε̂ (deterministic); the consistency-model
  * sampler re-noises with fresh ξ between steps; "offer both and evaluate". One step is the same
  * for both (the last step returns x̂), so they differ at 2 and 4 steps only.
  */

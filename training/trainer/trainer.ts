@@ -40,7 +40,7 @@ import { TrainEvents } from './events.ts';
 
 export type TrainMethod = TrainingMethod;
 
-/** Everything that defines a run. Defaults below; see codi-method.md §§4.3, 6. */
+/** Everything that defines a run. Defaults below; see docs/method.md §§4.3, 6. */
 export interface TrainConfig {
   method: TrainMethod;
   net: NetConfig;

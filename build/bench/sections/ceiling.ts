@@ -1,5 +1,5 @@
 /**
- * §1 Hardware ceiling: onnxruntime's throughput on one large 3×3 convolution (the measured
+ * Bench section 1, hardware ceiling: onnxruntime's throughput on one large 3×3 convolution (the measured
  * peak of this CPU for the kind of op our network is made of), then the pack network's
  * achieved GFLOP/s in onnxruntime at 256² as a fraction of it.
  */
@@ -34,7 +34,7 @@ export function convModelBytes(channels: number, side: number, seed = 1): Uint8A
 
 export const convFlops = (channels: number, side: number): number => 2 * 9 * channels * channels * side * side;
 
-/** Best-of-runs GFLOP/s of the conv at `threads` (microkernel: the minimum time, per §7.2). */
+/** Best-of-runs GFLOP/s of the conv at `threads` (microkernel: the minimum time, per docs/benchmarking.md §2). */
 export async function convPeak(channels: number, side: number, threads: number, runs: number): Promise<{ gflops: number; ms: number }> {
   const rt = new OrtRuntime({ providers: ['cpu'], threads });
   try {

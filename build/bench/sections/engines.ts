@@ -1,5 +1,5 @@
 /**
- * §3 The same network in different engines: one backbone (the packs' network shape, seeded
+ * Bench section 3, the same network in different engines: one backbone (the packs' network shape, seeded
  * weights) exported with the project's ONNX exporter and run in onnxruntime at 1 and N
  * threads, and the TF.js forward of the same parameters (training/model/network.ts) on the
  * wasm and the stock cpu backends. Same input, same weights; GFLOP/s from countFlops.

@@ -1,5 +1,5 @@
 /**
- * §6 Interactive inpainting: request → pixels through the broker and engine process (the path
+ * Bench section 6, interactive inpainting: request → pixels through the broker and engine process (the path
  * the renderer uses): runTool on a 256² image whose mask makes the whole image the context
  * crop, 4 steps, then getImagePixels of the result.
  */

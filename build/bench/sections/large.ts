@@ -1,5 +1,5 @@
 /**
- * §5 Large images: a restore to a 12-megapixel output through the engine process (the app's
+ * Bench section 5, large images: a restore to a 12-megapixel output through the engine process (the app's
  * path, tiled by electron/engine/pipelines/tiled.ts): wall time, the engine's peak RSS, the
  * overlap cost of tiling (planned tile area ÷ image area, and the measured time per output
  * megapixel against a single untiled tile), and the seam metric of core/tiling/seams.ts.

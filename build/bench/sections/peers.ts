@@ -1,5 +1,5 @@
 /**
- * §4 Peers on the same inputs: the @upscalerjs ESRGAN-named models (TF.js in Node, as those
+ * Bench section 4, peers on the same inputs: the @upscalerjs ESRGAN-named models (TF.js in Node, as those
  * packages run) against our restore pack at its default steps: ms per output megapixel, PSNR
  * (Y, border = scale) and SSIM against the ground truth.
  */

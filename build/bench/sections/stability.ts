@@ -1,5 +1,5 @@
 /**
- * §8 Stability: the engine process's RSS over many jobs with varying image sizes (restore and,
+ * Bench section 8, stability: the engine process's RSS over many jobs with varying image sizes (restore and,
  * when installed, inpaint), results released as the app does. Unbounded growth shows as RSS
  * still climbing over the second half of the run.
  */

@@ -1,5 +1,5 @@
 /**
- * §2 Steps against quality and time (restoration, 256² output): the CoDi pack at 1/2/4 steps
+ * Bench section 2, steps against quality and time (restoration, 256² output): the CoDi pack at 1/2/4 steps
  * against the multi-step reference (a teacher pack when installed, else the same network with
  * DDIM 50, as the issue allows) with DDIM 50 and DPM-Solver++ 4/8/20. Quality: PSNR/SSIM (Y,
  * border = scale) against the ground truth, and teacher agreement (PSNR against the DDIM-50

@@ -1,5 +1,5 @@
 /**
- * Tile-size sweep (part of §5): the engine's tiled sampler (electron/engine/pipelines/tiled.ts)
+ * Tile-size sweep (part of bench section 5): the engine's tiled sampler (electron/engine/pipelines/tiled.ts)
  * on one restore output with the pack's tile size and larger ones, in process. Shows what the
  * tile size written in the manifest costs: time per output megapixel, planned overlap
  * overhead, seam score, and PSNR against the untiled (one tile) result.

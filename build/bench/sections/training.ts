@@ -1,5 +1,5 @@
 /**
- * §7 Training: samples/s and GFLOP/s of one CoDi training step on wasm + project kernels and
+ * Bench section 7, training: samples/s and GFLOP/s of one CoDi training step on wasm + project kernels and
  * on the stock cpu backend, from training/bench/train-step-bench.ts (run as its own process, as
  * `npm run bench:train` does), and the Quick personal-adapter preset's wall time from
  * build/bench/adapter.ts (`npm run bench:adapter`) when that bench exists.

@@ -11,7 +11,7 @@ import type { CodiApi } from '../engine-client/index.ts';
 import type { Studio } from './studio.svelte.ts';
 import { encodePng } from './encodePng.ts';
 
-/** Bounded loss after a crash: at most this much editing (reliability-and-security.md §6.1). */
+/** Bounded loss after a crash: at most this much editing (docs/reliability.md §6.1). */
 export const AUTOSAVE_INTERVAL_MS = 30_000;
 
 /** What the renderer keeps besides pixels and mask (JSON in the snapshot's `state`). */
