@@ -70,6 +70,11 @@ export const appInfo = z.object({
   nativeDialogs: z.boolean(),
   /** True when saveImage may write to a path (always, except in a future remote web mode). */
   canSaveToPath: z.boolean(),
+  /**
+   * Absolute folder for a new file when the image's own folder is unknown (dropped, pasted or
+   * uploaded in web mode): a relative name would land in the server's working folder.
+   */
+  saveFolder: z.string().max(4096).optional(),
 });
 export type AppInfo = z.infer<typeof appInfo>;
 
@@ -100,6 +105,13 @@ export const packInfo = z.object({
   problem: z.string().optional(),
   /** For adapter packs: the backbone pack they need. */
   backbone: z.string().optional(),
+  /** Held-out PSNR per step count and of the unchanged input, from the manifest (core/packs/measured-steps.ts). */
+  measured: z
+    .object({
+      steps: z.array(z.object({ steps: z.number().int().min(1), psnrDb: z.number() })).max(64),
+      inputPsnrDb: z.number().optional(),
+    })
+    .optional(),
 });
 export type PackInfo = z.infer<typeof packInfo>;
 export const listPacksResponse = z.object({

@@ -3,11 +3,14 @@
  * validated request and returning a Result. Owns the pack registry, the image store and the
  * job queue; runs inside the engine process only.
  */
+import { depthMapProblem } from '../../core/image/depth-map.ts';
+import { maskFit, resizeMask } from '../../core/image/mask-size.ts';
 import { fail, ok } from '../contract/api.ts';
 import type { Result } from '../contract/api.ts';
 import type { ChannelName } from '../contract/channels.ts';
 import type { CodiEvent, ParsedRequestOf, PackInfo, ResponseOf } from '../contract/schemas.ts';
 import type { ImageCodec } from './images/codec.ts';
+import { OpenOriginals } from './images/originals.ts';
 import { ImageStore, toRgba8 } from './images/store.ts';
 import { JobError, JobQueue } from './jobs/queue.ts';
 import type { OrtRuntime } from './ort.ts';
@@ -38,6 +41,8 @@ export class EngineService {
   readonly registry: PackRegistry;
   readonly images: ImageStore;
   readonly queue: JobQueue;
+  /** Files open as originals, by image id: saving over one needs its own confirmation. */
+  readonly originals = new OpenOriginals();
   private readonly instructionCache = new Map<string, string[]>();
 
   constructor(private readonly opts: EngineServiceOptions) {
@@ -67,6 +72,7 @@ export class EngineService {
       try {
         const decoded = await this.opts.codec.decode(req.source === 'path' ? { path: req.path } : { bytes: req.bytes, name: req.name });
         const img = this.images.put(decoded);
+        this.originals.add(img.id, req.source === 'path' ? { path: req.path } : { bytes: req.bytes });
         return ok({ imageId: img.id, width: img.width, height: img.height, metadata: img.metadata });
       } catch (err) {
         return fail(codeOf(err, 'decode-failed'), messageOf(err));
@@ -80,20 +86,36 @@ export class EngineService {
       return ok({ imageId: img.id, width, height, rgba });
     },
 
-    releaseImage: async (req) => ok({ released: this.images.delete(req.imageId) }),
+    releaseImage: async (req) => {
+      this.originals.remove(req.imageId);
+      return ok({ released: this.images.delete(req.imageId) });
+    },
 
     runTool: async (req) => {
       const input = this.images.get(req.imageId);
       if (!input) return fail('not-found', `no image ${req.imageId}`);
       const pack = this.choosePack(req.tool, req.pack, req.scale);
       if (!pack.ok) return pack;
-      if (req.mask && (req.mask.width !== input.width || req.mask.height !== input.height)) {
-        return fail('invalid-request', `the mask is ${req.mask.width}×${req.mask.height} but the image is ${input.width}×${input.height}`);
+      // A mask of another size: the rule the editor applies when it loads a mask picture.
+      let request = req;
+      const inputNotes: string[] = [];
+      if (req.mask) {
+        const fit = maskFit(req.mask, input);
+        if (fit.kind === 'refuse') return fail('invalid-request', fit.message);
+        if (fit.kind === 'scale') {
+          request = { ...req, mask: { width: input.width, height: input.height, data: resizeMask(req.mask.data, req.mask, input) } };
+          inputNotes.push(fit.note);
+        }
       }
       if (req.tool === 'inpaint' && !req.mask) return fail('invalid-request', 'inpaint needs a mask');
       const condition = req.condition ? this.images.get(req.condition) : undefined;
       if (req.condition && !condition) return fail('not-found', `no image ${req.condition} (the condition)`);
       if (req.condition && req.tool !== 'depth') return fail('invalid-request', `the ${req.tool} tool takes no condition image`);
+      if (req.tool === 'depth') {
+        const map = condition ?? input;
+        const problem = depthMapProblem({ width: map.width, height: map.height, channels: map.channels, maxValue: map.depth === 16 ? 65535 : 255, pixels: map.pixels });
+        if (problem) return fail('invalid-request', problem);
+      }
       try {
         const jobId = this.queue.submit({
           tool: req.tool,
@@ -105,7 +127,7 @@ export class EngineService {
               // A pack that fails verification on load is the pack's fault, not the engine's.
               throw err instanceof PackError ? new JobError('pack-invalid', `pack "${pack.value}" cannot be used: ${err.message}`) : err;
             });
-            return runPipeline({ model, input, request: req, ctx, store: this.images, maxTile: this.opts.maxTile, ...(condition ? { condition } : {}) });
+            return runPipeline({ model, input, request, ctx, store: this.images, maxTile: this.opts.maxTile, notes: inputNotes, ...(condition ? { condition } : {}) });
           },
         });
         return ok({ jobId });
@@ -130,7 +152,9 @@ export class EngineService {
       const img = this.images.get(req.imageId);
       if (!img) return fail('not-found', `no image ${req.imageId}`);
       try {
-        return ok(await this.opts.codec.save(img, req));
+        // The engine decides what counts as an original, whatever the request claims.
+        const original = await this.originals.isOriginal(req.path);
+        return ok(await this.opts.codec.save(img, { ...req, original }));
       } catch (err) {
         return fail(codeOf(err, 'io'), messageOf(err));
       }
@@ -151,6 +175,7 @@ export class EngineService {
   async restoreImage(imageId: string, source: { path: string } | { bytes: Uint8Array; name?: string }): Promise<Result<true>> {
     try {
       this.images.put({ ...(await this.opts.codec.decode(source)), id: imageId });
+      this.originals.add(imageId, source);
       return ok(true);
     } catch (err) {
       return fail(codeOf(err, 'decode-failed'), messageOf(err));

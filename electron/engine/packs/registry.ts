@@ -9,6 +9,7 @@ import type { KnownInstruction } from '../../../core/text/instruction-features.t
 import path from 'node:path';
 import { parseManifest } from '../../../core/packs/manifest.ts';
 import type { PackFile, PackManifest } from '../../../core/packs/manifest.ts';
+import { measuredSteps } from '../../../core/packs/measured-steps.ts';
 import type { PackInfo } from '../../contract/schemas.ts';
 import { SIDECAR } from '../diffusers/config.ts';
 import { verifyDiffusersPack } from '../diffusers/import.ts';
@@ -381,5 +382,6 @@ export function toPackInfo(rec: PackRecord, instructions: readonly string[] = []
     status: rec.status,
     ...(rec.problem ? { problem: rec.problem } : {}),
     ...(m.backbone ? { backbone: m.backbone.pack } : {}),
+    measured: measuredSteps(m),
   };
 }
