@@ -14,7 +14,8 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 
 /** Environment for the engine: only what it needs (it is not sandboxed; keep secrets out). */
 export function engineEnv(source: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const keep = ['PATH', 'HOME', 'USERPROFILE', 'TMPDIR', 'TEMP', 'TMP', 'LANG', 'SYSTEMROOT', 'LD_LIBRARY_PATH', 'CUDA_PATH', 'CODI_EP'];
+  // XDG_DATA_HOME: where the desktop's trash is (a replaced original's bytes are kept there).
+  const keep = ['PATH', 'HOME', 'USERPROFILE', 'TMPDIR', 'TEMP', 'TMP', 'LANG', 'SYSTEMROOT', 'LD_LIBRARY_PATH', 'CUDA_PATH', 'CODI_EP', 'XDG_DATA_HOME'];
   const env: NodeJS.ProcessEnv = {};
   for (const k of keep) if (source[k] !== undefined) env[k] = source[k];
   return env;

@@ -34,6 +34,7 @@ export const errorCode = z.enum([
   'forbidden', // sender / origin not allowed
   'not-found', // unknown image, job, pack or file
   'exists', // refusing to overwrite
+  'is-original', // refusing to replace a file open as the original until that is confirmed on its own
   'unsupported', // not available in this mode (e.g. native dialogs in web mode)
   'pack-invalid', // pack failed verification
   'decode-failed',
@@ -311,10 +312,20 @@ export const saveImageRequest = z
     path: filePath,
     /** Off by default: an existing file is never replaced unless asked for. */
     overwrite: z.boolean().default(false),
+    /**
+     * The user confirmed, on its own, replacing a file that is open as an original (the engine
+     * decides which files those are). Its bytes are kept (trash or backup folder) first.
+     */
+    replaceOriginal: z.boolean().default(false),
   })
   .strict();
 export type SaveImageRequest = z.input<typeof saveImageRequest>;
-export const saveImageResponse = z.object({ path: z.string(), bytes: z.number().int().nonnegative() });
+export const saveImageResponse = z.object({
+  path: z.string(),
+  bytes: z.number().int().nonnegative(),
+  /** Where the replaced original's exact bytes were kept. */
+  keptOriginal: z.object({ place: z.enum(['trash', 'backup']), path: z.string() }).optional(),
+});
 
 /** Encode without touching the disk (web download, clipboard copy). */
 export const encodeImageRequest = z.object(encodeOptions).strict();

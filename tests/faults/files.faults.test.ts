@@ -7,7 +7,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, statfs, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -19,6 +19,8 @@ let tmp: string;
 let mnt: string;
 let mounted = false;
 let host: EngineHost;
+let trashHome: string;
+let savedXdg: string | undefined;
 const ledger = new OriginalsLedger();
 
 function tryMount(dir: string): string | null {
@@ -41,6 +43,10 @@ beforeAll(async () => {
   mnt = path.join(tmp, 'small-disk');
   await import('node:fs/promises').then((fs) => fs.mkdir(mnt));
   if (!whyNoMount) mounted = tryMount(mnt) === null;
+  // The engine keeps a replaced original in the desktop trash: a private one for this test.
+  trashHome = path.join(tmp, 'xdg-data');
+  savedXdg = process.env.XDG_DATA_HOME;
+  process.env.XDG_DATA_HOME = trashHome;
   host = new EngineHost({ spawn: forkEngine({ packDirs: [], providers: ['cpu'], threads: 1 }) });
   await host.start();
 });
@@ -48,6 +54,8 @@ afterAll(async () => {
   let changed: string[] = [];
   try {
     await host?.stop();
+    if (savedXdg === undefined) delete process.env.XDG_DATA_HOME;
+    else process.env.XDG_DATA_HOME = savedXdg;
     changed = await ledger.changed();
   } finally {
     // Never leave the tiny disk mounted (a lazy unmount if something still holds it).
@@ -129,10 +137,29 @@ describe.skipIf(whyNoMount !== null)(`faults: files (${whyNoMount ?? 'tmpfs'})`,
     }
   });
 
-  it('never-over-the-original: saving onto the opened file without overwrite is refused', async () => {
+  it('never-over-the-original: refused without overwrite, and with it until replacing the original is confirmed on its own; then its bytes are in the trash', async () => {
     const p = await noiseOriginal('source.png', 16);
     const img = await openPath(p);
     const r = await host.request('saveImage', { imageId: img, path: p, format: 'png' });
     expect(!r.ok && r.error.code).toBe('exists');
+    const r2 = await host.request('saveImage', { imageId: img, path: p, format: 'png', overwrite: true });
+    expect(!r2.ok && r2.error.code).toBe('is-original');
+    // The same file opened as bytes (the browser's file picker): the engine finds it by content.
+    const picked = await host.request('openImage', { source: 'bytes', bytes: new Uint8Array(await readFile(p)), name: 'source.png' });
+    if (!picked.ok) throw new Error(picked.error.message);
+    const r3 = await host.request('saveImage', { imageId: picked.value.imageId, path: p, format: 'png', overwrite: true });
+    expect(!r3.ok && r3.error.code).toBe('is-original');
+
+    // Confirmed: replaced, and the old bytes are where the user can get them back. (A copy of
+    // the file, outside the ledger: this one is meant to change.)
+    const q = path.join(tmp, 'replace-me.png');
+    await copyFile(p, q);
+    const before = await readFile(q);
+    const mine = await openPath(q);
+    const done = await host.request('saveImage', { imageId: mine, path: q, format: 'jpeg', overwrite: true, replaceOriginal: true });
+    if (!done.ok) throw new Error(done.error.message);
+    expect(done.value.keptOriginal).toEqual({ place: 'trash', path: path.join(trashHome, 'Trash', 'files', 'replace-me.png') });
+    expect((await readFile(done.value.keptOriginal!.path)).equals(before)).toBe(true);
+    expect((await readFile(q)).equals(before)).toBe(false);
   });
 });

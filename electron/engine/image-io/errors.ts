@@ -38,6 +38,7 @@ export class ImageEncodeError extends Error {
 export type WriteErrorCode =
   | 'exists'
   | 'is-source'
+  | 'is-original'
   | 'no-space'
   | 'read-only'
   | 'permission'

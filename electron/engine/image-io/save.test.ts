@@ -29,20 +29,64 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
 }
 
 describe('saveImage', () => {
-  it('never replaces the source unless overwriteSource is set (also through a symlink)', async () => {
+  it('never replaces the source without its own confirmation (also through a symlink)', async () => {
     const src = await sourceFile('photo.png');
     const img = await decodeImage(src.path);
-    for (const path of [src.path, join(dir, '.', 'photo.png')]) {
+    const alias = join(dir, 'alias.png');
+    await symlink(src.path, alias);
+    for (const path of [src.path, join(dir, '.', 'photo.png'), alias]) {
+      // Without overwrite: the plain refusal; with it: the original needs replaceOriginal as well.
+      expect(((await rejection(saveImage(img, path, { keepMetadata: false }))) as AtomicWriteError).code).toBe('is-source');
       const err = await rejection(saveImage(img, path, { keepMetadata: false, overwrite: true }));
       expect(err).toBeInstanceOf(AtomicWriteError);
-      expect((err as AtomicWriteError).code).toBe('is-source');
+      expect((err as AtomicWriteError).code).toBe('is-original');
     }
-    await symlink(src.path, join(dir, 'alias.png'));
-    expect(((await rejection(saveImage(img, join(dir, 'alias.png'), { keepMetadata: false, overwrite: true }))) as AtomicWriteError).code).toBe('is-source');
     expect((await readFile(src.path)).equals(src.bytes)).toBe(true);
+  });
 
-    await saveImage(img, src.path, { keepMetadata: false, overwriteSource: true, format: 'jpeg' });
+  it('replacing a confirmed original keeps its exact bytes in the trash first', async () => {
+    const src = await sourceFile('photo.png');
+    const img = await decodeImage(src.path);
+    const keep = { env: { XDG_DATA_HOME: join(dir, 'xdg') }, platform: 'linux' as const };
+    const res = await saveImage(img, src.path, { keepMetadata: false, overwrite: true, replaceOriginal: true, format: 'jpeg', keep });
     expect((await decodeImage(src.path)).format).toBe('jpeg');
+    expect(res.keptOriginal).toEqual({ place: 'trash', path: join(dir, 'xdg', 'Trash', 'files', 'photo.png') });
+    expect((await readFile(res.keptOriginal!.path)).equals(src.bytes)).toBe(true);
+  });
+
+  it('an original the caller names (opened from bytes) gets the same protection', async () => {
+    const src = await sourceFile('picked.png');
+    const img = await decodeImage(new Uint8Array(src.bytes));
+    expect(((await rejection(saveImage(img, src.path, { keepMetadata: false, overwrite: true, original: true }))) as AtomicWriteError).code).toBe('is-original');
+    // Not named: an ordinary existing file, replaced on overwrite alone and not kept.
+    const plain = await saveImage(img, src.path, { keepMetadata: false, overwrite: true });
+    expect(plain.keptOriginal).toBeUndefined();
+  });
+
+  it('if the original cannot be kept, it is not replaced', async () => {
+    const src = await sourceFile('photo.png');
+    const img = await decodeImage(src.path);
+    const fail = async () => { throw Object.assign(new Error('injected'), { code: 'EIO' }); };
+    const keep = { env: { XDG_DATA_HOME: join(dir, 'xdg') }, platform: 'linux' as const, io: { link: fail, write: fail } };
+    const err = await rejection(saveImage(img, src.path, { keepMetadata: false, overwrite: true, replaceOriginal: true, keep }));
+    expect((err as AtomicWriteError).message).toMatch(/could not be kept.*The original was not changed/);
+    expect((await readFile(src.path)).equals(src.bytes)).toBe(true);
+    expect((await readdir(dir)).sort()).toEqual(['photo.png', 'xdg']);
+    expect(await readdir(join(dir, 'xdg', 'Trash', 'files'))).toEqual([]);
+  });
+
+  it('if the replace fails after the original was kept, the original stays and the copy is removed', async () => {
+    const src = await sourceFile('photo.png');
+    const img = await decodeImage(src.path);
+    const keep = { env: { XDG_DATA_HOME: join(dir, 'xdg') }, platform: 'linux' as const };
+    const err = await rejection(saveImage(img, src.path, {
+      keepMetadata: false, overwrite: true, replaceOriginal: true, keep,
+      io: { rename: async () => { throw Object.assign(new Error('injected'), { code: 'ENOSPC' }); } },
+    }));
+    expect((err as AtomicWriteError).code).toBe('no-space');
+    expect((await readFile(src.path)).equals(src.bytes)).toBe(true);
+    expect(await readdir(join(dir, 'xdg', 'Trash', 'files'))).toEqual([]);
+    expect(await readdir(join(dir, 'xdg', 'Trash', 'info'))).toEqual([]);
   });
 
   it('picks the format from the extension and refuses existing files without overwrite', async () => {

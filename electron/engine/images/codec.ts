@@ -19,11 +19,21 @@ export interface EncodeRequest {
   bitDepth: 8 | 16;
 }
 
+export interface SavedFile {
+  path: string;
+  bytes: number;
+  keptOriginal?: { place: 'trash' | 'backup'; path: string };
+}
+
 export interface ImageCodec {
   decode(src: ImageSource): Promise<Omit<StoredImage, 'id'>>;
   encode(img: StoredImage, opts: EncodeRequest): Promise<{ bytes: Uint8Array; mime: string }>;
-  /** Encode and write atomically; refuses existing files (and the source file) unless `overwrite`. */
-  save(img: StoredImage, opts: EncodeRequest & { path: string; overwrite: boolean }): Promise<{ path: string; bytes: number }>;
+  /**
+   * Encode and write atomically; refuses existing files unless `overwrite`, and an original (the
+   * image's own source file, or `original` as the engine decided) unless also `replaceOriginal`,
+   * in which case the original's bytes are kept first (see image-io/keep-original.ts).
+   */
+  save(img: StoredImage, opts: EncodeRequest & { path: string; overwrite: boolean; original: boolean; replaceOriginal: boolean }): Promise<SavedFile>;
 }
 
 const MIME: Record<ImageFormat, string> = {
@@ -85,9 +95,10 @@ export function createImageCodec(options: { maxPixels?: number } = {}): ImageCod
         const res = await saveImage({ ...rgbImage(img), ...(img.source ? { source: img.source } : {}) }, opts.path, {
           ...encodeOptions(img, opts),
           overwrite: opts.overwrite,
-          overwriteSource: opts.overwrite,
+          original: opts.original,
+          replaceOriginal: opts.replaceOriginal,
         });
-        return { path: res.path, bytes: res.bytes };
+        return { path: res.path, bytes: res.bytes, ...(res.keptOriginal ? { keptOriginal: res.keptOriginal } : {}) };
       } catch (err) {
         throw mapError(err);
       }
@@ -120,7 +131,7 @@ function encodeOptions(img: StoredImage, opts: EncodeRequest) {
 function mapError(err: unknown): unknown {
   if (err instanceof ImageEncodeError) return new JobError(err.code === 'invalid-options' ? 'invalid-request' : 'internal', err.message);
   if (err instanceof AtomicWriteError) {
-    const code = err.code === 'exists' || err.code === 'is-source' ? 'exists' : err.code === 'not-found' ? 'not-found' : 'io';
+    const code = err.code === 'exists' || err.code === 'is-source' ? 'exists' : err.code === 'is-original' ? 'is-original' : err.code === 'not-found' ? 'not-found' : 'io';
     return new JobError(code, err.message);
   }
   return err;
