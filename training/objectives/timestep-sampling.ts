@@ -25,3 +25,8 @@ export function distillTimesteps(rng: Rng, batch: number, T: number, N: number, 
   }
   return { t, s };
 }
+
+/** v-loss timesteps: t ~ U{tMin..tMax} per sample (the standard DDPM protocol). */
+export function vLossTimesteps(rng: Rng, batch: number, tMin: number, tMax: number): number[] {
+  return Array.from({ length: batch }, () => rng.int(tMin, tMax + 1));
+}

@@ -9,6 +9,7 @@ import type { Schedule } from '../../core/math/schedule.ts';
 import type { Rng } from '../../core/rng.ts';
 import { tfOps } from '../tf/tensor-ops-tf.ts';
 import { mapTimestepRuns } from './timestep-groups.ts';
+import { vLossTimesteps } from './timestep-sampling.ts';
 import type { Denoiser, Objective, PreparedStep, TrainBatch } from './types.ts';
 
 export interface VLossOptions {
@@ -39,7 +40,7 @@ export function vLossObjective(opts: VLossOptions): Objective {
     name: 'v-loss',
     prepare(batch: TrainBatch, rng: Rng): PreparedStep {
       const B = batch.x.shape[0];
-      const ts = Array.from({ length: B }, () => rng.int(tMin, tMax + 1));
+      const ts = vLossTimesteps(rng, B, tMin, tMax);
       const eps = tfOps.randnLike(batch.x, rng);
       const { zT, vTarget } = noisyInputs(sched, batch.x, eps, ts);
       eps.dispose();

@@ -27,6 +27,16 @@ export interface LatentGeometry {
   w: number;
 }
 
+/** One batch as host arrays in NHWC (what the PyTorch engine is sent). */
+export interface HostBatch {
+  batch: number;
+  h: number;
+  w: number;
+  x: Float32Array;
+  cond?: Float32Array;
+  text?: Float32Array;
+}
+
 export interface SamplerState {
   rng: RngState;
   order: number[];
@@ -102,8 +112,8 @@ export class BatchSampler {
     return idx;
   }
 
-  /** Next batch as NHWC tensors (caller disposes via disposeBatch). */
-  next(): TrainBatch {
+  /** Next batch as NHWC arrays: x [B,h,w,C], cond [B,h,w,Cc], text [B,D] (advances the state). */
+  nextArrays(): HostBatch {
     const idx = this.nextIndices();
     const g = this.geo;
     const sel = idx.map((i) => this.items[i]!);
@@ -118,14 +128,13 @@ export class BatchSampler {
     }
     const h = crop?.ch ?? g.h;
     const w = crop?.cw ?? g.w;
-    const x = tf.tensor4d(packNhwc(sel.map((s) => s.x), g.channels, g.h, g.w, crop), [sel.length, h, w, g.channels]);
-    const batch: TrainBatch = { x };
+    const batch: HostBatch = { batch: sel.length, h, w, x: packNhwc(sel.map((s) => s.x), g.channels, g.h, g.w, crop) };
     if (g.condChannels > 0) {
       const conds = sel.map((s) => {
         if (!s.cond) throw new Error('dataset item lacks its condition');
         return s.cond;
       });
-      batch.cond = tf.tensor4d(packNhwc(conds, g.condChannels, g.h, g.w, crop), [sel.length, h, w, g.condChannels]);
+      batch.cond = packNhwc(conds, g.condChannels, g.h, g.w, crop);
     }
     if (g.textDim > 0) {
       const flat = new Float32Array(sel.length * g.textDim);
@@ -133,8 +142,18 @@ export class BatchSampler {
         if (!s.text) throw new Error('dataset item lacks its text embedding');
         flat.set(s.text, b * g.textDim);
       });
-      batch.text = tf.tensor2d(flat, [sel.length, g.textDim]);
+      batch.text = flat;
     }
+    return batch;
+  }
+
+  /** Next batch as NHWC tensors (caller disposes via disposeBatch). */
+  next(): TrainBatch {
+    const a = this.nextArrays();
+    const g = this.geo;
+    const batch: TrainBatch = { x: tf.tensor4d(a.x, [a.batch, a.h, a.w, g.channels]) };
+    if (a.cond) batch.cond = tf.tensor4d(a.cond, [a.batch, a.h, a.w, g.condChannels]);
+    if (a.text) batch.text = tf.tensor2d(a.text, [a.batch, g.textDim]);
     return batch;
   }
 

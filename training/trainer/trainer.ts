@@ -17,7 +17,8 @@ import { makeSchedule } from '../../core/math/schedule.ts';
 import type { Schedule } from '../../core/math/schedule.ts';
 import { Rng } from '../../core/rng.ts';
 import type { RngState } from '../../core/rng.ts';
-import { completeAdapterRecord, createAdapter, createBackbone, forwardModel, paramsFromRecord, paramsToRecord } from '../model/network.ts';
+import { forwardModel, paramsFromRecord, paramsToRecord } from '../model/network.ts';
+import { planRun } from './run-plan.ts';
 import type { ParamRecord, ParamSet } from '../model/network.ts';
 import { cmObjective } from '../objectives/cm.ts';
 import { codiObjective, DEFAULT_CODI_SWITCHES } from '../objectives/codi.ts';
@@ -31,7 +32,6 @@ import type { AdamWConfig } from '../optim/adamw.ts';
 import { cloneParams, updateEma } from '../optim/ema.ts';
 import { allFinite, assignAll } from '../optim/variables.ts';
 import { BatchSampler, disposeBatch } from './batch-sampler.ts';
-import { subtractBase } from '../../core/residual.ts';
 import type { ResidualMode } from '../../core/residual.ts';
 import type { LatentGeometry, LatentItem, SamplerState } from './batch-sampler.ts';
 import { loadLatestCheckpoint, pruneCheckpoints, saveCheckpoint } from './checkpoint.ts';
@@ -171,7 +171,7 @@ export interface TrainResult {
   reason?: string;
 }
 
-interface CheckpointState {
+export interface CheckpointState {
   config: TrainConfig;
   step: number;
   rng: RngState;
@@ -228,25 +228,13 @@ export class Trainer {
     validateNetConfig(config.net);
     this.config = config;
     this.schedule = makeSchedule(config.schedule);
-    const { method, net, seed } = config;
+    const { method, seed } = config;
     const geo = data.geometry;
-    if (geo.channels !== net.latentChannels) throw new Error(`data latents have ${geo.channels} channels, the network ${net.latentChannels}`);
+    const plan = planRun(config, data, init);
 
-    // 1. weights
-    if (method !== 'pretrain' && !init.backbone) throw new Error(`method '${method}' needs a pretrained backbone`);
-    if (method === 'cm' && !init.adapter) throw new Error("method 'cm' needs a conditional teacher (backbone + adapter)");
-    this.backbone = init.backbone ? paramsFromRecord(init.backbone) : createBackbone(net, seed);
-    if (method !== 'pretrain') {
-      if (geo.condChannels <= 0) throw new Error(`method '${method}' needs conditional data`);
-      if (init.adapter) {
-        this.adapter = paramsFromRecord(completeAdapterRecord(net, init.adapter, { condChannels: geo.condChannels, textDim: geo.textDim }, seed + 1));
-      } else {
-        this.adapter = createAdapter(net, this.backbone, { condChannels: geo.condChannels, textDim: geo.textDim }, seed + 1);
-        const mu = this.adapter.get('mu');
-        if (!mu) throw new Error('adapter has no mu parameter');
-        if (config.muInit !== 0) tf.tidy(() => mu.assign(tf.fill(mu.shape, config.muInit)));
-      }
-    }
+    // 1. weights (the same plan the PyTorch engine starts from)
+    this.backbone = paramsFromRecord(plan.backbone);
+    if (plan.adapter) this.adapter = paramsFromRecord(plan.adapter);
     const trainsBackbone = method !== 'pe-codi';
     if (!trainsBackbone) for (const v of this.backbone.values()) v.trainable = false;
     this.trainable = new Map([
@@ -254,30 +242,15 @@ export class Trainer {
       ...(this.adapter ? prefixed('adapter', this.adapter) : []),
     ]);
     this.ema = cloneParams(this.trainable);
-    this.opt = new AdamW(this.trainable, config.optimizer, new Map(
-        this.adapter
-          ? [
-              ['adapter/mu', config.muLrScale],
-              ['adapter/text_proj.w', config.textLrScale],
-              ['adapter/text_proj.b', config.textLrScale],
-            ]
-          : [],
-      ));
+    this.opt = new AdamW(this.trainable, config.optimizer, plan.lrScale);
 
     // 2. frozen models the objective reads
-    if (method === 'cm') {
-      this.frozen.set('teacher/backbone', frozenSet(paramsToRecord(this.backbone)));
-      this.frozen.set('teacher/adapter', frozenSet(paramsToRecord(this.adapter!)));
-    }
-    if ((method === 'codi' || method === 'pe-codi') && config.codi.odeModel === 'pretrained' && trainsBackbone) {
-      this.frozen.set('pretrained/backbone', frozenSet(paramsToRecord(this.backbone)));
-    }
+    for (const [name, rec] of plan.frozen) this.frozen.set(name, frozenSet(rec));
 
     // 3. objective
     this.objective = this.makeObjective();
     this.rng = new Rng(seed);
-    if (config.residual === 'condition' && geo.condChannels < geo.channels) throw new Error('residual targets need a condition that carries an image (restore, edit, custom, inpaint)');
-    const items = config.residual === 'condition' ? data.items.map((it) => ({ ...it, x: subtractBase(it.x, it.cond!, 1, config.residualScale) })) : data.items;
+    const items = plan.items;
     this.sampler = new BatchSampler(items, geo, config.batchSize, seed + 1_000_003, config.crop ?? undefined);
   }
 

@@ -1,0 +1,75 @@
+/**
+ * One PyTorch worker process (`python -m codi_torch.worker`): requests go in as frames on
+ * stdin, replies come back on stdout, one reply per request, in order. A worker that dies or
+ * answers with an error rejects with a one-line message (its stderr tail for crashes).
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encodeFrame, FrameReader } from './protocol.ts';
+import type { Header, TensorMap } from './protocol.ts';
+
+/** The folder holding the codi_torch package. */
+export const TORCH_PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../torch');
+
+export interface Reply {
+  header: Header;
+  tensors: TensorMap;
+}
+
+export class TorchWorker {
+  private readonly proc: ChildProcessWithoutNullStreams;
+  private readonly reader = new FrameReader();
+  private readonly pending: Array<{ resolve: (r: Reply) => void; reject: (e: Error) => void }> = [];
+  private stderrTail = '';
+  private exited: Error | null = null;
+
+  constructor(python: string, env: NodeJS.ProcessEnv = {}) {
+    this.proc = spawn(python, ['-m', 'codi_torch.worker'], {
+      cwd: TORCH_PACKAGE_DIR,
+      env: { ...process.env, PYTHONPATH: TORCH_PACKAGE_DIR, PYTHONUNBUFFERED: '1', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.proc.stdout.on('data', (chunk: Buffer) => {
+      for (const f of this.reader.push(chunk)) {
+        const p = this.pending.shift();
+        if (!p) continue;
+        if (f.header.ok === false) p.reject(new Error(String(f.header.error)));
+        else p.resolve(f);
+      }
+    });
+    this.proc.stderr.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-4000);
+    });
+    const fail = (err: Error) => {
+      this.exited = err;
+      for (const p of this.pending.splice(0)) p.reject(err);
+    };
+    this.proc.on('error', (err) => fail(new Error(`the torch worker could not start: ${err.message}`)));
+    this.proc.on('exit', (code, signal) => {
+      const last = this.stderrTail.trim().split('\n').filter(Boolean).at(-1);
+      fail(new Error(`the torch worker exited (${signal ?? `code ${code}`})${last ? `: ${last}` : ''}`));
+    });
+    this.proc.stdin.on('error', () => {});
+  }
+
+  request(header: Header, tensors?: TensorMap): Promise<Reply> {
+    if (this.exited) return Promise.reject(this.exited);
+    return new Promise<Reply>((resolve, reject) => {
+      this.pending.push({ resolve, reject });
+      this.proc.stdin.write(encodeFrame(header, tensors));
+    });
+  }
+
+  /** Ask the worker to exit and wait for it (kills it after `graceMs`). */
+  async close(graceMs = 5000): Promise<void> {
+    if (this.exited) return;
+    const done = new Promise<void>((r) => this.proc.once('exit', () => r()));
+    this.request({ cmd: 'exit' }).catch(() => {});
+    this.proc.stdin.end();
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+    await done;
+    clearTimeout(timer);
+  }
+}
