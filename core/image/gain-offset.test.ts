@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import type { F32Tensor } from '../tensor/ops.ts';
-import { applyGainOffset, boxMean, carryEdit, carryFromWorkingSize, estimateGainOffset, meanOfDraws, workingSize } from './gain-offset.ts';
+import { applyGainOffset, carryEdit, carryFromWorkingSize, estimateGainOffset, meanOfDraws, workingSize } from './gain-offset.ts';
 import { resizeArea } from './resize.ts';
 
 function image(H: number, W: number, f: (x: number, y: number, c: number) => number): F32Tensor {
@@ -10,13 +10,6 @@ function image(H: number, W: number, f: (x: number, y: number, c: number) => num
 }
 
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
-
-describe('boxMean', () => {
-  it('averages over the window with clamped edges', () => {
-    const m = boxMean(Float32Array.from([0, 3, 6, 9]), 1, 4, 1);
-    expect([...m]).toEqual([1, 3, 6, 8]);
-  });
-});
 
 describe('gain/offset field', () => {
   // Full-res "photo": smooth shading plus fine detail (high-frequency checker) that the

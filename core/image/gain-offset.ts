@@ -7,6 +7,7 @@
  * detail (which the low-resolution result never had) is kept.
  */
 import type { F32Tensor } from '../tensor/ops.ts';
+import { boxMean, clampUnitInPlace } from './filters.ts';
 import { resizeArea, resizeBicubic } from './resize.ts';
 
 export interface GainOffsetField {
@@ -28,35 +29,6 @@ export interface GainOffsetOptions {
 
 /** Regulariser of the local correlation ([-1, 1] units, squared: a std of 0.001). */
 const RHO_EPS = 1e-6;
-
-/** Box mean of one H·W plane with clamped edges, via running sums (O(pixels) for any radius). */
-export function boxMean(src: Float32Array, H: number, W: number, r: number): Float32Array {
-  const tmp = new Float32Array(H * W);
-  const out = new Float32Array(H * W);
-  if (r <= 0) {
-    out.set(src);
-    return out;
-  }
-  const norm = 1 / (2 * r + 1);
-  for (let y = 0; y < H; y++) {
-    const row = y * W;
-    let s = 0;
-    for (let k = -r; k <= r; k++) s += src[row + Math.min(W - 1, Math.max(0, k))] as number;
-    for (let x = 0; x < W; x++) {
-      tmp[row + x] = s * norm;
-      s += (src[row + Math.min(W - 1, x + r + 1)] as number) - (src[row + Math.max(0, x - r)] as number);
-    }
-  }
-  for (let x = 0; x < W; x++) {
-    let s = 0;
-    for (let k = -r; k <= r; k++) s += tmp[Math.min(H - 1, Math.max(0, k)) * W + x] as number;
-    for (let y = 0; y < H; y++) {
-      out[y * W + x] = s * norm;
-      s += (tmp[Math.min(H - 1, y + r + 1) * W + x] as number) - (tmp[Math.max(0, y - r) * W + x] as number);
-    }
-  }
-  return out;
-}
 
 /**
  * Field such that `gain · input + offset` matches `result`'s local mean and standard
@@ -153,8 +125,7 @@ export async function carryFromWorkingSize(
 ): Promise<F32Tensor> {
   const low = work.scaled ? resizeArea(x, work.height, work.width) : x;
   const out = applyGainOffset(x, estimateGainOffset(low, await edit(low), { radius }));
-  const d = out.data;
-  for (let i = 0; i < d.length; i++) d[i] = Math.min(1, Math.max(-1, d[i] as number));
+  clampUnitInPlace(out.data);
   return out;
 }
 

@@ -3,6 +3,7 @@
  * float32 NCHW in [−1, 1] (what every model sees), pixel (un)shuffle for the
  * "pixel-unshuffle" latent codec (channel = c·r² + dy·r + dx, PyTorch order), crop and pad.
  */
+import { luma } from '../image/filters.ts';
 import type { F32Tensor } from './ops.ts';
 
 /** Channels of an interleaved integer image: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA. */
@@ -100,7 +101,7 @@ export function rgbToGrey(x: F32Tensor): F32Tensor {
   for (let b = 0; b < B; b++) {
     const s = b * 3 * plane;
     for (let i = 0; i < plane; i++) {
-      out[b * plane + i] = 0.299 * x.data[s + i] + 0.587 * x.data[s + plane + i] + 0.114 * x.data[s + 2 * plane + i];
+      out[b * plane + i] = luma(x.data[s + i] as number, x.data[s + plane + i] as number, x.data[s + 2 * plane + i] as number);
     }
   }
   return { data: out, shape: [B, 1, H, W] };

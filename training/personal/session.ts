@@ -14,6 +14,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import type { NetConfig } from '../../core/nn/config.ts';
+import { clampUnit } from '../../core/image/filters.ts';
 import { carryEdit } from '../../core/image/gain-offset.ts';
 import type { F32Tensor } from '../../core/tensor/ops.ts';
 import { nchwToU8Hwc, pixelShuffle, pixelUnshuffle } from '../../core/tensor/layout.ts';
@@ -172,7 +173,7 @@ function carriedImage(item: LatentItem, out: Float32Array, h: number, w: number,
 function psnrPm1(pred: Float32Array, target: Float32Array): number {
   let s = 0;
   for (let i = 0; i < pred.length; i++) {
-    const d = Math.min(1, Math.max(-1, pred[i] as number)) - (target[i] as number);
+    const d = clampUnit(pred[i] as number) - (target[i] as number);
     s += d * d;
   }
   return 10 * Math.log10(4 / Math.max(s / pred.length, 1e-12));

@@ -16,6 +16,7 @@ import { ddimTimesteps, lcmTimesteps } from '../../../core/samplers/timesteps.ts
 import { f32Ops } from '../../../core/tensor/ops.ts';
 import type { F32Tensor } from '../../../core/tensor/ops.ts';
 import { crop, padToMultiple, shape4 } from '../../../core/tensor/layout.ts';
+import { clampUnitInPlace } from '../../../core/image/filters.ts';
 import { resizeBicubic } from '../../../core/image/resize.ts';
 import { planTiles } from '../../../core/tiling/plan.ts';
 import { TileAccumulator } from '../../../core/tiling/blend.ts';
@@ -126,9 +127,7 @@ function randn(shape: number[], rng: Rng): F32Tensor {
 }
 
 function clampUnit(x: F32Tensor): F32Tensor {
-  const d = new Float32Array(x.data.length);
-  for (let i = 0; i < d.length; i++) d[i] = Math.max(-1, Math.min(1, x.data[i]!));
-  return { data: d, shape: [...x.shape] };
+  return { data: clampUnitInPlace(x.data.slice()), shape: [...x.shape] };
 }
 
 /** Area-average a [1,1,H,W] mask down by `f` (latent mask for inpainting). */

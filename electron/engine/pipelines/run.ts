@@ -7,6 +7,7 @@
 import { customCondition, depthCondition, editCondition, inpaintCondition, restoreCondition } from '../../../core/conditions.ts';
 import { instructionFeatures, matchInstruction } from '../../../core/text/instruction-features.ts';
 import { matchFillColors } from '../../../core/image/color-match.ts';
+import { boxMean, clampUnitInPlace } from '../../../core/image/filters.ts';
 import { carryEdit, carryFromWorkingSize, meanOfDraws, workingSize } from '../../../core/image/gain-offset.ts';
 import { resizeBicubic } from '../../../core/image/resize.ts';
 import { crop, padToMultiple, pixelShuffle, rgbToGrey, u8MaskToNchw } from '../../../core/tensor/layout.ts';
@@ -183,8 +184,7 @@ async function editAtWorkingSize(p: PipelineInput, x: F32Tensor, work: { height:
 }
 
 function clampUnit(x: F32Tensor): F32Tensor {
-  const d = x.data;
-  for (let i = 0; i < d.length; i++) d[i] = Math.min(1, Math.max(-1, d[i] as number));
+  clampUnitInPlace(x.data);
   return x;
 }
 
@@ -301,23 +301,8 @@ function maskBox(m: Float32Array, W: number, H: number): { y0: number; y1: numbe
 export function innerFeather(mask: Float32Array, W: number, H: number, r: number): Float32Array {
   const bin = new Float32Array(mask.length);
   for (let i = 0; i < mask.length; i++) bin[i] = (mask[i] as number) >= 0.5 ? 1 : 0;
-  const tmp = new Float32Array(mask.length);
-  const out = new Float32Array(mask.length);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      let s = 0;
-      for (let d = -r; d <= r; d++) s += bin[y * W + Math.min(W - 1, Math.max(0, x + d))] as number;
-      tmp[y * W + x] = s / (2 * r + 1);
-    }
-  }
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      let s = 0;
-      for (let d = -r; d <= r; d++) s += tmp[Math.min(H - 1, Math.max(0, y + d)) * W + x] as number;
-      const i = y * W + x;
-      out[i] = (bin[i] as number) * Math.min(1, (2 * s) / (2 * r + 1));
-    }
-  }
+  const out = boxMean(bin, H, W, r);
+  for (let i = 0; i < out.length; i++) out[i] = (bin[i] as number) * Math.min(1, 2 * (out[i] as number));
   return out;
 }
 

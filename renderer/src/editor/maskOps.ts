@@ -8,6 +8,7 @@ import type { Rect } from './geometry.ts';
 import { clipRect, emptyRect, isEmptyRect } from './geometry.ts';
 import type { Point } from './view.ts';
 import { squaredDistanceTo } from '../../../core/image/distance.ts';
+import { boxBlurInto } from '../../../core/image/filters.ts';
 
 /**
  * Grow (radius > 0) or shrink (radius < 0) the mask by |radius| pixels with a round
@@ -36,28 +37,6 @@ export function growShrink(src: Uint8Array, width: number, height: number, radiu
   return out;
 }
 
-/** One horizontal + vertical box blur of radius r (running sums, edges clamped). */
-function boxBlur(src: Float32Array, tmp: Float32Array, width: number, height: number, r: number): void {
-  const norm = 1 / (2 * r + 1);
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    let s = 0;
-    for (let k = -r; k <= r; k++) s += src[row + Math.min(width - 1, Math.max(0, k))] as number;
-    for (let x = 0; x < width; x++) {
-      tmp[row + x] = s * norm;
-      s += (src[row + Math.min(width - 1, x + r + 1)] as number) - (src[row + Math.max(0, x - r)] as number);
-    }
-  }
-  for (let x = 0; x < width; x++) {
-    let s = 0;
-    for (let k = -r; k <= r; k++) s += tmp[Math.min(height - 1, Math.max(0, k)) * width + x] as number;
-    for (let y = 0; y < height; y++) {
-      src[y * width + x] = s * norm;
-      s += (tmp[Math.min(height - 1, y + r + 1) * width + x] as number) - (tmp[Math.max(0, y - r) * width + x] as number);
-    }
-  }
-}
-
 /**
  * Feather: three box blurs approximate a Gaussian whose width is about `radius` pixels on each
  * side of the edge. Mass is preserved away from the image border.
@@ -67,7 +46,7 @@ export function feather(src: Uint8Array, width: number, height: number, radius: 
   if (r === 0) return src.slice();
   const a = Float32Array.from(src);
   const tmp = new Float32Array(a.length);
-  for (let pass = 0; pass < 3; pass++) boxBlur(a, tmp, width, height, r);
+  for (let pass = 0; pass < 3; pass++) boxBlurInto(a, a, tmp, height, width, r);
   const out = new Uint8Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = Math.round(a[i] as number);
   return out;

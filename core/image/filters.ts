@@ -1,0 +1,60 @@
+/**
+ * Small per-pixel and per-plane pieces of image maths that several tools share: the box filter
+ * (local means for the gain/offset field, mask feathering, the inpaint seam ramp), BT.601 luma
+ * (grey for depth maps and degradations) and the clamp to the model range [−1, 1].
+ *
+ * The planes are typed arrays and every index below stays inside the loop's own bounds (edges are
+ * clamped explicitly), so element reads are cast `as number` rather than checked one by one.
+ */
+
+/**
+ * Box mean of radius `r` over one H·W plane, horizontal then vertical, with clamped edges, via
+ * running sums (O(pixels) for any radius). Writes into `dst`, which may be `src` itself; `tmp`
+ * (H·W) is scratch, so callers that blur many times can reuse both buffers.
+ */
+export function boxBlurInto(src: Float32Array, dst: Float32Array, tmp: Float32Array, H: number, W: number, r: number): Float32Array {
+  if (r <= 0) {
+    if (dst !== src) dst.set(src);
+    return dst;
+  }
+  const norm = 1 / (2 * r + 1);
+  for (let y = 0; y < H; y++) {
+    const row = y * W;
+    let s = 0;
+    for (let k = -r; k <= r; k++) s += src[row + Math.min(W - 1, Math.max(0, k))] as number;
+    for (let x = 0; x < W; x++) {
+      tmp[row + x] = s * norm;
+      s += (src[row + Math.min(W - 1, x + r + 1)] as number) - (src[row + Math.max(0, x - r)] as number);
+    }
+  }
+  for (let x = 0; x < W; x++) {
+    let s = 0;
+    for (let k = -r; k <= r; k++) s += tmp[Math.min(H - 1, Math.max(0, k)) * W + x] as number;
+    for (let y = 0; y < H; y++) {
+      dst[y * W + x] = s * norm;
+      s += (tmp[Math.min(H - 1, y + r + 1) * W + x] as number) - (tmp[Math.max(0, y - r) * W + x] as number);
+    }
+  }
+  return dst;
+}
+
+/** {@link boxBlurInto} into a new plane; `src` is left as it is. */
+export function boxMean(src: Float32Array, H: number, W: number, r: number): Float32Array {
+  return boxBlurInto(src, new Float32Array(H * W), new Float32Array(H * W), H, W, r);
+}
+
+/** ITU-R BT.601 luma of one RGB value (any scale: the weights sum to 1). */
+export function luma(r: number, g: number, b: number): number {
+  return 0.299 * r + 0.587 * g + 0.114 * b;
+}
+
+/** `v` limited to the model range [−1, 1]; NaN stays NaN. */
+export function clampUnit(v: number): number {
+  return Math.min(1, Math.max(-1, v));
+}
+
+/** Every value of `d` limited to [−1, 1], in place; returns `d`. */
+export function clampUnitInPlace(d: Float32Array): Float32Array {
+  for (let i = 0; i < d.length; i++) d[i] = clampUnit(d[i] as number);
+  return d;
+}
