@@ -43,7 +43,7 @@ if (electron.binary) {
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
   const port = process.env.CODI_PORT ?? '0';
-  console.log(`${electron.reason} — serving the same editor at http://127.0.0.1:${port === '0' ? 'PORT' : port} (the real address follows)`);
+  console.log(`${electron.reason} — serving the same editor at http://127.0.0.1:${port === '0' ? 'PORT' : port} (the address with its access token follows)`);
   const { register } = await import('tsx/esm/api');
   register();
   await import('../electron/web/main.ts');

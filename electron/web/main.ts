@@ -1,12 +1,15 @@
 /**
  * `npm start` without Electron, or `tsx electron/web/main.ts`: start the engine and serve the
- * editor on http://127.0.0.1:PORT (PORT from CODI_PORT, default 0 = a free port).
+ * editor on http://127.0.0.1:PORT (PORT from CODI_PORT, default 0 = a free port). The printed
+ * URL carries the session token; it is printed once and, from a terminal, opened in the browser
+ * (CODI_OPEN_BROWSER=0 turns that off).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { engineConfigFromEnv } from '../broker/config.ts';
 import { EngineHost } from '../broker/engine-host.ts';
 import { forkEngine, REPO_ROOT } from '../broker/fork.ts';
+import { openInBrowser } from './open-browser.ts';
 import { startWebServer } from './server.ts';
 
 async function main(): Promise<void> {
@@ -29,8 +32,12 @@ async function main(): Promise<void> {
   });
   void host.start();
   const server = await startWebServer({ host, rendererDir, port, version: pkg.version });
+  // The only place the token is written out; nothing else here may log a request URL.
   console.log(`CoDi Studio is running at ${server.url}`);
+  // Only for a person at a terminal: test harnesses and services read the URL from a pipe.
+  const launcher = process.stdout.isTTY && process.env.CODI_OPEN_BROWSER !== '0' ? await openInBrowser(server.url).catch(() => null) : null;
   const shutdown = async () => {
+    await launcher?.remove();
     await server.close();
     await host.stop();
     process.exit(0);

@@ -2,8 +2,9 @@
  * Web mode: the same renderer (dist/renderer) and the same engine as the desktop app, served
  * on 127.0.0.1 with the contract over one WebSocket (`/ws`, same origin, binary frames from
  * electron/contract/wire.ts). Every request is validated with the contract schemas by the
- * shared dispatcher; Origin and Host are checked (cross-site pages and DNS rebinding), and
- * every page carries a strict CSP.
+ * shared dispatcher; Origin and Host are checked (cross-site pages and DNS rebinding), every
+ * request and the socket handshake must carry the session token (local processes that forge
+ * those headers), and every page carries a strict CSP.
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import http from 'node:http';
@@ -21,6 +22,7 @@ import { dispatch } from '../broker/api.ts';
 import { AutosaveStore, defaultAutosaveDir } from '../broker/autosave.ts';
 import type { ShellServices } from '../broker/api.ts';
 import type { EngineHost } from '../broker/engine-host.ts';
+import { hasSessionCookie, newSessionToken, sessionCookie, tokenExchange, tokensEqual, tokenUrl } from './session.ts';
 import { MIME, resolveStatic } from './static.ts';
 
 export interface WebServerOptions {
@@ -37,8 +39,11 @@ export interface WebServerOptions {
 }
 
 export interface WebServer {
+  /** The start URL, with the session token: show it to the user once, log it nowhere else. */
   url: string;
   port: number;
+  /** The session token in that URL (for in-process clients that set the cookie themselves). */
+  token: string;
   close(): Promise<void>;
 }
 
@@ -77,16 +82,17 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     autosave: new AutosaveStore(opts.autosaveDir ?? defaultAutosaveDir()),
   };
   let port = 0;
+  const token = newSessionToken();
   const sockets = new Set<WebSocket>();
 
   const server = http.createServer((req, res) => {
-    void serveStatic(req, res).catch(() => {
+    void serveHttp(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
   });
 
-  async function serveStatic(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function serveHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const security = {
       'Content-Security-Policy': contentSecurityPolicy(port),
       'X-Content-Type-Options': 'nosniff',
@@ -102,6 +108,27 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { ...security, Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const exchange = tokenExchange(req.url ?? '/');
+    if (exchange) {
+      if (!tokensEqual(exchange.token, token)) {
+        res.writeHead(403, { ...security, 'Content-Type': 'text/plain; charset=utf-8' }).end(ACCESS_LINK_WRONG);
+        return;
+      }
+      // Trade the token for a cookie, then leave the URL that shows it (address bar, history).
+      const withCookie = { ...security, 'Set-Cookie': sessionCookie(port, token) };
+      if (req.headers['sec-fetch-site'] === 'cross-site') {
+        // Opened from another site or a file (the browser launcher): a browser withholds
+        // SameSite=Strict cookies on a redirect of such a navigation, so move on from a page of ours.
+        res.writeHead(200, { ...withCookie, 'Content-Type': 'text/html; charset=utf-8' }).end(continuePage(exchange.location));
+      } else {
+        res.writeHead(303, { ...withCookie, Location: exchange.location }).end();
+      }
+      return;
+    }
+    if (!hasSessionCookie(req, port, token)) {
+      res.writeHead(401, { ...security, 'Content-Type': 'text/plain; charset=utf-8' }).end(ACCESS_LINK_MISSING);
       return;
     }
     const file = await resolveStatic(rendererRoot, req.url ?? '/');
@@ -126,8 +153,12 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     server,
     path: '/ws',
     maxPayload: opts.maxPayload ?? 512 * 1024 * 1024,
-    verifyClient: (info: { origin: string; req: http.IncomingMessage }) =>
-      hostAllowed(info.req.headers.host, port) && allowedOrigins(port).has(info.origin),
+    // Refused here, during the upgrade: no 'connection' handler runs for these clients.
+    verifyClient: (info: { origin: string; req: http.IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
+      if (!hostAllowed(info.req.headers.host, port) || !allowedOrigins(port).has(info.origin)) done(false, 403, 'Forbidden');
+      else if (!hasSessionCookie(info.req, port, token)) done(false, 401, 'Unauthorized');
+      else done(true);
+    },
   });
 
   const broadcast = (e: CodiEvent) => {
@@ -172,8 +203,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   });
   port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: tokenUrl(port, token),
     port,
+    token,
     close: async () => {
       unsubscribe();
       for (const ws of sockets) ws.terminate();
@@ -181,6 +213,15 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+const ACCESS_LINK_MISSING = 'CoDi Studio needs its access link: open the address that `npm start` printed (http://127.0.0.1:PORT/token/…).\n';
+const ACCESS_LINK_WRONG = 'This access link is not valid (each start makes a new one): open the address that `npm start` printed last.\n';
+
+/** A page of ours that moves on to `location` (a same-origin path: `/` plus an encoded query). */
+function continuePage(location: string): string {
+  const href = location.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  return `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${href}"><title>CoDi Studio</title><a href="${href}">Continue to CoDi Studio</a>\n`;
 }
 
 function toUint8(data: unknown): Uint8Array {

@@ -50,7 +50,8 @@ export interface WebServer {
 
 /**
  * Start the web server (electron/web/main.ts → server.ts) on port 0 and wait for the URL it
- * prints. `env` carries its settings (CODI_PACKS, CODI_RENDERER_DIR, …).
+ * prints. `env` carries its settings (CODI_PACKS, CODI_RENDERER_DIR, …). `url` is that start
+ * URL with its session token: a page that loads it (or `${url}?query`) gets the session cookie.
  */
 export async function startWebServer(env: Record<string, string>, timeoutMs = 120_000): Promise<WebServer> {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -64,7 +65,8 @@ export async function startWebServer(env: Record<string, string>, timeoutMs = 12
     const timer = setTimeout(() => reject(new Error(`server printed no URL within ${timeoutMs} ms:\n${out}`)), timeoutMs);
     const onData = (b: Buffer) => {
       out += b.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(out);
+      // Up to the end of the line, so a URL split across two reads is not taken half-way.
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/\S*)\r?\n/.exec(out);
       if (m?.[1]) {
         clearTimeout(timer);
         resolve(m[1]);
@@ -77,7 +79,7 @@ export async function startWebServer(env: Record<string, string>, timeoutMs = 12
       reject(new Error(`server exited with ${code} before printing its URL:\n${out}`));
     });
   });
-  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  // onData goes on collecting stdout (a second listener here would record every later line twice).
   return {
     url,
     child,

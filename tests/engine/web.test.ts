@@ -1,6 +1,7 @@
 /**
  * Web mode: the built renderer over HTTP with a strict CSP, the contract over a same-origin
- * WebSocket with binary frames, Origin/Host checks and payload validation, on the real engine.
+ * WebSocket with binary frames, the session token, Origin/Host checks and payload validation,
+ * on the real engine.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { decodeFrame, encodeFrame } from '../../electron/contract/wire.ts';
 import type { ServerMessage } from '../../electron/contract/wire.ts';
 import { startWebServer } from '../../electron/web/server.ts';
 import type { WebServer } from '../../electron/web/server.ts';
+import { sessionCookieName } from '../../electron/web/session.ts';
 import { makeTestPacks } from './fixtures/packs.ts';
 
 let tmp: string;
@@ -39,7 +41,10 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-function get(urlPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+/** The cookie the user's browser holds after loading the start URL. */
+const session = () => ({ Cookie: `${sessionCookieName(server.port)}=${server.token}` });
+
+function get(urlPath: string, headers: Record<string, string> = session()): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port: server.port, path: urlPath, headers }, (res) => {
       let body = '';
@@ -51,9 +56,9 @@ function get(urlPath: string, headers: Record<string, string> = {}): Promise<{ s
   });
 }
 
-function connect(origin = `http://127.0.0.1:${server.port}`): Promise<WebSocket> {
+function connect(origin = `http://127.0.0.1:${server.port}`, headers: Record<string, string> = session()): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { origin });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { origin, headers });
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
   });
@@ -86,7 +91,42 @@ describe('web mode server', () => {
       const r = await get(p);
       expect(r.body, p).not.toContain('secret');
     }
-    expect((await get('/', { Host: 'evil.example:80' })).status).toBe(421);
+    expect((await get('/', { ...session(), Host: 'evil.example:80' })).status).toBe(421);
+  });
+
+  it('serves nothing without the session token and trades the start URL\'s token for a strict cookie', async () => {
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/token/${server.token}/`);
+    expect(Buffer.from(server.token, 'base64url').length).toBeGreaterThanOrEqual(16);
+    const wrong = { Cookie: `${sessionCookieName(server.port)}=${server.token.slice(0, -1)}${server.token.endsWith('A') ? 'B' : 'A'}` };
+    for (const [p, headers] of [['/', {}], ['/assets/app.js', {}], ['/', wrong], ['/missing', wrong]] as const) {
+      const r = await get(p, headers);
+      expect(r.status, p).toBe(401);
+      expect(r.body).not.toContain('<script');
+      expect(r.headers['content-security-policy']).toMatch(/script-src 'self';/);
+    }
+    // The start URL (with a query appended by the caller) sets the cookie and leaves the token behind.
+    const start = await get(`/token/${server.token}/?autosaveMs=5`, {});
+    expect(start.status).toBe(303);
+    expect(start.headers.location).toBe('/?autosaveMs=5');
+    const cookie = start.headers['set-cookie']?.[0] ?? '';
+    expect(cookie.split('; ')).toEqual([`${sessionCookieName(server.port)}=${server.token}`, 'Path=/', 'HttpOnly', 'SameSite=Strict']);
+    expect((await get('/', { Cookie: cookie.split(';')[0]! })).status).toBe(200);
+    // No open redirect through the path, and a wrong token gets no cookie.
+    expect((await get(`/token/${server.token}//evil.example/x`, {})).headers.location).toBe('/');
+    const bad = await get('/token/not-the-token/', {});
+    expect(bad.status).toBe(403);
+    expect(bad.headers['set-cookie']).toBeUndefined();
+    // Opened from a file or another site: a browser would drop a Strict cookie on the redirect, so a page of ours moves on.
+    const launched = await get(`/token/${server.token}/?a=1&b=2`, { 'Sec-Fetch-Site': 'cross-site' });
+    expect(launched.status).toBe(200);
+    expect(launched.headers['set-cookie']?.[0]).toMatch(/HttpOnly; SameSite=Strict$/);
+    expect(launched.body).toContain('<meta http-equiv="refresh" content="0;url=/?a=1&amp;b=2">');
+    expect(launched.body).not.toContain(server.token);
+  });
+
+  it('refuses WebSocket connections without the session token, even with our own Origin', async () => {
+    await expect(connect(undefined, {})).rejects.toThrow(/401/);
+    await expect(connect(undefined, { Cookie: `${sessionCookieName(server.port)}=x` })).rejects.toThrow(/401/);
   });
 
   it('refuses WebSocket connections from another origin', async () => {
@@ -97,7 +137,7 @@ describe('web mode server', () => {
     const ws = await connect();
     try {
       const info = await call(ws, 1, CHANNELS.getAppInfo, {});
-      expect(info.r).toEqual({ ok: true, value: { mode: 'web', version: '0.0.0', nativeDialogs: false, canSaveToPath: true } });
+      expect(info.r).toEqual({ ok: true, value: { mode: 'web', version: '0.0.0', nativeDialogs: false, canSaveToPath: true, saveFolder: expect.stringMatching(/^\//) } });
       const dialog = await call(ws, 2, CHANNELS.pickOpenPath, {});
       expect(!dialog.r.ok && dialog.r.error.code).toBe('unsupported');
       const png = await sharp({ create: { width: 12, height: 10, channels: 4, background: { r: 1, g: 2, b: 3, alpha: 0.5 } } }).png().toBuffer();

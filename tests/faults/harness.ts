@@ -21,6 +21,7 @@ import type { ServerMessage } from '../../electron/contract/wire.ts';
 import type { EngineConfig } from '../../electron/engine/protocol.ts';
 import { startWebServer } from '../../electron/web/server.ts';
 import type { WebServer } from '../../electron/web/server.ts';
+import { sessionCookieName } from '../../electron/web/session.ts';
 
 /** Long cases (60 s brush stream, …) only run with CODI_FAULTS_FULL=1. */
 export const FULL = process.env.CODI_FAULTS_FULL === '1';
@@ -52,6 +53,15 @@ export class OriginalsLedger {
   }
 }
 
+/** Session tokens of the servers startStack started, by port: a client connects as the user's page would. */
+const sessionTokens = new Map<number, string>();
+
+/** The Cookie header a page that loaded the server's start URL sends (empty for an unknown port). */
+export function sessionCookieFor(port: number): Record<string, string> {
+  const token = sessionTokens.get(port);
+  return token ? { Cookie: `${sessionCookieName(port)}=${token}` } : {};
+}
+
 /** A contract client over the web server's WebSocket, as the renderer's engine-client talks. */
 export class WsClient {
   private nextId = 1;
@@ -74,7 +84,7 @@ export class WsClient {
 
   static connect(port: number, origin = `http://127.0.0.1:${port}`): Promise<WsClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { origin });
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { origin, headers: sessionCookieFor(port) });
       ws.once('open', () => resolve(new WsClient(ws)));
       ws.once('error', reject);
     });
@@ -163,6 +173,7 @@ export async function startStack(config: EngineConfig, rendererDir: string, host
   await host.start();
   // Autosaves go next to the test's renderer folder, never to the user's home.
   const server = await startWebServer({ host, rendererDir, port: 0, autosaveDir: path.join(path.dirname(rendererDir), 'autosave') });
+  sessionTokens.set(server.port, server.token);
   const client = await WsClient.connect(server.port);
   return {
     host,
@@ -170,6 +181,7 @@ export async function startStack(config: EngineConfig, rendererDir: string, host
     client,
     stop: async () => {
       client.close();
+      sessionTokens.delete(server.port);
       await server.close();
       await host.stop();
     },

@@ -7,8 +7,9 @@
  * refused before their payload is looked at.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import http from 'node:http';
+import path from 'node:path';
 import sharp from 'sharp';
 import WebSocket from 'ws';
 import { dispatch } from '../../electron/broker/api.ts';
@@ -22,6 +23,10 @@ import type { ServerMessage } from '../../electron/contract/wire.ts';
 import type { IpcMainInvokeEventLike } from '../../electron/main/electron-types.ts';
 import { createHandle } from '../../electron/main/ipc.ts';
 import { APP_URL } from '../../electron/main/security.ts';
+import type { EngineHost } from '../../electron/broker/engine-host.ts';
+import { startWebServer } from '../../electron/web/server.ts';
+import { sessionCookieName } from '../../electron/web/session.ts';
+import { startWebServer as spawnWebServer } from '../e2e/harness.ts';
 import { FULL, startFuzzStack, WsClient } from './harness.ts';
 import type { EngineStack, FuzzStack } from './harness.ts';
 import { fuzzPayload, Prng, prototypeFingerprint, templates } from './fuzz.ts';
@@ -257,6 +262,96 @@ describe('faults: IPC fuzzing', () => {
     expect(calls).toEqual([]);
   });
 
+  it('web-token-required: without the session token (none, wrong, or with a forged Origin) nothing is served and no socket handler runs', async () => {
+    // The same engine behind a second server whose host records every use after start-up:
+    // the socket's connection handler reads host.status, every contract handler calls the host.
+    const touched: string[] = [];
+    let recording = false;
+    const spy = new Proxy(stack.host, {
+      get(target, prop) {
+        if (recording) touched.push(String(prop));
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as EngineHost;
+    const server = await startWebServer({ host: spy, rendererDir: path.join(fuzz.tmp, 'renderer'), port: 0, autosaveDir: path.join(fuzz.tmp, 'autosave-token') });
+    try {
+      const { port, token } = server;
+      const own = `http://127.0.0.1:${port}`;
+      const cookie = (value: string, name = sessionCookieName(port)) => ({ Cookie: `${name}=${value}` });
+      const wrongSameLength = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
+      recording = true;
+      const refused: [string, { origin: string; headers?: Record<string, string>; query?: string }, number][] = [
+        ['no token, forged own Origin', { origin: own }, 401],
+        ['wrong token of the same length', { origin: own, headers: cookie(wrongSameLength) }, 401],
+        ['empty token', { origin: own, headers: cookie('') }, 401],
+        ['token prefix', { origin: own, headers: cookie(token.slice(0, 8)) }, 401],
+        ['token under another port\'s cookie', { origin: own, headers: cookie(token, sessionCookieName(port + 1)) }, 401],
+        ['token in the query, not the cookie', { origin: own, query: `?token=${token}` }, 401],
+        ['no token, localhost Origin', { origin: `http://localhost:${port}` }, 401],
+        ['right token, foreign Origin', { origin: 'https://evil.example', headers: cookie(token) }, 403],
+      ];
+      for (const [what, opts, code] of refused) {
+        expect(await handshake(port, opts), what).toEqual({ status: code, frames: 0 });
+      }
+      const pages: [string, Record<string, string>, number][] = [
+        ['/', {}, 401],
+        ['/index.html', cookie(wrongSameLength), 401],
+        ['/assets/app.js', {}, 401],
+        [`/token/${wrongSameLength}/`, {}, 403],
+        ['/token/', {}, 403],
+        [`/?token=${token}`, {}, 401],
+      ];
+      for (const [p, headers, code] of pages) {
+        const r = await httpGet(port, p, headers);
+        expect({ p, status: r.status, cookie: r.setCookie, page: r.body.includes('<title>t</title>') }).toEqual({ p, status: code, cookie: undefined, page: false });
+      }
+      expect(touched, 'host used by a refused client').toEqual([]);
+      // The probe sees a handler run: the user's page (cookie from the start URL) gets in.
+      const start = await httpGet(port, new URL(server.url).pathname, {});
+      expect(start.status).toBe(303);
+      const granted = start.setCookie?.[0]?.split(';')[0] ?? '';
+      expect(granted).toBe(`${sessionCookieName(port)}=${token}`);
+      expect((await httpGet(port, '/', { Cookie: granted })).body).toContain('<title>t</title>');
+      expect(await handshake(port, { origin: own, headers: { Cookie: granted } })).toEqual({ status: 101, frames: 1 });
+      expect(touched).toContain('status');
+    } finally {
+      recording = false;
+      await server.close();
+    }
+  });
+
+  it('web-token-logged-once: the token appears in the server\'s output only in the start URL it prints', async () => {
+    const packs = path.join(fuzz.tmp, 'no-packs');
+    await mkdir(packs, { recursive: true });
+    const web = await spawnWebServer({
+      CODI_PACKS: packs,
+      CODI_USER_PACKS: path.join(fuzz.tmp, 'no-user-packs'),
+      CODI_USER_DATA: path.join(fuzz.tmp, 'user-data'),
+      CODI_RENDERER_DIR: path.join(fuzz.tmp, 'renderer'),
+      CODI_EP: 'cpu',
+      CODI_THREADS: '1',
+    });
+    try {
+      const start = new URL(web.url);
+      const port = Number(start.port);
+      const token = /^\/token\/([^/]+)\/$/.exec(start.pathname)?.[1] ?? '';
+      expect(Buffer.from(token, 'base64url').length * 8).toBeGreaterThanOrEqual(128);
+      // Traffic that a logging server would write out: refused, wrong and right tokens, the socket.
+      expect((await httpGet(port, '/', {})).status).toBe(401);
+      expect((await httpGet(port, `/token/${token.slice(1)}x/`, {})).status).toBe(403);
+      const granted = (await httpGet(port, `${start.pathname}?autosaveMs=5`, {})).setCookie?.[0]?.split(';')[0] ?? '';
+      expect((await httpGet(port, '/', { Cookie: granted })).status).toBe(200);
+      expect((await handshake(port, { origin: `http://127.0.0.1:${port}` })).status).toBe(401);
+      expect((await handshake(port, { origin: `http://127.0.0.1:${port}`, headers: { Cookie: granted } })).status).toBe(101);
+    } finally {
+      await web.stop();
+    }
+    const token = new URL(web.url).pathname.split('/')[2]!;
+    expect(web.output().split(token).length - 1, web.output()).toBe(1);
+    expect(web.output()).toContain(`CoDi Studio is running at ${web.url}\n`);
+  });
+
   it('fuzzing wrote nothing outside the sandbox and the engine never restarted', async () => {
     expect((await readdir(sandbox)).filter((f) => f !== 'out')).toEqual([]);
     expect(stack.host.status.state).toBe('ready');
@@ -264,3 +359,33 @@ describe('faults: IPC fuzzing', () => {
     expect(tally.payloads).toBeGreaterThanOrEqual(CHANNEL_NAMES.length * (IPC_N + WS_N));
   });
 });
+
+/** A WebSocket handshake: the HTTP status it got (101 = upgraded) and the frames that arrived in 300 ms. */
+function handshake(port: number, opts: { origin: string; headers?: Record<string, string>; query?: string }): Promise<{ status: number; frames: number }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws${opts.query ?? ''}`, { origin: opts.origin, headers: opts.headers });
+    let frames = 0;
+    ws.on('message', () => frames++);
+    ws.once('unexpected-response', (_req, res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, frames });
+      ws.terminate();
+    });
+    ws.once('open', () => setTimeout(() => {
+      ws.close();
+      resolve({ status: 101, frames });
+    }, 300));
+    // 'on', not 'once': terminating a refused handshake may report a second error.
+    ws.on('error', () => resolve({ status: -1, frames }));
+  });
+}
+
+function httpGet(port: number, urlPath: string, headers: Record<string, string>): Promise<{ status: number; body: string; setCookie: string[] | undefined }> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: urlPath, headers }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, setCookie: res.headers['set-cookie'] }));
+    }).on('error', reject);
+  });
+}

@@ -31,11 +31,11 @@ export interface EngineConnection {
   onLink(listener: (s: LinkState) => void): () => void;
 }
 
-export function wsUrlFor(loc: { protocol: string; host: string; search?: string }): string {
+export function wsUrlFor(loc: { protocol: string; host: string }): string {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  // A session token given to the page in its URL (?token=…) is passed on to the socket.
-  const token = new URLSearchParams(loc.search ?? '').get('token');
-  return `${scheme}//${loc.host}${WS_PATH}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+  // No token in the URL: the handshake carries the HttpOnly session cookie the server set
+  // when the page was first loaded.
+  return `${scheme}//${loc.host}${WS_PATH}`;
 }
 
 export function connectEngine(win: Window = window): EngineConnection {
