@@ -5,6 +5,11 @@ import { register } from 'tsx/esm/api';
 
 register();
 const argv = process.argv.slice(2);
+// `codi models | head`: the reader has gone, which is not an error worth a stack trace.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 // Training commands live in training/ (TensorFlow.js); electron/ never imports them.
 const TRAINING_COMMANDS = {

@@ -1,7 +1,7 @@
 /**
  * `codi` command line: the same engine as the app, through EngineHost.
  *
- *   codi models
+ *   codi models [--verbose]
  *   codi run <tool|pack> <input> -o <output> [--steps N] [--prompt TEXT] [--mask FILE]
  *            [--scale N] [--seed N] [--strength X] [--pack NAME] [--quality N] [--overwrite]
  *            [--negative TEXT] [--guidance W] [--image-guidance S]
@@ -39,7 +39,7 @@ const defaultIo: CliIo = {
 };
 
 export const USAGE = `usage:
-  codi models
+  codi models [--verbose]   (--verbose: why a GPU provider is not used)
   codi run <tool|pack> <input> -o <output> [--steps N] [--prompt TEXT] [--mask FILE]
            [--scale N] [--seed N] [--strength X] [--pack NAME] [--quality N] [--overwrite]
            [--negative TEXT] [--guidance W] [--image-guidance S]   (diffusers packs)
@@ -70,9 +70,11 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     return 2;
   }
   let runArgs: RunArgs | null = null;
+  let verbose = false;
   try {
     if (cmd === 'run') runArgs = parseRunArgs(rest);
-    else if (rest.length > 0) throw new UsageError(`"codi models" takes no arguments`);
+    else if (rest.length === 1 && (rest[0] === '--verbose' || rest[0] === '-v')) verbose = true;
+    else if (rest.length > 0) throw new UsageError(`"codi models" takes only --verbose`);
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`codi: ${err.message}\n${USAGE}`);
@@ -87,20 +89,21 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   const host = new EngineHost({ spawn: forkEngine(engineConfigFromEnv(io.env)) });
   const api = createCodiApi(host, { appInfo: { mode: 'cli', version: '0', nativeDialogs: false, canSaveToPath: true } });
   try {
-    return runArgs ? await run(api, runArgs, io) : await models(api, io);
+    return runArgs ? await run(api, runArgs, io) : await models(api, io, verbose);
   } finally {
     await host.stop();
   }
 }
 
-async function models(api: CodiApi, io: CliIo): Promise<number> {
+async function models(api: CodiApi, io: CliIo, verbose: boolean): Promise<number> {
   const res = await api.listPacks({});
   if (!res.ok) {
     io.err(`codi: ${res.error.message}`);
     return 1;
   }
   const { packs, provider } = res.value;
-  io.out(`execution provider: ${provider.active}${provider.note ? ` (${provider.note})` : ''}`);
+  // Providers that are absent are normal (no GPU, no CUDA libraries): said only when asked.
+  io.out(`execution provider: ${provider.active}${verbose && provider.note ? ` (${provider.note})` : ''}`);
   if (packs.length === 0) {
     io.out('no packs installed (native-models/ and the user packs folder are empty)');
     return 0;

@@ -3,10 +3,13 @@
  * talks to ONNX Runtime through {@link OrtRuntime} and plain Float32Array tensors, so the
  * runtime can be swapped or mocked at one seam.
  */
+import { createRequire } from 'node:module';
 import os from 'node:os';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProvider } from '../contract/schemas.ts';
-import { defaultProviderOrder } from './providers.ts';
+import { absentProviders, defaultProviderOrder, systemProviderHost } from './providers.ts';
+import type { ProviderHost } from './providers.ts';
 
 export { defaultProviderOrder, parseProviderList } from './providers.ts';
 
@@ -49,6 +52,25 @@ export interface OrtRuntimeOptions {
   providers?: readonly ExecutionProvider[];
   /** Intra-op threads; default = logical cores. */
   threads?: number;
+  /** Where to look for provider libraries; default: this machine. */
+  host?: ProviderHost;
+}
+
+/** onnxruntime-node's native folder (binding, libonnxruntime and any provider libraries). */
+function ortBinDir(): string {
+  const pkg = path.dirname(path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node')));
+  return path.join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+/**
+ * ONNX Runtime's own logger writes every session error to stderr as well as throwing it; every
+ * error that matters reaches the engine as the thrown one (and from there the job's message or
+ * the provider note), so the native copy only prints C++ diagnostics at the user. Set before the
+ * first session (ORT reads it once); CODI_ORT_LOG (verbose, info, warning, error) brings it back.
+ */
+function quietNativeLog(env: NodeJS.ProcessEnv = process.env): void {
+  const wanted = env.CODI_ORT_LOG;
+  ort.env.logLevel = wanted === 'verbose' || wanted === 'info' || wanted === 'warning' || wanted === 'error' ? wanted : 'fatal';
 }
 
 /** Providers this onnxruntime-node install ships (bundled) or may load (installed on demand). */
@@ -80,6 +102,8 @@ export function defaultIntraOpThreads(cores: number): number {
 
 export class OrtRuntime {
   private readonly order: ExecutionProvider[];
+  /** Providers left out because they cannot load here, with the plain reason. */
+  private readonly skipped: Map<ExecutionProvider, string>;
   private readonly threads: number;
   private readonly sessions = new Map<string, Promise<LoadedSession>>();
   private readonly tried = new Set<string>();
@@ -87,17 +111,25 @@ export class OrtRuntime {
   private lastNote: string | undefined;
 
   constructor(options: OrtRuntimeOptions = {}) {
+    quietNativeLog();
     const wanted = options.providers ?? defaultProviderOrder();
     const installed = installedBackends();
     // 'dml' and 'coreml' are not listed by listSupportedBackends on every build; keep them when asked.
-    this.order = wanted.filter((p) => p === 'cpu' || p === 'dml' || p === 'coreml' || installed.has(p));
+    const listed = wanted.filter((p) => p === 'cpu' || p === 'dml' || p === 'coreml' || installed.has(p));
+    this.skipped = absentProviders(listed, options.host ?? systemProviderHost(ortBinDir()));
+    this.order = listed.filter((p) => !this.skipped.has(p));
     if (!this.order.includes('cpu')) this.order.push('cpu');
     this.threads = Math.max(1, options.threads ?? defaultIntraOpThreads(os.availableParallelism()));
   }
 
-  /** The provider in use (the one that loaded the latest graph), or the first candidate before any load. */
+  /**
+   * The provider in use (the one that loaded the latest graph), or the first candidate before any
+   * load; the note says in one plain line why the better ones are not used.
+   */
   providerInfo(): ProviderChoice {
-    const note = this.working ? this.lastNote : `no model loaded yet; will try ${this.order.join(', ')} in that order`;
+    const skipped = [...this.skipped].map(([p, why]) => `${p}: ${why}`);
+    const parts = this.working ? [this.lastNote, ...skipped] : [`no model loaded yet; will try ${this.order.join(', ')}`, ...skipped];
+    const note = parts.filter(Boolean).join('; ');
     return {
       active: this.working ?? this.order[0] ?? 'cpu',
       tried: [...this.tried],
@@ -146,13 +178,11 @@ export class OrtRuntime {
           executionMode: 'sequential',
           ...(externalData?.length ? { externalData: externalData.map((f) => ({ path: f.path, data: f.data })) } : {}),
         });
-        if (this.working !== provider && errors.length > 0) {
-          this.lastNote = `using ${provider}: ${errors.join('; ')}`;
-        }
+        if (this.working !== provider && errors.length > 0) this.lastNote = errors.join('; ');
         this.working = provider;
         return wrap(key, provider, session);
       } catch (err) {
-        errors.push(`${provider} unavailable (${firstLine(err)})`);
+        errors.push(`${provider}: ${plainReason(err)}`);
       }
     }
     throw new Error(`ONNX Runtime could not load the model with any execution provider: ${errors.join('; ')}`);
@@ -187,6 +217,14 @@ export function isAllocationError(err: unknown): boolean {
   return /alloc|out of memory|oom|bad_alloc|cudaerrormemory|insufficient memory/.test(msg);
 }
 
-function firstLine(err: unknown): string {
-  return String((err as Error)?.message ?? err).split('\n')[0]?.slice(0, 200) ?? 'unknown error';
+/**
+ * An ORT error in one plain line: ORT prefixes its checks with the C++ source location and
+ * signature ("…/webgpu_context.cc:136 onnxruntime::… adapter_result.status == … was false.
+ * Failed to get a WebGPU adapter: No supported adapters"); keep what follows the failed check.
+ */
+export function plainReason(err: unknown): string {
+  const line = String((err as Error)?.message ?? err).split('\n')[0] ?? '';
+  const afterCheck = /\bwas false\.\s*(.+)$/.exec(line)?.[1];
+  const text = (afterCheck ?? line.replace(/^\S+\.(?:cc|cpp|h):\d+\s+/, '')).trim();
+  return text.slice(0, 200) || 'unknown error';
 }

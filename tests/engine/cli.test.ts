@@ -1,8 +1,10 @@
 /** `codi models` and `codi run` against exported packs, through the real engine process. */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { main } from '../../electron/cli/codi.ts';
 import type { CliIo } from '../../electron/cli/codi.ts';
@@ -31,6 +33,22 @@ function capture(): CliIo & { stdout: string[]; stderr: string[] } {
 }
 
 describe('codi CLI', () => {
+  it('a run with the default providers prints no errors or warnings (absent GPU providers are not probed)', async () => {
+    // a real process: ONNX Runtime's and Dawn's native loggers write to fd 2, past any CliIo
+    const { CODI_EP: _ep, ...rest } = env;
+    const bin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'codi.mjs');
+    const { stderr } = await promisify(execFile)(process.execPath, [bin, 'run', 'restore', path.join(tmp, 'in.png'), '-o', path.join(tmp, 'calm.png')], { env: rest });
+    expect(stderr.split('\n').filter((l) => /\[E:|error|warn|fail|couldn't/i.test(l))).toEqual([]);
+    const io = capture();
+    io.env = rest;
+    expect(await main(['models'], io)).toBe(0);
+    expect(io.stdout[0]).toMatch(/^execution provider: \w+$/);
+    const verbose = capture();
+    verbose.env = rest;
+    expect(await main(['models', '--verbose'], verbose)).toBe(0);
+    expect(verbose.stdout[0]).toMatch(/^execution provider: \w+ \(.+\)$/);
+  });
+
   it('codi models lists packs, tasks and the execution provider', async () => {
     const io = capture();
     expect(await main(['models'], io)).toBe(0);
