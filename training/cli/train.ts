@@ -6,6 +6,7 @@
  *              [--steps N] [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X]
  *              [--seed N] [--net tiny|ci|small|default] [--distill-steps N] [--mu-lr-scale X] [--x-weight W] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N]
  *              [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition]
+ *              [--engine tfjs|torch|auto] [--processes N] [--precision fp32|bf16]
  *
  * Progress lines go to stdout; the run folder (default PACK.run) holds resumable checkpoints.
  * Exit codes: 0 done, 1 usage or data error, 2 diverged (NaN/Inf; nothing exported), 130 stopped.
@@ -24,7 +25,12 @@ import type { BackendPreference } from '../tf/backend.ts';
 import { formatEvent } from '../trainer/events.ts';
 import { conditionPsnr, evaluateSampling } from '../trainer/sampling-eval.ts';
 import { Trainer } from '../trainer/trainer.ts';
-import type { InitialWeights, TrainConfig, TrainData, TrainMethod } from '../trainer/trainer.ts';
+import type { ExportWeights, InitialWeights, TrainConfig, TrainData, TrainMethod } from '../trainer/trainer.ts';
+import { findTorchPython } from '../engine-torch/python.ts';
+import { TorchTrainer } from '../engine-torch/torch-trainer.ts';
+import type { TorchEngineOptions } from '../engine-torch/torch-trainer.ts';
+import { forwardModel, paramsFromRecord } from '../model/network.ts';
+import type { Denoiser } from '../objectives/types.ts';
 import { loadPackForTraining, writeTrainedPack } from './pack-export.ts';
 import type { LoadedPack } from './pack-export.ts';
 
@@ -45,7 +51,8 @@ export const NET_PRESETS: Record<'tiny' | 'ci' | 'small' | 'default', NetConfig>
 export const TRAIN_USAGE = `usage: codi train --task <restore|inpaint|edit|depth|custom> --data DIR --out PACK
   [--method codi|pe-codi|cm|teacher|pretrain] [--backbone PACK] [--init PACK] [--steps N]
   [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X] [--seed N] [--net tiny|ci|small|default]
-  [--distill-steps N] [--mu-lr-scale X] [--x-weight W] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition] [--residual-scale K] [--text-lr-scale X]`;
+  [--distill-steps N] [--mu-lr-scale X] [--x-weight W] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition] [--residual-scale K] [--text-lr-scale X]
+  [--engine tfjs|torch|auto] [--processes N] [--precision fp32|bf16]`;
 
 export interface TrainCommandIo {
   log: (line: string) => void;
@@ -104,6 +111,9 @@ export async function runTrainCommand(argv: string[], io: TrainCommandIo = { log
         residual: { type: 'string' },
         'text-lr-scale': { type: 'string' },
         'residual-scale': { type: 'string' },
+        engine: { type: 'string', default: 'tfjs' },
+        processes: { type: 'string' },
+        precision: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -138,6 +148,37 @@ export async function runTrainCommand(argv: string[], io: TrainCommandIo = { log
   }
 }
 
+/**
+ * The engine of this run: the PyTorch options when --engine torch|auto finds a Python with
+ * torch ≥ 1.13, else null (TF.js). A missing or old torch is one line and the TF.js fallback.
+ */
+function chooseEngine(v: Values, io: TrainCommandIo): TorchEngineOptions | null {
+  const engine = v.engine ?? 'tfjs';
+  if (engine !== 'tfjs' && engine !== 'torch' && engine !== 'auto') throw new UsageError(`--engine must be tfjs, torch or auto, got "${v.engine}"`);
+  const processes = num(v.processes, 'processes', true) ?? 1;
+  if (processes < 1) throw new UsageError(`--processes must be ≥ 1, got "${v.processes}"`);
+  const precision = v.precision ?? 'fp32';
+  if (precision !== 'fp32' && precision !== 'bf16') throw new UsageError(`--precision must be fp32 or bf16, got "${v.precision}"`);
+  if (engine === 'tfjs') {
+    if (v.processes !== undefined || v.precision !== undefined) throw new UsageError('--processes and --precision need --engine torch or auto');
+    return null;
+  }
+  const probe = findTorchPython();
+  if (!probe.ok) {
+    io.log(`engine: TF.js (no Python with torch ≥ 1.13: ${probe.reason}; set CODI_PYTHON to one)`);
+    return null;
+  }
+  io.log(`engine: PyTorch ${probe.found.torch} via ${probe.found.python}`);
+  return { python: probe.found.python, processes, precision };
+}
+
+/** A TF.js denoiser on exported weights (evaluating a torch-trained run with the TF.js sampler). */
+function emaDenoiser(net: NetConfig, w: ExportWeights): Denoiser {
+  const backbone = paramsFromRecord(w.backbone);
+  const adapter = w.adapter ? paramsFromRecord(w.adapter) : undefined;
+  return (inp) => forwardModel(net, adapter ? { backbone, adapter } : { backbone }, inp);
+}
+
 type Values = {
   task?: string;
   data?: string;
@@ -168,6 +209,9 @@ type Values = {
   residual?: string;
   'text-lr-scale'?: string;
   'residual-scale'?: string;
+  engine?: string;
+  processes?: string;
+  precision?: string;
 };
 
 async function train(v: Values, io: TrainCommandIo): Promise<number> {
@@ -182,7 +226,8 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
   const netName = v.net as keyof typeof NET_PRESETS;
   if (!(netName in NET_PRESETS)) throw new UsageError(`unknown --net "${v.net}"`);
 
-  await initTrainingBackend({ prefer: backend, log: io.log });
+  const engine = chooseEngine(v, io);
+  await initTrainingBackend({ prefer: backend, log: engine ? () => {} : io.log });
 
   // 1. starting weights
   let backbonePack: LoadedPack | undefined;
@@ -219,9 +264,10 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
   // 3. trainer (fresh or resumed)
   const runDir = v['run-dir'] ?? `${v.out.replace(/[\\/]+$/, '')}.run`;
   const steps = num(v.steps, 'steps', true);
-  let trainer: Trainer;
+  let trainer: Trainer | TorchTrainer;
   if (v.resume) {
-    const t = await Trainer.resume(runDir, data, { ...(steps !== undefined ? { steps } : {}), resetEma: v['reset-ema'] === true });
+    const overrides = { ...(steps !== undefined ? { steps } : {}), resetEma: v['reset-ema'] === true };
+    const t = engine ? await TorchTrainer.resume(runDir, data, overrides, engine) : await Trainer.resume(runDir, data, overrides);
     if (!t) throw new Error(`--resume: no checkpoint in ${runDir}`);
     if (t.config.method !== m) throw new Error(`--resume: the run in ${runDir} is a ${t.config.method} run, not ${m}`);
     trainer = t;
@@ -273,26 +319,27 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
     if (ds2 !== undefined) cfg.distillSteps = ds2;
     const ce = num(v['checkpoint-every'], 'checkpoint-every', true);
     cfg.checkpointEvery = ce ?? 500;
-    trainer = Trainer.create(cfg, data, init, runDir);
+    trainer = engine ? await TorchTrainer.create(cfg, data, init, runDir, engine) : Trainer.create(cfg, data, init, runDir);
   }
+  if (trainer instanceof TorchTrainer) io.log(`torch engine: ${trainer.deviceInfo}`);
   io.log(`method ${m}: ${trainer.trainableCount()} trainable parameters, ${trainer.config.steps} steps, batch ${trainer.config.batchSize}`);
   trainer.events.on((e) => io.log(formatEvent(e)));
   const result = await trainer.run(io.signal ? { signal: io.signal } : {});
   if (result.status === 'diverged') {
     io.error(`training diverged at step ${result.step}: ${result.reason}. Nothing exported; the last good checkpoint is in ${runDir}.`);
-    trainer.dispose();
+    await trainer.dispose();
     return 2;
   }
   if (result.status === 'stopped') {
     io.log(`stopped at step ${result.step}; resume with --resume --run-dir ${runDir}`);
-    trainer.dispose();
+    await trainer.dispose();
     return 130;
   }
 
   // 4. optional held-out evaluation, then export
   const metrics: Record<string, number> = {};
   if (v.eval && ds.val.length > 0 && m !== 'pretrain') {
-    const model = trainer.denoisers().ema;
+    const model = trainer instanceof Trainer ? trainer.denoisers().ema : emaDenoiser(trainer.config.net, await trainer.exportWeights());
     const distilled = m === 'codi' || m === 'pe-codi' || m === 'cm';
     const r = await evaluateSampling(model, ds.val, ds.geometry, trainer.schedule, { kind: distilled ? 'codi' : 'ddim', steps: 4, distillSteps: trainer.config.distillSteps, residual: trainer.config.residual, residualScale: trainer.config.residualScale });
     metrics[`psnr_${r.kind}_4`] = r.psnr;
@@ -300,7 +347,7 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
     if (Number.isFinite(floor)) metrics.psnr_condition = floor;
     io.log(`eval: ${r.kind} 4 steps PSNR ${r.psnr.toFixed(2)} dB on ${ds.val.length} val items${Number.isFinite(floor) ? ` (condition itself: ${floor.toFixed(2)} dB)` : ''}`);
   }
-  const w = trainer.exportWeights();
+  const w = await trainer.exportWeights();
   const manifest = await writeTrainedPack({
     out: v.out,
     name: v.name ?? packName(v.out),
@@ -322,6 +369,6 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
     training: { steps: result.step, wallSeconds: result.wallSeconds, metrics, data: `${path.basename(path.resolve(v.data))}: ${ds.train.length} train items` },
   });
   io.log(`exported ${manifest.name} → ${v.out} (${manifest.files.map((f) => f.path).join(', ')})`);
-  trainer.dispose();
+  await trainer.dispose();
   return 0;
 }
