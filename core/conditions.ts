@@ -2,6 +2,7 @@
  * Condition tensors of every task (CONVENTIONS.md "Conditions"), built in one place for the
  * training data loader and the inference engine. Inputs are NCHW float32 in [−1, 1]
  * (masks in {0, 1}); outputs are at latent resolution (pixel-unshuffle by the latent factor).
+ * Pixel loops read typed arrays inside the sizes checked up front, hence `as number`.
  */
 import type { PackTask } from './packs/manifest.ts';
 import type { F32Tensor } from './tensor/ops.ts';
@@ -59,10 +60,10 @@ export function inpaintCondition(image: F32Tensor, mask: F32Tensor, r = LATENT_F
   const masked = new Float32Array(image.data.length);
   for (let b = 0; b < B; b++) {
     const ms = (mb === 1 ? 0 : b) * plane;
-    for (let i = 0; i < plane; i++) m[b * plane + i] = mask.data[ms + i] >= 0.5 ? 1 : 0;
+    for (let i = 0; i < plane; i++) m[b * plane + i] = (mask.data[ms + i] as number) >= 0.5 ? 1 : 0;
     for (let c = 0; c < 3; c++) {
       const o = (b * 3 + c) * plane;
-      for (let i = 0; i < plane; i++) masked[o + i] = m[b * plane + i] === 1 ? 0 : image.data[o + i];
+      for (let i = 0; i < plane; i++) masked[o + i] = m[b * plane + i] === 1 ? 0 : (image.data[o + i] as number);
     }
   }
   return concatChannels([

@@ -5,6 +5,9 @@
  * the kernel stretched by 1/scale when downscaling (antialiasing, as PIL does). Area = exact
  * box-overlap averaging (OpenCV INTER_AREA semantics). Used for restoration conditions in
  * training and at inference, so both sides get identical pixels.
+ *
+ * Weight, index and pixel reads stay inside the tables and planes they were sized for, so the
+ * inner loops cast them `as number` rather than checking each one.
  */
 import type { F32Tensor } from '../tensor/ops.ts';
 
@@ -61,7 +64,7 @@ export function bicubicWeights(inSize: number, outSize: number, options: Bicubic
       weight[i * taps + k] = w;
       sum += w;
     }
-    for (let k = 0; k < taps; k++) weight[i * taps + k] /= sum;
+    for (let k = 0; k < taps; k++) weight[i * taps + k] = (weight[i * taps + k] as number) / sum;
   }
   return { inSize, outSize, taps, index, weight };
 }
@@ -90,9 +93,7 @@ export function areaWeights(inSize: number, outSize: number): ResizeWeights {
 /** Apply per-axis weights to every [H, W] plane of an NCHW (or any [..., H, W]) tensor. */
 export function resizeSeparable(x: F32Tensor, wy: ResizeWeights, wx: ResizeWeights): F32Tensor {
   const shape = x.shape;
-  if (shape.length < 2) throw new RangeError('resize: need at least [H, W]');
-  const H = shape[shape.length - 2];
-  const W = shape[shape.length - 1];
+  const [H, W] = dims(x);
   if (wy.inSize !== H || wx.inSize !== W) throw new RangeError(`resize: weights are for ${wy.inSize}×${wx.inSize}, image is ${H}×${W}`);
   const planes = x.data.length / (H * W);
   const OH = wy.outSize;
@@ -112,7 +113,7 @@ export function resizeSeparable(x: F32Tensor, wy: ResizeWeights, wx: ResizeWeigh
       for (let o = 0; o < OW; o++) {
         let s = 0;
         const base = o * tx;
-        for (let k = 0; k < tx; k++) s += wxw[base + k] * xd[row + ix[base + k]];
+        for (let k = 0; k < tx; k++) s += (wxw[base + k] as number) * (xd[row + (ix[base + k] as number)] as number);
         tmp[trow + o] = s;
       }
     }
@@ -122,10 +123,10 @@ export function resizeSeparable(x: F32Tensor, wy: ResizeWeights, wx: ResizeWeigh
       acc.fill(0);
       const base = o * ty;
       for (let k = 0; k < ty; k++) {
-        const w = wyw[base + k];
+        const w = wyw[base + k] as number;
         if (w === 0) continue;
-        const trow = iy[base + k] * OW;
-        for (let q = 0; q < OW; q++) acc[q] += w * tmp[trow + q];
+        const trow = (iy[base + k] as number) * OW;
+        for (let q = 0; q < OW; q++) acc[q] = (acc[q] as number) + w * (tmp[trow + q] as number);
       }
       out.set(acc, dst + o * OW);
     }
@@ -133,8 +134,11 @@ export function resizeSeparable(x: F32Tensor, wy: ResizeWeights, wx: ResizeWeigh
   return { data: out, shape: [...shape.slice(0, -2), OH, OW] };
 }
 
+/** The last two dims, [H, W], of an NCHW (or any [..., H, W]) tensor. */
 function dims(x: F32Tensor): [number, number] {
-  return [x.shape[x.shape.length - 2], x.shape[x.shape.length - 1]];
+  const [H, W] = x.shape.slice(-2);
+  if (H === undefined || W === undefined) throw new RangeError('resize: need at least [H, W]');
+  return [H, W];
 }
 
 /** Bicubic resize of an NCHW tensor to outH × outW. */

@@ -2,6 +2,7 @@
  * Variance-preserving noise schedules: z_t = α_t·x + σ_t·ε with α_t² + σ_t² = 1
  * (docs/method.md §2). Tables are indexed by the integer DDPM timestep t ∈ {0..T−1}.
  */
+import { at } from '../at.ts';
 import type { NoiseScheduleSpec } from '../packs/manifest.ts';
 
 /** A VP schedule with precomputed Float64 tables (length T). */
@@ -59,9 +60,7 @@ export function makeBetas(spec: NoiseScheduleSpec): Float64Array {
   switch (spec.kind) {
     case 'scaled-linear': {
       // betas = linspace(sqrt(β_start), sqrt(β_end), T)²  (SD / diffusers "scaled_linear")
-      const b = linspace(Math.sqrt(spec.betaStart ?? SD_BETA_START), Math.sqrt(spec.betaEnd ?? SD_BETA_END), T);
-      for (let i = 0; i < T; i++) b[i] = b[i] * b[i];
-      return b;
+      return linspace(Math.sqrt(spec.betaStart ?? SD_BETA_START), Math.sqrt(spec.betaEnd ?? SD_BETA_END), T).map((b) => b * b);
     }
     case 'linear':
       return linspace(spec.betaStart ?? DDPM_BETA_START, spec.betaEnd ?? DDPM_BETA_END, T);
@@ -84,8 +83,8 @@ export function makeSchedule(spec: NoiseScheduleSpec): Schedule {
   const sigma = new Float64Array(T);
   const logAlpha = new Float64Array(T);
   let prod = 1;
-  for (let i = 0; i < T; i++) {
-    prod *= 1 - betas[i];
+  for (const [i, beta] of betas.entries()) {
+    prod *= 1 - beta;
     alphaBar[i] = prod;
     alpha[i] = Math.sqrt(prod);
     sigma[i] = Math.sqrt(1 - prod);
@@ -96,16 +95,16 @@ export function makeSchedule(spec: NoiseScheduleSpec): Schedule {
     if (t < 0) return 1;
     if (Number.isInteger(t)) {
       if (t >= T) throw new RangeError(`timestep ${t} outside [0, ${T - 1}]`);
-      return alpha[t];
+      return at(alpha, t);
     }
     if (!(t <= T - 1)) throw new RangeError(`timestep ${t} outside [0, ${T - 1}]`);
     const i = Math.floor(t);
     const f = t - i;
-    return Math.exp(logAlpha[i] * (1 - f) + logAlpha[i + 1] * f);
+    return Math.exp(at(logAlpha, i) * (1 - f) + at(logAlpha, i + 1) * f);
   };
   const sigmaAt = (t: number): number => {
     if (t < 0) return 0;
-    if (Number.isInteger(t) && t < T) return sigma[t];
+    if (Number.isInteger(t) && t < T) return at(sigma, t);
     const a = alphaAt(t);
     return Math.sqrt(1 - a * a);
   };

@@ -15,6 +15,7 @@
  * initialised to 0. Its shared parameters carry the backbone's names, so copying them is a
  * name-wise copy.
  */
+import { at } from '../at.ts';
 import type { NnBuilder } from './builder.ts';
 import { levelChannels, levelCount } from './config.ts';
 import type { NetConfig } from './config.ts';
@@ -73,11 +74,11 @@ function encoderLevels<T>(b: NnBuilder<T>, cfg: NetConfig, h0: T, embAct: T, mix
   const ch = levelChannels(cfg);
   const levels: T[] = [];
   let h = h0;
-  let inC = ch[0];
-  for (let l = 0; l < ch.length; l++) {
+  let inC = at(ch, 0);
+  for (const [l, c] of ch.entries()) {
     for (let r = 0; r < cfg.resBlocks; r++) {
-      h = resBlock(b, cfg, `enc.${l}.res.${r}`, h, embAct, inC, ch[l]);
-      inC = ch[l];
+      h = resBlock(b, cfg, `enc.${l}.res.${r}`, h, embAct, inC, c);
+      inC = c;
     }
     if (mix) {
       const feat = mix.features[l];
@@ -89,14 +90,14 @@ function encoderLevels<T>(b: NnBuilder<T>, cfg: NetConfig, h0: T, embAct: T, mix
       h =
         cfg.downsample === 'avgpool'
           ? b.avgPool2(h)
-          : b.conv2d(h, `enc.${l}.down`, { inC: ch[l], outC: ch[l], kernel: 3, stride: 2 });
+          : b.conv2d(h, `enc.${l}.down`, { inC: c, outC: c, kernel: 3, stride: 2 });
     }
   }
   return levels;
 }
 
 function convIn<T>(b: NnBuilder<T>, cfg: NetConfig, z: T): T {
-  return b.conv2d(z, 'conv_in', { inC: cfg.latentChannels, outC: levelChannels(cfg)[0], kernel: 3, stride: 1 });
+  return b.conv2d(z, 'conv_in', { inC: cfg.latentChannels, outC: at(levelChannels(cfg), 0), kernel: 3, stride: 1 });
 }
 
 /** Backbone UNet: z [B, latentC, h, w], t [B] → v [B, latentC, h, w]. No `mix` = μ = 0. */
@@ -106,28 +107,29 @@ export function backboneNet<T>(b: NnBuilder<T>, cfg: NetConfig, z: T, t: T, mix?
   const embAct = b.silu(timeEmbedding(b, cfg, t));
   const skips = encoderLevels(b, cfg, convIn(b, cfg, z), embAct, mix);
 
-  const cLow = ch[L - 1];
-  let h = resBlock(b, cfg, 'mid.res.0', skips[L - 1], embAct, cLow, cLow);
+  const cLow = at(ch, L - 1);
+  let h = resBlock(b, cfg, 'mid.res.0', at(skips, L - 1), embAct, cLow, cLow);
   if (cfg.attention) {
     h = attentionBlock(b, cfg, 'mid.attn', h, cLow);
     h = resBlock(b, cfg, 'mid.res.1', h, embAct, cLow, cLow);
   }
 
   let inC = cLow;
-  for (let l = L - 1; l >= 0; l--) {
-    h = b.concatChannels([h, skips[l]]);
-    let c = inC + ch[l];
+  for (const [l, cl] of [...ch.entries()].reverse()) {
+    h = b.concatChannels([h, at(skips, l)]);
+    let c = inC + cl;
     for (let r = 0; r < cfg.resBlocks; r++) {
-      h = resBlock(b, cfg, `dec.${l}.res.${r}`, h, embAct, c, ch[l]);
-      c = ch[l];
+      h = resBlock(b, cfg, `dec.${l}.res.${r}`, h, embAct, c, cl);
+      c = cl;
     }
-    inC = ch[l];
+    inC = cl;
     if (l > 0) {
-      h = b.conv2d(b.upsampleNearest2(h), `dec.${l}.up`, { inC: ch[l], outC: ch[l], kernel: 3, stride: 1 });
+      h = b.conv2d(b.upsampleNearest2(h), `dec.${l}.up`, { inC: cl, outC: cl, kernel: 3, stride: 1 });
     }
   }
-  h = b.silu(b.groupNorm(h, 'out.norm', ch[0], cfg.groups, cfg.eps));
-  return b.conv2d(h, 'conv_out', { inC: ch[0], outC: cfg.latentChannels, kernel: 3, stride: 1 });
+  const c0 = at(ch, 0);
+  h = b.silu(b.groupNorm(h, 'out.norm', c0, cfg.groups, cfg.eps));
+  return b.conv2d(h, 'conv_out', { inC: c0, outC: cfg.latentChannels, kernel: 3, stride: 1 });
 }
 
 /**
@@ -188,12 +190,13 @@ export function adapterNet<T>(
   // backbone, and with a zero conv too the adapter would be an exact copy (feat_l = h_l), so
   // ∂L/∂μ = ⟨∂L/∂h', feat − h⟩ = 0 and every adapter gradient carries a factor μ = 0: training
   // could never start. A normal init makes feat_l ≠ h_l, so μ gets a gradient at step 0.
-  c = b.conv2d(c, 'cond.out', { inC: hid, outC: levelChannels(cfg)[0], kernel: 3, stride: 1 });
-  if (film) c = film(c, 'cond', levelChannels(cfg)[0]);
+  const ch = levelChannels(cfg);
+  c = b.conv2d(c, 'cond.out', { inC: hid, outC: at(ch, 0), kernel: 3, stride: 1 });
+  if (film) c = film(c, 'cond', at(ch, 0));
   let features = encoderLevels(b, cfg, b.add(convIn(b, cfg, z), c), embAct);
   if (film) {
     const apply = film;
-    features = features.map((f, l) => apply(f, `level${l}`, levelChannels(cfg)[l]));
+    features = features.map((f, l) => apply(f, `level${l}`, at(ch, l)));
   }
   const mu = b.param('mu', [levelCount(cfg)], { kind: 'zeros' });
   if (hidden === undefined) return { features, mu };

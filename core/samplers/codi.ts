@@ -46,9 +46,8 @@ export async function sampleCodi<T>(
   const n = ts.length;
   let z = noise;
   try {
-    for (let j = 0; j < n; j++) {
+    for (const [j, t] of ts.entries()) {
       throwIfAborted(options.signal);
-      const t = ts[j];
       const out = await model(z, t);
       // 1. x̂ = α_t z − σ_t v ; ε̂ = α_t v + σ_t z
       const p = predictXEps(ops, prediction, z, out, sched.alphaAt(t), sched.sigmaAt(t));
@@ -64,7 +63,7 @@ export async function sampleCodi<T>(
       } else {
         // 3b. z_s = α_s x̂ + σ_s ε̂ (deterministic, s = 0 after the last grid point)
         //     or z_s = α_s x̂ + σ_s ξ with fresh ξ ~ N(0, I) (re-noising variant)
-        const s = last ? 0 : ts[j + 1];
+        const s = ts[j + 1] ?? 0;
         const xi = renoise ? ops.randnLike(z, rng as Rng) : null;
         next = ops.axpby(sched.alphaAt(s), xHat, sched.sigmaAt(s), xi ?? p.epsHat);
         if (xi) ops.dispose(xi);

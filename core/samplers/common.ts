@@ -43,9 +43,11 @@ export function resolveTimesteps(options: SamplerOptions, own: () => number[]): 
   if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be a positive integer, got ${steps}`);
   const ts = options.timesteps ? [...options.timesteps] : own();
   if (ts.length !== steps) throw new RangeError(`expected ${steps} timesteps, got ${ts.length}`);
-  for (let i = 1; i < ts.length; i++) {
-    if (!(ts[i] < ts[i - 1])) throw new RangeError(`timesteps must be strictly descending: [${ts.join(', ')}]`);
+  for (const [i, t] of ts.entries()) {
+    const before = ts[i - 1];
+    if (before !== undefined && !(t < before)) throw new RangeError(`timesteps must be strictly descending: [${ts.join(', ')}]`);
   }
-  if (ts[ts.length - 1] < 0) throw new RangeError('timesteps must be ≥ 0');
+  const last = ts[ts.length - 1];
+  if (last !== undefined && last < 0) throw new RangeError('timesteps must be ≥ 0');
   return ts;
 }

@@ -35,10 +35,9 @@ export async function sampleDdim<T>(
   const finalT = options.setAlphaToOne === false ? 0 : CLEAN_T;
   let z = noise;
   try {
-    for (let j = 0; j < n; j++) {
+    for (const [j, t] of ts.entries()) {
       throwIfAborted(options.signal);
-      const t = ts[j];
-      const prev = j < n - 1 ? ts[j + 1] : finalT;
+      const prev = ts[j + 1] ?? finalT;
       const out = await model(z, t);
       // 1. x̂ = sqrt(ᾱ_t) z − sqrt(1−ᾱ_t) v̂ ; ε̂ = sqrt(ᾱ_t) v̂ + sqrt(1−ᾱ_t) z
       const { xHat, epsHat } = predictXEps(ops, options.prediction ?? 'v', z, out, sched.alphaAt(t), sched.sigmaAt(t));

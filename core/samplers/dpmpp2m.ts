@@ -41,10 +41,9 @@ export async function sampleDpmpp2m<T>(
   let prevX: T | null = null; // x̂ at the previous evaluation
   let prevLambda = 0;
   try {
-    for (let j = 0; j < n; j++) {
+    for (const [j, t] of ts.entries()) {
       throwIfAborted(options.signal);
-      const t = ts[j];
-      const s = j < n - 1 ? ts[j + 1] : finalT;
+      const s = ts[j + 1] ?? finalT;
       const aT = sched.alphaAt(t);
       const sT = sched.sigmaAt(t);
       const lT = sched.lambdaAt(t);

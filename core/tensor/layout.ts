@@ -2,6 +2,9 @@
  * Pixel layouts: interleaved HWC integer images (what decoders, canvases and sharp give) ↔
  * float32 NCHW in [−1, 1] (what every model sees), pixel (un)shuffle for the
  * "pixel-unshuffle" latent codec (channel = c·r² + dy·r + dx, PyTorch order), crop and pad.
+ *
+ * The pixel loops index typed arrays within the loop's own bounds (checked against the shape up
+ * front), so their element reads are cast `as number` instead of checked one by one.
  */
 import { luma } from '../image/filters.ts';
 import type { F32Tensor } from './ops.ts';
@@ -23,7 +26,7 @@ function intHwcToNchw(src: ArrayLike<number>, height: number, width: number, cha
   const k = 2 / maxValue;
   for (let c = 0; c < colour; c++) {
     const o = c * plane;
-    for (let i = 0, s = c; i < plane; i++, s += channels) out[o + i] = src[s] * k - 1;
+    for (let i = 0, s = c; i < plane; i++, s += channels) out[o + i] = (src[s] as number) * k - 1;
   }
   return { data: out, shape: [1, colour, height, width] };
 }
@@ -52,7 +55,7 @@ function nchwToIntHwc<A extends Uint8Array | Uint16Array>(x: F32Tensor, channels
   for (let c = 0; c < colour; c++) {
     const src = base + (C === 1 ? 0 : c) * plane;
     for (let i = 0, d = c; i < plane; i++, d += channels) {
-      const v = Math.round((x.data[src + i] + 1) * half);
+      const v = Math.round(((x.data[src + i] as number) + 1) * half);
       out[d] = v > maxValue ? maxValue : v >= 0 ? v : 0; // NaN → 0
     }
   }
@@ -80,7 +83,7 @@ export function nchwToU8Hwc(x: F32Tensor, channels: HwcChannels = 4, batchIndex 
   const d = x.data;
   for (let c = 0; c < colour; c++) {
     const src = base + (C === 1 ? 0 : c) * plane;
-    for (let i = 0, o = c; i < plane; i++, o += channels) out[o] = (d[src + i] + 1) * 127.5;
+    for (let i = 0, o = c; i < plane; i++, o += channels) out[o] = ((d[src + i] as number) + 1) * 127.5;
   }
   if (channels === 2 || channels === 4) for (let o = channels - 1; o < out.length; o += channels) out[o] = 255;
   return new Uint8Array(out.buffer);
@@ -114,7 +117,7 @@ export function rgbToGrey(x: F32Tensor): F32Tensor {
 export function u8MaskToNchw(src: Uint8Array | Uint8ClampedArray, height: number, width: number, channels: HwcChannels = 1, threshold = 128): F32Tensor {
   checkHwc(src.length, height, width, channels);
   const out = new Float32Array(height * width);
-  for (let i = 0, s = 0; i < out.length; i++, s += channels) out[i] = src[s] >= threshold ? 1 : 0;
+  for (let i = 0, s = 0; i < out.length; i++, s += channels) out[i] = (src[s] as number) >= threshold ? 1 : 0;
   return { data: out, shape: [1, 1, height, width] };
 }
 
@@ -142,7 +145,7 @@ export function pixelUnshuffle(x: F32Tensor, r: number): F32Tensor {
         for (let dx = 0; dx < r; dx++) {
           for (let i = 0; i < h; i++) {
             let s = src + (i * r + dy) * W + dx;
-            for (let j = 0; j < w; j++, s += r) out[o++] = x.data[s];
+            for (let j = 0; j < w; j++, s += r) out[o++] = x.data[s] as number;
           }
         }
       }
@@ -167,7 +170,7 @@ export function pixelShuffle(x: F32Tensor, r: number): F32Tensor {
         for (let dx = 0; dx < r; dx++) {
           for (let i = 0; i < h; i++) {
             let d = dst + (i * r + dy) * W + dx;
-            for (let j = 0; j < w; j++, d += r) out[d] = x.data[s++];
+            for (let j = 0; j < w; j++, d += r) out[d] = x.data[s++] as number;
           }
         }
       }
@@ -236,13 +239,17 @@ export function pad(x: F32Tensor, p: Padding, mode: PadMode = 'reflect'): F32Ten
   for (let q = 0; q < B * C; q++) {
     const src = q * H * W;
     for (let y = 0; y < OH; y++) {
-      const sy = iy[y];
+      const sy = iy[y] as number;
       if (sy < 0) continue;
       const row = src + sy * W;
       const d = (q * OH + y) * OW;
       out.set(x.data.subarray(row, row + W), d + p.left);
-      for (let xx = 0; xx < p.left; xx++) if (ix[xx] >= 0) out[d + xx] = x.data[row + ix[xx]];
-      for (let xx = p.left + W; xx < OW; xx++) if (ix[xx] >= 0) out[d + xx] = x.data[row + ix[xx]];
+      const fill = (xx: number) => {
+        const sx = ix[xx] as number;
+        if (sx >= 0) out[d + xx] = x.data[row + sx] as number;
+      };
+      for (let xx = 0; xx < p.left; xx++) fill(xx);
+      for (let xx = p.left + W; xx < OW; xx++) fill(xx);
     }
   }
   return { data: out, shape: [B, C, OH, OW] };
@@ -263,8 +270,9 @@ export function roundUp(n: number, m: number): number {
 
 /** Concatenate NCHW tensors along channels (same B, H, W). */
 export function concatChannels(parts: readonly F32Tensor[]): F32Tensor {
-  if (parts.length === 0) throw new RangeError('concatChannels: nothing to concatenate');
-  const [B, , H, W] = shape4(parts[0]);
+  const [first] = parts;
+  if (!first) throw new RangeError('concatChannels: nothing to concatenate');
+  const [B, , H, W] = shape4(first);
   let C = 0;
   for (const t of parts) {
     const [b, c, h, w] = shape4(t);
@@ -276,7 +284,7 @@ export function concatChannels(parts: readonly F32Tensor[]): F32Tensor {
   for (let b = 0; b < B; b++) {
     let off = b * C * plane;
     for (const t of parts) {
-      const c = t.shape[1];
+      const c = shape4(t)[1];
       out.set(t.data.subarray(b * c * plane, (b + 1) * c * plane), off);
       off += c * plane;
     }

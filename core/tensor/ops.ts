@@ -3,6 +3,9 @@
  * are written against, so the same maths runs on Float32Arrays (inference, tests) and on
  * TF.js tensors (training/). Every method returns a NEW tensor and never mutates its inputs;
  * callers release what they created with {@link TensorOps.dispose}.
+ *
+ * The Float32Array loops read inside their own bounds (shapes checked first), so element reads
+ * are cast `as number`.
  */
 import type { Rng } from '../rng.ts';
 
@@ -65,7 +68,7 @@ export const f32Ops: TensorOps<F32Tensor> = {
     const out = new Float32Array(a.data.length);
     const x = a.data;
     const y = b.data;
-    for (let i = 0; i < out.length; i++) out[i] = x[i] + y[i];
+    for (let i = 0; i < out.length; i++) out[i] = (x[i] as number) + (y[i] as number);
     return { data: out, shape: [...a.shape] };
   },
   sub(a, b) {
@@ -73,7 +76,7 @@ export const f32Ops: TensorOps<F32Tensor> = {
     const out = new Float32Array(a.data.length);
     const x = a.data;
     const y = b.data;
-    for (let i = 0; i < out.length; i++) out[i] = x[i] - y[i];
+    for (let i = 0; i < out.length; i++) out[i] = (x[i] as number) - (y[i] as number);
     return { data: out, shape: [...a.shape] };
   },
   mul(a, b) {
@@ -81,13 +84,13 @@ export const f32Ops: TensorOps<F32Tensor> = {
     const out = new Float32Array(a.data.length);
     const x = a.data;
     const y = b.data;
-    for (let i = 0; i < out.length; i++) out[i] = x[i] * y[i];
+    for (let i = 0; i < out.length; i++) out[i] = (x[i] as number) * (y[i] as number);
     return { data: out, shape: [...a.shape] };
   },
   scale(x, s) {
     const out = new Float32Array(x.data.length);
     const d = x.data;
-    for (let i = 0; i < out.length; i++) out[i] = s * d[i];
+    for (let i = 0; i < out.length; i++) out[i] = s * (d[i] as number);
     return { data: out, shape: [...x.shape] };
   },
   axpby(a, x, b, y) {
@@ -95,7 +98,7 @@ export const f32Ops: TensorOps<F32Tensor> = {
     const out = new Float32Array(x.data.length);
     const xd = x.data;
     const yd = y.data;
-    for (let i = 0; i < out.length; i++) out[i] = a * xd[i] + b * yd[i];
+    for (let i = 0; i < out.length; i++) out[i] = a * (xd[i] as number) + b * (yd[i] as number);
     return { data: out, shape: [...x.shape] };
   },
   randnLike(x, rng) {

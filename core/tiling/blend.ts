@@ -5,7 +5,10 @@
  * covered by one tile is copied unchanged. Because the plan is a grid, the sum of weights
  * factorises per axis and the normalised weights are precomputed as 1-D tables. Accumulation
  * is in float64 (8 bytes per output value) so agreeing tiles reproduce their values exactly.
+ * The weight and pixel loops stay inside the tables' own lengths, so their reads are cast
+ * `as number`; tile and span lookups are checked.
  */
+import { at } from '../at.ts';
 import type { F32Tensor } from '../tensor/ops.ts';
 import { shape4 } from '../tensor/layout.ts';
 import type { AxisSpan, TilePlan, TileRect } from './plan.ts';
@@ -17,31 +20,25 @@ function ramp(u: number): number {
 
 /** Unnormalised 1-D weights of span k (output pixels, `scale` × input). */
 export function spanWeights(spans: readonly AxisSpan[], k: number, scale = 1): Float64Array {
-  const s = spans[k];
+  const s = at(spans, k);
+  const prev = spans[k - 1];
+  const next = spans[k + 1];
   const L = s.size * scale;
   const w = new Float64Array(L).fill(1);
-  const before = k > 0 ? (spans[k - 1].start + spans[k - 1].size - s.start) * scale : 0;
-  const after = k < spans.length - 1 ? (s.start + s.size - spans[k + 1].start) * scale : 0;
-  for (let i = 0; i < Math.min(before, L); i++) w[i] *= ramp((i + 0.5) / before);
-  for (let i = Math.max(0, L - after); i < L; i++) w[i] *= ramp((L - i - 0.5) / after);
+  const before = prev ? (prev.start + prev.size - s.start) * scale : 0;
+  const after = next ? (s.start + s.size - next.start) * scale : 0;
+  for (let i = 0; i < Math.min(before, L); i++) w[i] = (w[i] as number) * ramp((i + 0.5) / before);
+  for (let i = Math.max(0, L - after); i < L; i++) w[i] = (w[i] as number) * ramp((L - i - 0.5) / after);
   return w;
 }
 
 /** Normalised weights of every span of an axis: Σ_k over spans covering a pixel = 1. */
 export function normalisedAxisWeights(spans: readonly AxisSpan[], scale = 1): Float64Array[] {
-  const raw = spans.map((_, k) => spanWeights(spans, k, scale));
-  const last = spans[spans.length - 1];
+  const raw = spans.map((span, k) => ({ o: span.start * scale, w: spanWeights(spans, k, scale) }));
+  const last = at(spans, spans.length - 1);
   const total = new Float64Array((last.start + last.size) * scale);
-  raw.forEach((w, k) => {
-    const o = spans[k].start * scale;
-    for (let i = 0; i < w.length; i++) total[o + i] += w[i];
-  });
-  return raw.map((w, k) => {
-    const o = spans[k].start * scale;
-    const n = new Float64Array(w.length);
-    for (let i = 0; i < w.length; i++) n[i] = w[i] / total[o + i];
-    return n;
-  });
+  for (const { o, w } of raw) w.forEach((v, i) => (total[o + i] = (total[o + i] as number) + v));
+  return raw.map(({ o, w }) => w.map((v, i) => v / (total[o + i] as number)));
 }
 
 /** Accumulates tile outputs (batch 1, `channels`, tile size × scale) into the full output. */
@@ -79,8 +76,8 @@ export class TileAccumulator {
     const idx = tile.row * this.plan.xs.length + tile.col;
     if (this.added[idx]) throw new Error(`tile (${tile.row}, ${tile.col}) added twice`);
     this.added[idx] = 1;
-    const wy = this.wy[tile.row];
-    const wx = this.wx[tile.col];
+    const wy = at(this.wy, tile.row);
+    const wx = at(this.wx, tile.col);
     const oy = tile.y * sc;
     const ox = tile.x * sc;
     const { outH, outW, acc } = this;
@@ -88,8 +85,8 @@ export class TileAccumulator {
       for (let y = 0; y < h; y++) {
         const a = (c * outH + oy + y) * outW + ox;
         const s = (c * h + y) * w;
-        const fy = wy[y];
-        for (let x = 0; x < w; x++) acc[a + x] += fy * wx[x] * out.data[s + x];
+        const fy = wy[y] as number;
+        for (let x = 0; x < w; x++) acc[a + x] = (acc[a + x] as number) + fy * (wx[x] as number) * (out.data[s + x] as number);
       }
     }
   }
@@ -105,7 +102,7 @@ export class TileAccumulator {
       for (let y = 0; y < H; y++) {
         const a = (c * this.outH + y) * this.outW;
         const d = (c * H + y) * W;
-        for (let x = 0; x < W; x++) out[d + x] = this.acc[a + x];
+        for (let x = 0; x < W; x++) out[d + x] = this.acc[a + x] as number;
       }
     }
     return { data: out, shape: [1, this.channels, H, W] };

@@ -1,6 +1,7 @@
 /**
  * Seam metric: how much stronger the pixel-to-pixel jump is across tile borders than
  * elsewhere. ≈ 1 means invisible seams; a hard seam gives a large ratio.
+ * The gradient loops read the plane inside their own bounds, hence `as number`.
  */
 import type { F32Tensor } from '../tensor/ops.ts';
 import { shape4 } from '../tensor/layout.ts';
@@ -47,7 +48,7 @@ export function seamScore(img: F32Tensor, lines: SeamLines): number {
     for (let y = 0; y < H; y++) {
       const row = base + y * W;
       for (let x = 1; x < W; x++) {
-        const g = Math.abs(d[row + x] - d[row + x - 1]);
+        const g = Math.abs((d[row + x] as number) - (d[row + x - 1] as number));
         if (isCol[x]) {
           seamSum += g;
           seamN++;
@@ -60,7 +61,7 @@ export function seamScore(img: F32Tensor, lines: SeamLines): number {
         const prev = row - W;
         const seam = isRow[y] === 1;
         for (let x = 0; x < W; x++) {
-          const g = Math.abs(d[row + x] - d[prev + x]);
+          const g = Math.abs((d[row + x] as number) - (d[prev + x] as number));
           if (seam) {
             seamSum += g;
             seamN++;
