@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { CodiApi } from '../contract/api.ts';
 import type { CodiEvent, ImageFormat, JobDone, JobFailed, JobProgress, PackInfo } from '../contract/schemas.ts';
 import { packTask } from '../../core/packs/manifest.ts';
+import { stepsProblem } from '../../core/packs/step-limit.ts';
 import { createCodiApi } from '../broker/api.ts';
 import { engineConfigFromEnv, userPacksDir } from '../broker/config.ts';
 import { runImportCommand, runVerifyCommand } from '../engine/diffusers/cli.ts';
@@ -81,10 +82,6 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       return 2;
     }
     throw err;
-  }
-  if (runArgs) {
-    const code = await preflight(runArgs, io);
-    if (code !== null) return code;
   }
   const host = new EngineHost({ spawn: forkEngine(engineConfigFromEnv(io.env)) });
   const api = createCodiApi(host, { appInfo: { mode: 'cli', version: '0', nativeDialogs: false, canSaveToPath: true } });
@@ -173,6 +170,13 @@ export function parseRunArgs(args: readonly string[]): RunArgs {
     if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be an integer from ${min} to ${max}`);
     return n;
   };
+  const whole = (name: string): number | undefined => {
+    const v = flags.get(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new UsageError(`${name} must be an integer`);
+    return n;
+  };
   const strengthRaw = flags.get('--strength');
   const strength = strengthRaw === undefined ? undefined : Number(strengthRaw);
   if (strength !== undefined && !(strength >= 0 && strength <= 1)) throw new UsageError('--strength must be between 0 and 1');
@@ -188,7 +192,8 @@ export function parseRunArgs(args: readonly string[]): RunArgs {
     quality: int('--quality', 1, 100) ?? 95,
     overwrite: flags.get('--overwrite') === true,
   };
-  const steps = int('--steps', 1, 50);
+  // its range is the pack's (core/packs/step-limit.ts), checked once the pack is known
+  const steps = whole('--steps');
   const scale = int('--scale', 1, 8);
   if (steps !== undefined) parsed.steps = steps;
   if (scale !== undefined) parsed.scale = scale;
@@ -263,12 +268,14 @@ async function preflight(a: RunArgs, io: CliIo): Promise<number | null> {
 
 async function run(api: CodiApi, a: RunArgs, io: CliIo): Promise<number> {
   const format = FORMAT_BY_EXT[path.extname(a.output).toLowerCase()] as ImageFormat;
-  // Tool: a task name, or a pack name (whose task is the tool).
+  // The command first (tool, then its options), the files after: a mistyped tool is the answer
+  // even when the output already exists.
   const list = await api.listPacks({});
   if (!list.ok) {
     io.err(`codi: ${list.error.message}`);
     return 1;
   }
+  // Tool: a task name, or a pack name (whose task is the tool).
   let tool = a.tool;
   let pack = a.pack;
   if (!packTask.safeParse(tool).success || tool === 'backbone') {
@@ -281,6 +288,17 @@ async function run(api: CodiApi, a: RunArgs, io: CliIo): Promise<number> {
     tool = byName.task;
     pack = byName.name;
   }
+  if (a.steps !== undefined) {
+    // the pack the engine will run: the one named, else the first installed for the tool (and scale)
+    const chosen = list.value.packs.find((p) => p.status === 'ok' && (pack ? p.name === pack : p.task === tool && (a.scale === undefined || p.upscale === a.scale)));
+    const problem = chosen ? stepsProblem(a.steps, { name: chosen.name, maxSteps: chosen.steps.max }) : null;
+    if (problem) {
+      io.err(`codi: --steps: ${problem}`);
+      return 2;
+    }
+  }
+  const code = await preflight(a, io);
+  if (code !== null) return code;
 
   const opened = await api.openImage({ source: 'path', path: path.resolve(a.input) });
   if (!opened.ok) {

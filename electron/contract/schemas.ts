@@ -219,8 +219,8 @@ export const runToolRequest = z
     guidanceScale: z.number().min(0).max(50).optional(),
     /** Diffusers InstructPix2Pix packs: image guidance scale; omitted = the pack's default. */
     imageGuidanceScale: z.number().min(0).max(50).optional(),
-    /** Denoising steps; omitted = the pack's default. */
-    steps: z.number().int().min(1).max(50).optional(),
+    /** Denoising steps; omitted = the pack's default. At most the pack's limit, checked by the engine (core/packs/step-limit.ts). */
+    steps: z.number().int().min(1).optional(),
     seed: z.number().int().min(0).max(0xffffffff).default(0),
     /** Restore upscale factor; must match the pack's upscale (×1, ×2, ×4). */
     scale: z.number().int().min(1).max(8).optional(),
@@ -354,7 +354,8 @@ export const startBatchRequest = z
     /** The output tree mirrors the input tree; must not be inside the input folder. */
     outDir: filePath,
     prompt: z.string().max(500).optional(),
-    steps: z.number().int().min(1).max(50).optional(),
+    /** At most the pack's limit, checked by the engine for each image (core/packs/step-limit.ts). */
+    steps: z.number().int().min(1).optional(),
     seed: z.number().int().min(0).max(0xffffffff).default(0),
     scale: z.number().int().min(1).max(8).optional(),
     strength: z.number().min(0).max(1).optional(),

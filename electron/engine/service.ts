@@ -5,6 +5,7 @@
  */
 import { depthMapProblem } from '../../core/image/depth-map.ts';
 import { maskFit, resizeMask } from '../../core/image/mask-size.ts';
+import { stepsProblem } from '../../core/packs/step-limit.ts';
 import { fail, ok } from '../contract/api.ts';
 import type { Result } from '../contract/api.ts';
 import type { ChannelName } from '../contract/channels.ts';
@@ -96,6 +97,9 @@ export class EngineService {
       if (!input) return fail('not-found', `no image ${req.imageId}`);
       const pack = this.choosePack(req.tool, req.pack, req.scale);
       if (!pack.ok) return pack;
+      const maxSteps = this.registry.get(pack.value)?.manifest?.sampler.maxSteps;
+      const stepsIssue = req.steps !== undefined && maxSteps !== undefined ? stepsProblem(req.steps, { name: pack.value, maxSteps }) : null;
+      if (stepsIssue) return fail('invalid-request', stepsIssue);
       // A mask of another size: the rule the editor applies when it loads a mask picture.
       let request = req;
       const inputNotes: string[] = [];

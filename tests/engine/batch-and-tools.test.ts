@@ -226,6 +226,16 @@ function runJob(req: object): Promise<{ done?: JobDone; failed?: JobFailed }> {
   });
 }
 
+describe('step limit', () => {
+  it("the engine refuses more steps than the pack's manifest allows, with the same message as codi run", async () => {
+    const opened = await api.openImage({ source: 'bytes', bytes: new Uint8Array(await photo('', 32, 24)) });
+    if (!opened.ok) throw new Error(opened.error.message);
+    const r = await api.runTool({ tool: 'restore', imageId: opened.value.imageId, steps: 99, seed: 0, priority: 'batch' });
+    expect(!r.ok && r.error.code).toBe('invalid-request');
+    expect(!r.ok && r.error.message).toBe("test-restore-x2 runs 1 to 8 steps (its manifest's limit), not 99");
+  });
+});
+
 describe('tool quality paths', () => {
   it('inpaint matches the fill colour to its surroundings and keeps every outside pixel', async () => {
     const W = 64;

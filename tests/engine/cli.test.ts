@@ -89,8 +89,14 @@ describe('codi CLI', () => {
       [['run', 'restore', input, '-o', path.join(tmp, 'x.bmp')], 2, /output format/],
       [['run', 'restore', input], 2, /needs -o/],
       [['run', 'restore', input, '-o', path.join(tmp, 'x.png'), '--steps', 'many'], 2, /--steps must be an integer/],
+      // the pack's limit, the one "codi models" shows (max 8), not a CLI-wide 1 to 50
+      [['run', 'restore', input, '-o', path.join(tmp, 'x.png'), '--steps', '9'], 2, /--steps: test-restore-x2 runs 1 to 8 steps \(its manifest's limit\), not 9/],
+      [['run', 'test-inpaint', input, '-o', path.join(tmp, 'x.png'), '--steps', '0'], 2, /test-inpaint runs 1 to 8 steps/],
+      // the command is checked before the files: a mistyped tool is the answer even when the output exists
+      [['run', 'upscale', input, '-o', path.join(tmp, 'exists.png')], 2, /unknown tool "upscale"/],
       [['frobnicate'], 2, /unknown command/],
     ];
+    await writeFile(path.join(tmp, 'exists.png'), 'already here');
     for (const [argv, code, msg] of cases) {
       const io = capture();
       expect(await main(argv, io), argv.join(' ')).toBe(code);

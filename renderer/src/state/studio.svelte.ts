@@ -24,6 +24,7 @@ import type { Size, View } from '../editor/view.ts';
 import { actualSizeView, fitView, identityView, zoomAt } from '../editor/view.ts';
 import type { Result } from '../engine-client/index.ts';
 import { encodePng } from './encodePng.ts';
+import { allowedSteps } from '../../../core/packs/step-limit.ts';
 
 export type CompareMode = 'after' | 'before' | 'split';
 
@@ -219,8 +220,9 @@ export class Studio {
     return this.tools.find((p) => p.name === this.selectedPack) ?? null;
   }
 
-  get maxSteps(): number {
-    return Math.max(1, Math.min(4, this.pack?.steps.max ?? 4));
+  /** The step counts the step control offers: 1 … the pack's manifest limit (core/packs/step-limit.ts), as codi run and the engine allow. */
+  get stepChoices(): number[] {
+    return allowedSteps(this.pack?.steps.max ?? 1);
   }
 
   /** Upscale factors offered for the selected restore tool (one restore pack per factor). */
@@ -299,7 +301,7 @@ export class Studio {
     const p = this.tools.find((x) => x.name === name);
     if (!p) return;
     this.selectedPack = name;
-    this.steps = Math.min(Math.max(1, p.steps.default), Math.max(1, Math.min(4, p.steps.max)));
+    this.steps = Math.min(Math.max(1, p.steps.default), Math.max(1, p.steps.max));
     this.invalidate();
   }
 
