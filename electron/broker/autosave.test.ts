@@ -53,6 +53,17 @@ describe('AutosaveStore', () => {
     expect(await store.read()).toBeNull();
   });
 
+  it('a read waits for the clear sent before it (a normal close, then the reloaded page looks)', async () => {
+    const store = new AutosaveStore(dir);
+    await store.write(session(1));
+    // The closing page's last write and its clear are still on their way when the reload reads.
+    const written = store.write(session(2));
+    const cleared = store.clear();
+    expect(await store.read()).toBeNull();
+    expect(await written).toBeGreaterThan(0);
+    expect(await cleared).toBe(true);
+  });
+
   it('clear forgets the snapshot', async () => {
     const store = new AutosaveStore(dir);
     await store.write(session(1));

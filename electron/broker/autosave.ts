@@ -50,8 +50,18 @@ export class AutosaveStore {
     return run;
   }
 
-  /** The last complete snapshot, or null (none, or damaged). */
-  async read(): Promise<AutosaveSession | null> {
+  /**
+   * The last complete snapshot, or null (none, or damaged). Queued behind pending writes and
+   * clears: a page reloaded right after the old one cleared its session on close must not read
+   * the snapshot that clear is about to remove.
+   */
+  read(): Promise<AutosaveSession | null> {
+    const run = this.chain.then(() => this.readNow());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async readNow(): Promise<AutosaveSession | null> {
     try {
       const cur = JSON.parse(await fs.readFile(path.join(this.dir, CURRENT), 'utf8')) as { gen?: unknown };
       if (typeof cur.gen !== 'string' || !/^gen-[0-9a-z-]+$/.test(cur.gen)) return null;

@@ -1,10 +1,15 @@
 /**
- * Session autosave and crash recovery for the renderer. Every `intervalMs` (30 s by default)
- * the current document (pixels as PNG, the mask as a grey PNG, a history summary and the tool
- * settings) is sent to the broker, which keeps it atomically under the user data folder; the
- * same happens when the page is hidden or closed (quit). Nothing is sent when nothing changed.
- * On the next start {@link findRecovery} returns the saved session, and {@link restoreSession}
- * puts it back.
+ * Session autosave and crash recovery for the renderer. The current document (pixels as PNG,
+ * the mask as a grey PNG, a history summary and the tool settings) is sent to the broker, which
+ * keeps it atomically under the user data folder:
+ * - shortly after every change, once editing pauses ({@link EDIT_SETTLE_MS}), so a crash loses
+ *   at most the last second and the offer names the real last edit (a 30 s timer alone once
+ *   left "Paint mask" as the last edit of a session that had inpainted since);
+ * - every `intervalMs` (30 s by default) as a backstop, and when the page is hidden.
+ * A page that closes normally (tab closed, reload, navigation, quit: `pagehide`) ends its
+ * session: it clears the snapshot it wrote, so only a session that did not close normally (a
+ * crashed tab, browser, server or power cut) is offered on the next start.
+ * {@link findRecovery} returns that session and {@link restoreSession} puts it back.
  */
 import type { AutosaveSession } from '../../../electron/contract/schemas.ts';
 import type { CodiApi } from '../engine-client/index.ts';
@@ -13,6 +18,8 @@ import { encodePng } from './encodePng.ts';
 
 /** Bounded loss after a crash: at most this much editing (docs/reliability.md §6.1). */
 export const AUTOSAVE_INTERVAL_MS = 30_000;
+/** After a change, the autosave waits this long for editing to pause (a brush stroke, a drag). */
+export const EDIT_SETTLE_MS = 1000;
 
 /** What the renderer keeps besides pixels and mask (JSON in the snapshot's `state`). */
 export interface SessionState {
@@ -53,66 +60,169 @@ export function sessionStateOf(studio: Studio): SessionState {
   };
 }
 
+/** What the autosaver saves: a cheap key that changes with every edit, and the snapshot itself. */
+export interface SnapshotSource {
+  /** '' when there is nothing to save (no document). */
+  key(): string;
+  /**
+   * Take the snapshot's state now (the same moment as key()) and return the slow part, the
+   * encoding, to run after; null when there is nothing to save.
+   */
+  capture(): (() => Promise<AutosaveSession>) | null;
+}
+
+/** The studio's document as a snapshot source. */
+export function studioSnapshots(studio: Studio): SnapshotSource {
+  return {
+    key() {
+      const doc = studio.doc;
+      return doc ? `${doc.name}:${studio.docVersion}:${studio.maskVersion}:${studio.undoLabel ?? ''}` : '';
+    },
+    capture() {
+      const doc = studio.doc;
+      if (!doc) return null;
+      // Captured together, before any await: the label named is the edit the pixels show.
+      const image = doc.image;
+      const state = JSON.stringify(sessionStateOf(studio));
+      const withMask = !doc.mask.isEmpty();
+      const mask = withMask ? studio.maskPng() : Promise.resolve(null);
+      const base = { name: doc.name, path: doc.path, width: doc.width, height: doc.height };
+      return async () => {
+        const [png, maskPng] = await Promise.all([encodePng(image), mask]);
+        return { ...base, savedAt: Date.now(), image: png, ...(maskPng ? { mask: maskPng } : {}), state };
+      };
+    },
+  };
+}
+
+/** The page events the autosaver follows; the browser's by default, a stand-in in tests. */
+export interface PageEvents {
+  /** The page was hidden (another tab, minimised): save now. */
+  onHidden(fn: () => void): () => void;
+  /** The page is closing normally (pagehide): the session ends. */
+  onClosing(fn: () => void): () => void;
+  /** The page came back from the back/forward cache: the session goes on. */
+  onResumed(fn: () => void): () => void;
+}
+
+export const browserPageEvents: PageEvents = {
+  onHidden(fn) {
+    const h = () => {
+      if (document.visibilityState === 'hidden') fn();
+    };
+    document.addEventListener('visibilitychange', h);
+    return () => document.removeEventListener('visibilitychange', h);
+  },
+  onClosing(fn) {
+    window.addEventListener('pagehide', fn);
+    return () => window.removeEventListener('pagehide', fn);
+  },
+  onResumed(fn) {
+    const h = (e: PageTransitionEvent) => {
+      if (e.persisted) fn();
+    };
+    window.addEventListener('pageshow', h);
+    return () => window.removeEventListener('pageshow', h);
+  },
+};
+
+export interface AutosaverOptions {
+  intervalMs?: number;
+  settleMs?: number;
+  page?: PageEvents;
+}
+
 export class Autosaver {
   #timer: ReturnType<typeof setInterval> | null = null;
+  #settle: ReturnType<typeof setTimeout> | null = null;
+  #unlisten: (() => void)[] = [];
   #lastKey = '';
   #busy = false;
+  /** A change arrived while a save was running: save again when it ends. */
+  #again = false;
+  /** The page closed normally: nothing more is written. */
+  #closed = false;
+  /**
+   * The stored snapshot is this page's (it wrote or restored it). Only then does a normal close
+   * clear it: a page closed while another session's offer is still open must leave that offer.
+   */
+  #owns = false;
   /** Time of the last successful save (ms since the epoch), for the UI. */
   lastSavedAt: number | null = null;
-  readonly #onHide = () => {
-    if (document.visibilityState === 'hidden') void this.saveIfChanged();
-  };
-  readonly #onPageHide = () => void this.saveIfChanged();
+  readonly intervalMs: number;
+  readonly settleMs: number;
+  readonly #page: PageEvents;
 
   constructor(
-    private readonly studio: Studio,
-    private readonly api: CodiApi,
-    readonly intervalMs = AUTOSAVE_INTERVAL_MS,
-  ) {}
+    private readonly source: SnapshotSource,
+    private readonly api: Pick<CodiApi, 'writeAutosave' | 'clearAutosave'>,
+    options: AutosaverOptions = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? AUTOSAVE_INTERVAL_MS;
+    this.settleMs = options.settleMs ?? EDIT_SETTLE_MS;
+    this.#page = options.page ?? browserPageEvents;
+  }
 
+  /** Begin saving (after the start-up look for a crashed session, so that one is not overwritten). */
   start(): void {
     if (this.#timer) return;
+    this.#closed = false;
     this.#timer = setInterval(() => void this.saveIfChanged(), this.intervalMs);
-    document.addEventListener('visibilitychange', this.#onHide);
-    window.addEventListener('pagehide', this.#onPageHide);
+    if (this.#unlisten.length === 0) {
+      this.#unlisten = [
+        this.#page.onHidden(() => void this.saveIfChanged()),
+        this.#page.onClosing(() => this.endSession()),
+        this.#page.onResumed(() => this.resume()),
+      ];
+    }
   }
 
   stop(): void {
+    this.#halt();
+    for (const u of this.#unlisten) u();
+    this.#unlisten = [];
+  }
+
+  #halt(): void {
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#settle) clearTimeout(this.#settle);
     this.#timer = null;
-    document.removeEventListener('visibilitychange', this.#onHide);
-    window.removeEventListener('pagehide', this.#onPageHide);
+    this.#settle = null;
   }
 
-  /** Treat the current state as saved (after a restore, so it is not written straight back). */
+  /** Something changed (an edit, a job result, a mask stroke): save once editing pauses. */
+  changed(): void {
+    if (!this.#timer || this.#closed) return;
+    if (this.#settle) clearTimeout(this.#settle);
+    this.#settle = setTimeout(() => {
+      this.#settle = null;
+      void this.saveIfChanged();
+    }, this.settleMs);
+  }
+
+  /** Treat the current state as saved and as this page's (after a restore: not written straight back). */
   markSaved(): void {
-    this.#lastKey = this.#key();
-  }
-
-  #key(): string {
-    const doc = this.studio.doc;
-    return doc ? `${doc.name}:${this.studio.docVersion}:${this.studio.maskVersion}:${this.studio.undoLabel ?? ''}` : '';
+    this.#lastKey = this.source.key();
+    this.#owns = true;
   }
 
   /** Save now if the document changed since the last save; resolves to whether it saved. */
   async saveIfChanged(): Promise<boolean> {
-    const doc = this.studio.doc;
-    const key = this.#key();
-    if (!doc || key === this.#lastKey || this.#busy) return false;
+    const key = this.source.key();
+    if (this.#closed || !key || key === this.#lastKey) return false;
+    if (this.#busy) {
+      this.#again = true;
+      return false;
+    }
     this.#busy = true;
     try {
-      const image = await encodePng(doc.image);
-      const mask = doc.mask.isEmpty() ? null : await this.studio.maskPng();
-      const session: AutosaveSession = {
-        name: doc.name,
-        path: doc.path,
-        width: doc.width,
-        height: doc.height,
-        savedAt: Date.now(),
-        image,
-        ...(mask ? { mask } : {}),
-        state: JSON.stringify(sessionStateOf(this.studio)),
-      };
+      const encode = this.source.capture();
+      if (!encode) return false;
+      const session = await encode();
+      // Closed normally while encoding: the session is over, there is nothing to offer.
+      if (this.#closed) return false;
+      // Owned from the moment it is sent: a close before the answer must still clear it.
+      this.#owns = true;
       const r = await this.api.writeAutosave({ session });
       if (!r.ok) return false;
       this.#lastKey = key;
@@ -120,8 +230,37 @@ export class Autosaver {
       return true;
     } finally {
       this.#busy = false;
+      if (this.#again) {
+        this.#again = false;
+        void this.saveIfChanged();
+      }
     }
   }
+
+  /**
+   * The page is closing normally: stop, and clear the snapshot this page wrote, so the next
+   * start does not mistake an ordinary close or reload for a crash. (A crash never gets here.)
+   */
+  endSession(): void {
+    // Timers stop; the page listeners stay, so a page restored from the back/forward cache resumes.
+    this.#halt();
+    this.#closed = true;
+    if (this.#owns) void this.api.clearAutosave({});
+    this.#owns = false;
+  }
+
+  /** Back from the back/forward cache: the cleared snapshot is written again. */
+  resume(): void {
+    this.#lastKey = '';
+    this.start();
+    this.changed();
+  }
+}
+
+/** What the recovery offer says about a saved session (the last edit is the snapshot's own). */
+export function recoveryOfferText(session: AutosaveSession): string {
+  const lastEdit = parseSessionState(session.state)?.history.undo ?? null;
+  return `CoDi Studio did not close normally. Restore ${session.name} (${session.width} × ${session.height}${session.mask ? ', with its mask' : ''}${lastEdit ? `, last edit: ${lastEdit}` : ''}) from ${new Date(session.savedAt).toLocaleString()}?`;
 }
 
 /** The session left behind by a crash, if any (and if this shell supports recovery). */

@@ -796,13 +796,23 @@ export class Studio {
     return this.doc ? defaultSavePath(this.doc, ext) : `image-codi.${ext}`;
   }
 
-  async save(path: string, format: ImageFormat, quality: number, keepMetadata: boolean, overwrite: boolean): Promise<{ ok: true; path: string; bytes: number } | { ok: false; exists: boolean; message: string }> {
+  /**
+   * Save the current image. `exists`: the file is there (ask before replacing it); `original`:
+   * the engine found the target is a file open as an original, which needs its own confirmation
+   * (`replaceOriginal`), after which the engine keeps its old bytes and says where.
+   */
+  async save(path: string, format: ImageFormat, quality: number, keepMetadata: boolean, overwrite: boolean, replaceOriginal = false): Promise<{ ok: true; path: string; bytes: number; kept?: string } | { ok: false; exists: boolean; original: boolean; message: string }> {
     const doc = this.doc;
-    if (!doc) return { ok: false, exists: false, message: 'Nothing to save.' };
-    const r = await this.#withImage(doc.image, (imageId) => this.api.saveImage({ imageId, path, format, quality, keepMetadata, overwrite }));
-    if (!r.ok) return { ok: false, exists: r.error.code === 'exists', message: r.error.code === 'exists' ? r.error.message : describeError(r.error, 'save') };
-    this.notice = { kind: 'info', text: `Saved ${r.value.path} (${Math.max(1, Math.round(r.value.bytes / 1024))} KB)` };
-    return { ok: true, path: r.value.path, bytes: r.value.bytes };
+    if (!doc) return { ok: false, exists: false, original: false, message: 'Nothing to save.' };
+    const r = await this.#withImage(doc.image, (imageId) => this.api.saveImage({ imageId, path, format, quality, keepMetadata, overwrite, replaceOriginal }));
+    if (!r.ok) {
+      const refused = r.error.code === 'exists' || r.error.code === 'is-original';
+      return { ok: false, exists: r.error.code === 'exists', original: r.error.code === 'is-original', message: refused ? r.error.message : describeError(r.error, 'save') };
+    }
+    const k = r.value.keptOriginal;
+    const kept = k ? (k.place === 'trash' ? `The original's previous file is in the trash: ${k.path}` : `The original's previous file was kept as ${k.path}`) : undefined;
+    this.notice = { kind: 'info', text: `Saved ${r.value.path} (${Math.max(1, Math.round(r.value.bytes / 1024))} KB).${kept ? ` ${kept}` : ''}` };
+    return { ok: true, path: r.value.path, bytes: r.value.bytes, ...(kept ? { kept } : {}) };
   }
 
   /**
