@@ -33,7 +33,8 @@ const devServer = process.env.CODI_SERVER ?? 'http://127.0.0.1:5174';
 export default defineConfig({
   root,
   base: './',
-  plugins: [svelte(), cspMeta()],
+  // The Svelte options are these defaults, given here so no svelte.config.js is looked for.
+  plugins: [svelte({ configFile: false }), cspMeta()],
   build: {
     outDir: fileURLToPath(new URL('../dist/renderer', import.meta.url)),
     emptyOutDir: true,

@@ -5,7 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import type { CodiEvent } from '../contract/schemas.ts';
 import type { EngineToHost, HostToEngine } from '../engine/protocol.ts';
-import { EngineHost } from './engine-host.ts';
+import { EngineHost, engineStatusLine } from './engine-host.ts';
 import type { EngineProcess } from './engine-host.ts';
 
 /** An engine that accepts runTool, reports the job running, and then hangs (a stuck ONNX run). */
@@ -97,5 +97,44 @@ describe('EngineHost last-resort kills', () => {
     expect(host.status.state).toBe('crashed');
     const r = await host.request('listPacks', {});
     expect(!r.ok && r.error.code).toBe('engine-unavailable');
+  });
+});
+
+describe('engine status on a console', () => {
+  function lines(host: EngineHost): string[] {
+    const out: string[] = [];
+    host.onEvent((e) => {
+      const line = e.type === 'engine-status' ? engineStatusLine(e.status) : null;
+      if (line) out.push(line);
+    });
+    return out;
+  }
+
+  it('starting, ready and the restart that stops a cancelled job print nothing', async () => {
+    const spawned = { count: 0, killed: 0 };
+    const host = new EngineHost({ spawn: hangingEngine(spawned), cancelGraceMs: 30, stallTimeoutMs: 60_000 });
+    const printed = lines(host);
+    const failed = failedEvent(host);
+    await host.request('runTool', { tool: 'restore', imageId: 'img_a' });
+    await host.request('cancelJob', { jobId: 'job_stuck' });
+    await failed;
+    await host.start();
+    expect(spawned.count).toBe(2);
+    expect(printed).toEqual([]);
+    await host.stop();
+  });
+
+  it('a crash says why the engine restarted, and giving up says so', async () => {
+    const host = new EngineHost({
+      maxCrashes: 2,
+      spawn: () => {
+        let onExit: (code: number | null, signal: string | null) => void = () => {};
+        setTimeout(() => onExit(70, null), 0);
+        return { pid: 1, send() {}, onMessage() {}, onExit: (l) => (onExit = l), kill() {} };
+      },
+    });
+    const printed = lines(host);
+    await host.start();
+    expect(printed).toEqual(['engine restarting: the engine stopped unexpectedly (exit code 70)', 'engine crashed: the engine crashed 2 times in a row (exit code 70)']);
   });
 });

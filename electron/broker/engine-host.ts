@@ -57,6 +57,16 @@ const ENGINE_REQUESTS: readonly ChannelName[] = [
   'encodeImage',
 ];
 
+/**
+ * The line a console (web server, CLI) prints for an engine status, or null for the routine
+ * ones: starting, ready, and the restart that stops a cancelled job. A crash, a stall and giving
+ * up are said, with why.
+ */
+export function engineStatusLine(status: EngineStatus): string | null {
+  if (status.state === 'crashed' || (status.state === 'restarting' && status.message)) return `engine ${status.state}${status.message ? `: ${status.message}` : ''}`;
+  return null;
+}
+
 export class EngineHost {
   private proc: EngineProcess | null = null;
   private ready: Promise<void> | null = null;
@@ -195,14 +205,14 @@ export class EngineHost {
     }
   }
 
-  private launch(state: 'starting' | 'restarting'): void {
+  private launch(state: 'starting' | 'restarting', message?: string): void {
     // One readiness promise spans restarts: callers waiting through a crash get the next ready.
     if (!this.readyResolve) {
       this.ready = new Promise<void>((resolve) => {
         this.readyResolve = resolve;
       });
     }
-    this.setStatus({ state });
+    this.setStatus({ state, ...(message ? { message } : {}) });
     const proc = this.opts.spawn();
     this.proc = proc;
     proc.onMessage((m) => {
@@ -313,7 +323,8 @@ export class EngineHost {
       this.setStatus({ state: 'crashed', message: `the engine crashed ${this.crashTimes.length} times in a row (${how})` });
       return;
     }
-    this.launch('restarting');
+    // a restart that stops a cancelled job is routine; one after a crash or a stall says why
+    this.launch('restarting', killedFor?.kind === 'cancel' ? undefined : killedFor?.kind === 'stall' ? 'a job made no progress and was stopped' : `the engine stopped unexpectedly (${how})`);
   }
 
   private killReason: { jobId: string; kind: 'cancel' | 'stall' } | null = null;

@@ -20,7 +20,7 @@ import { stepsProblem } from '../../core/packs/step-limit.ts';
 import { createCodiApi } from '../broker/api.ts';
 import { engineConfigFromEnv, userPacksDir } from '../broker/config.ts';
 import { runImportCommand, runVerifyCommand } from '../engine/diffusers/cli.ts';
-import { EngineHost } from '../broker/engine-host.ts';
+import { EngineHost, engineStatusLine } from '../broker/engine-host.ts';
 import { forkEngine } from '../broker/fork.ts';
 import { runBatchCommand } from './batch.ts';
 
@@ -337,7 +337,8 @@ async function run(api: CodiApi, a: RunArgs, io: CliIo): Promise<number> {
       if (e.type === 'job-progress' && e.progress.jobId === jobId) printProgress(io, e.progress);
       if (e.type === 'job-done' && e.done.jobId === jobId) resolve({ done: e.done });
       if (e.type === 'job-failed' && e.failed.jobId === jobId) resolve({ failed: e.failed });
-      if (e.type === 'engine-status' && e.status.state !== 'ready') io.err(`engine: ${e.status.state}${e.status.message ? ` (${e.status.message})` : ''}`);
+      const line = e.type === 'engine-status' ? engineStatusLine(e.status) : null;
+      if (line) io.err(line);
     };
     api.onEvent(onEvent);
     setJobId = (id) => {

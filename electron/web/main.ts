@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { engineConfigFromEnv } from '../broker/config.ts';
-import { EngineHost } from '../broker/engine-host.ts';
+import { EngineHost, engineStatusLine } from '../broker/engine-host.ts';
 import { forkEngine, REPO_ROOT } from '../broker/fork.ts';
 import { openInBrowser } from './open-browser.ts';
 import { startWebServer } from './server.ts';
@@ -27,8 +27,10 @@ async function main(): Promise<void> {
   }
   const pkg = JSON.parse(await fs.readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version?: string };
   const host = new EngineHost({ spawn: forkEngine(engineConfigFromEnv()) });
+  // routine lifecycle (starting, ready) stays quiet; a crash or restart says why
   host.onEvent((e) => {
-    if (e.type === 'engine-status' && e.status.state !== 'ready') console.error(`[engine] ${e.status.state}${e.status.message ? `: ${e.status.message}` : ''}`);
+    const line = e.type === 'engine-status' ? engineStatusLine(e.status) : null;
+    if (line) console.error(line);
   });
   void host.start();
   const server = await startWebServer({ host, rendererDir, port, version: pkg.version });
