@@ -11,6 +11,7 @@ import type { ChannelName } from '../contract/channels.ts';
 import type { AppInfo, ParsedRequestOf, ResponseOf } from '../contract/schemas.ts';
 import type { EngineHost } from './engine-host.ts';
 import { BatchManager } from './batch.ts';
+import { defaultSaveFolder } from './config.ts';
 import { personalOptionsFromEnv, PersonalManager } from './personal.ts';
 import type { PersonalOptions } from './personal.ts';
 
@@ -83,7 +84,7 @@ export async function dispatch(host: EngineHost, shell: ShellServices, channel: 
   if (!parsed.ok) return parsed;
   switch (channel) {
     case 'getAppInfo':
-      return ok(shell.appInfo);
+      return ok(shell.appInfo.saveFolder ? shell.appInfo : { ...shell.appInfo, saveFolder: defaultSaveFolder() });
     case 'pickOpenPath':
       if (!shell.pickOpenPath) return fail('unsupported', 'native file dialogs are only available in the desktop app');
       return ok({ path: await shell.pickOpenPath() });

@@ -1,9 +1,27 @@
 /** Where packs live and how the engine is configured, shared by web mode and the CLI. */
+import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseProviderList } from '../engine/providers.ts';
 import type { EngineConfig } from '../engine/protocol.ts';
 import { REPO_ROOT } from './fork.ts';
+
+/**
+ * Absolute folder a new file defaults to when the image's own folder is unknown (opened from
+ * bytes: web upload, drop, paste): CODI_SAVE_DIR, else ~/Pictures when it exists, else home.
+ * Never a relative name: the web server would resolve it against its own working folder.
+ */
+export function defaultSaveFolder(env: NodeJS.ProcessEnv = process.env): string {
+  const set = env.CODI_SAVE_DIR;
+  if (set && path.isAbsolute(set)) return set;
+  const pictures = path.join(os.homedir(), 'Pictures');
+  try {
+    if (statSync(pictures).isDirectory()) return pictures;
+  } catch {
+    // No Pictures folder: home it is.
+  }
+  return os.homedir();
+}
 
 /** The user's own packs (personal adapters): CODI_USER_PACKS, else ~/.codi-studio/packs. */
 export function userPacksDir(env: NodeJS.ProcessEnv = process.env): string {

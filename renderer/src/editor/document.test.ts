@@ -45,4 +45,12 @@ describe('default save names', () => {
     expect(defaultSavePath({ name: 'x.png', path: 'C:\\img\\x.png' })).toBe('C:\\img\\x-codi.png');
     expect(defaultSavePath({ name: 'pasted.png', path: null })).toBe('pasted-codi.png');
   });
+
+  it('puts a photo opened without a path (upload, drop, paste) in the absolute save folder, never a bare name', () => {
+    expect(defaultSavePath({ name: 'LadyBird.jpg', path: null }, 'png', '/home/u/Pictures')).toBe('/home/u/Pictures/LadyBird-codi.png');
+    expect(defaultSavePath({ name: 'LadyBird.jpg', path: null }, 'webp', '/home/u/Pictures/')).toBe('/home/u/Pictures/LadyBird-codi.webp');
+    expect(defaultSavePath({ name: 'x.png', path: null }, 'png', 'C:\\Users\\u\\Pictures')).toBe('C:\\Users\\u\\Pictures\\x-codi.png');
+    // A known folder still wins: the result goes next to the photo.
+    expect(defaultSavePath({ name: 'cat.jpeg', path: '/home/u/pics/cat.jpeg' }, 'png', '/home/u/Pictures')).toBe('/home/u/pics/cat-codi.png');
+  });
 });

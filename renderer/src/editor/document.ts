@@ -100,10 +100,16 @@ export function defaultSaveName(name: string, ext = 'png'): string {
   return `${stem}-codi.${ext}`;
 }
 
-/** Default save path: same folder as the source when the source path is known. */
-export function defaultSavePath(doc: { name: string; path: string | null }, ext = 'png'): string {
+/**
+ * Default save path: the source's folder when its path is known, else `fallbackFolder` (the
+ * shell's absolute save folder, appInfo.saveFolder). A bare name would be resolved against the
+ * web server's working folder, i.e. the app's own folder, which is never where a photo belongs.
+ */
+export function defaultSavePath(doc: { name: string; path: string | null }, ext = 'png', fallbackFolder?: string): string {
   const file = defaultSaveName(doc.name, ext);
-  if (!doc.path) return file;
-  const cut = Math.max(doc.path.lastIndexOf('/'), doc.path.lastIndexOf('\\'));
-  return cut >= 0 ? doc.path.slice(0, cut + 1) + file : file;
+  const cut = doc.path ? Math.max(doc.path.lastIndexOf('/'), doc.path.lastIndexOf('\\')) : -1;
+  if (doc.path && cut >= 0) return doc.path.slice(0, cut + 1) + file;
+  if (!fallbackFolder) return file;
+  const sep = fallbackFolder.includes('\\') && !fallbackFolder.includes('/') ? '\\' : '/';
+  return /[/\\]$/.test(fallbackFolder) ? fallbackFolder + file : `${fallbackFolder}${sep}${file}`;
 }

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import type { KeyLike } from './shortcuts.ts';
-import { matchShortcut, shortcutKeys, SHORTCUTS } from './shortcuts.ts';
+import { matchShortcut, matchShortcutWhileTyping, shortcutKeys, SHORTCUTS } from './shortcuts.ts';
 
 const key = (k: string, o: Partial<KeyLike> = {}): KeyLike => ({
   key: k, code: o.code ?? '', ctrlKey: false, metaKey: false, shiftKey: false, altKey: false, ...o,
@@ -38,6 +38,24 @@ describe('shortcuts', () => {
       expect(s.label.length).toBeGreaterThan(0);
       expect(s.chords.length).toBeGreaterThan(0);
     }
+  });
+
+  it('runs with Ctrl/⌘+Enter from the instruction field, where nothing else fires', () => {
+    expect(matchShortcutWhileTyping(key('Enter', { ctrlKey: true }))).toBe('run');
+    expect(matchShortcutWhileTyping(key('Enter', { metaKey: true }))).toBe('run');
+    expect(matchShortcutWhileTyping(key('Enter', { ctrlKey: true, shiftKey: true }))).toBe('variations');
+    // Typing letters, undo and plain Enter belong to the text field.
+    expect(matchShortcutWhileTyping(key('b'))).toBeNull();
+    expect(matchShortcutWhileTyping(key('h'))).toBeNull();
+    expect(matchShortcutWhileTyping(key('z', { ctrlKey: true }))).toBeNull();
+    expect(matchShortcutWhileTyping(key('Enter'))).toBeNull();
+  });
+
+  it('H shows or hides the mask overlay and the cheat-sheet lists it', () => {
+    expect(matchShortcut(key('h'))).toBe('toggleMask');
+    expect(matchShortcut(key('H', { shiftKey: true }))).toBeNull();
+    expect(SHORTCUTS.find((s) => s.id === 'toggleMask')?.label).toMatch(/mask overlay/);
+    expect(shortcutKeys('toggleMask', true)).toBe('H');
   });
 
   it('maps the mask, view and clipboard shortcuts and keeps every chord unique', () => {

@@ -11,7 +11,7 @@ export interface KeyLike {
 export type ActionId =
   | 'open' | 'save' | 'undo' | 'redo' | 'fit' | 'actualSize' | 'zoomIn' | 'zoomOut'
   | 'run' | 'cancel' | 'brush' | 'eraser' | 'sizeDown' | 'sizeUp' | 'hardnessDown' | 'hardnessUp'
-  | 'compare' | 'split' | 'clearMask' | 'invertMask' | 'lasso' | 'rectSelect' | 'loupe' | 'copy' | 'variations' | 'help';
+  | 'compare' | 'split' | 'clearMask' | 'invertMask' | 'toggleMask' | 'lasso' | 'rectSelect' | 'loupe' | 'copy' | 'variations' | 'help';
 
 /** One chord: `mod` = Ctrl on Windows/Linux, Cmd on macOS. `key` compares KeyboardEvent.key case-insensitively. */
 interface Chord {
@@ -30,6 +30,11 @@ export interface Shortcut {
   readonly id: ActionId;
   readonly label: string;
   readonly chords: readonly Chord[];
+  /**
+   * Also fires while the cursor is in a text field. Only chords no text field uses: Ctrl/⌘+Enter
+   * in the instruction field is exactly where a user asks for the run.
+   */
+  readonly whileTyping?: boolean;
 }
 
 export const SHORTCUTS: readonly Shortcut[] = [
@@ -41,8 +46,8 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { id: 'actualSize', label: 'Actual pixels (100 %)', chords: [{ key: '1', mod: true, code: 'Digit1' }] },
   { id: 'zoomIn', label: 'Zoom in', chords: [{ key: '=', mod: true, code: 'Equal' }, { key: '+', mod: true, shift: 'any', hidden: true }] },
   { id: 'zoomOut', label: 'Zoom out', chords: [{ key: '-', mod: true, code: 'Minus' }] },
-  { id: 'run', label: 'Run tool', chords: [{ key: 'Enter', mod: true }] },
-  { id: 'variations', label: 'Run variations (several seeds)', chords: [{ key: 'Enter', mod: true, shift: true }] },
+  { id: 'run', label: 'Run tool (also from the instruction field)', chords: [{ key: 'Enter', mod: true }], whileTyping: true },
+  { id: 'variations', label: 'Run variations (several seeds)', chords: [{ key: 'Enter', mod: true, shift: true }], whileTyping: true },
   { id: 'cancel', label: 'Cancel job / stroke, close dialog', chords: [{ key: 'Escape' }] },
   { id: 'brush', label: 'Mask brush', chords: [{ key: 'b' }] },
   { id: 'eraser', label: 'Mask eraser', chords: [{ key: 'e' }] },
@@ -57,6 +62,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { id: 'loupe', label: '100 % magnifier (loupe)', chords: [{ key: 'g' }] },
   { id: 'clearMask', label: 'Clear mask', chords: [{ key: 'Backspace', mod: true }, { key: 'Delete', mod: true, hidden: true }] },
   { id: 'invertMask', label: 'Invert mask', chords: [{ key: 'i', mod: true }] },
+  { id: 'toggleMask', label: 'Show / hide the mask overlay (hidden after a run)', chords: [{ key: 'h' }] },
   { id: 'copy', label: 'Copy image to the clipboard', chords: [{ key: 'c', mod: true }] },
   { id: 'help', label: 'Keyboard shortcuts', chords: [{ key: '?', shift: 'any' }, { key: 'F1' }] },
 ];
@@ -84,6 +90,12 @@ function chordMatches(c: Chord, e: KeyLike): boolean {
 export function matchShortcut(e: KeyLike): ActionId | null {
   for (const s of SHORTCUTS) if (s.chords.some((c) => chordMatches(c, e))) return s.id;
   return null;
+}
+
+/** The action a key event fires while focus is in a text field (null for all but whileTyping ones). */
+export function matchShortcutWhileTyping(e: KeyLike): ActionId | null {
+  const id = matchShortcut(e);
+  return id && SHORTCUTS.find((s) => s.id === id)?.whileTyping ? id : null;
 }
 
 /** Human-readable chord, e.g. "Ctrl+Shift+Z" or "⌘⇧Z". */

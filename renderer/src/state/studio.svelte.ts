@@ -25,6 +25,10 @@ import { actualSizeView, fitView, identityView, zoomAt } from '../editor/view.ts
 import type { Result } from '../engine-client/index.ts';
 import { encodePng } from './encodePng.ts';
 import { allowedSteps } from '../../../core/packs/step-limit.ts';
+import { defaultInstruction, defaultTool } from './toolDefaults.ts';
+import { shortcutKeys } from '../editor/shortcuts.ts';
+import { depthMapProblem } from '../../../core/image/depth-map.ts';
+import { maskFit, resizeMask } from '../../../core/image/mask-size.ts';
 
 export type CompareMode = 'after' | 'before' | 'split';
 
@@ -93,6 +97,8 @@ export class Studio {
   readonly pan = new PanGesture();
   /** Engine image id of every RgbaImage the engine holds (undo can bring any of them back). */
   readonly #ids = new WeakMap<RgbaImage, string>();
+  /** Why an image cannot serve as a depth map (core rule), per image: the scan is O(pixels). */
+  readonly #depthProblems = new WeakMap<RgbaImage, string | null>();
   #docIds: string[] = [];
   #brush: BrushTool | null = null;
   #selection: SelectionTool | null = null;
@@ -154,6 +160,8 @@ export class Studio {
   maskVersion = $state(0);
   /** Updated at stroke ends and mask commands, not per dab (a full scan is O(pixels)). */
   maskEmpty = $state(true);
+  /** The mask overlay is drawn; hidden after a result so the user sees it (H toggles). */
+  maskShown = $state(true);
 
   view = $state.raw<View>(identityView);
   viewport = $state.raw<Size>({ width: 800, height: 600 });
@@ -249,7 +257,21 @@ export class Studio {
     if (this.engine.state !== 'ready') return `The engine is ${this.engine.state}.`;
     if (this.loading) return this.loading;
     if (this.needsMask && this.maskEmpty) return 'Paint a mask over the area to fill.';
+    if (this.pack.takesText && this.pack.instructions.length > 0 && !this.prompt.trim()) return 'Type an instruction, or pick a suggestion.';
+    if (this.pack.task === 'depth' && !this.depthMap) {
+      const why = this.#depthProblem(this.doc.image);
+      if (why) return `${why.charAt(0).toUpperCase()}${why.slice(1)}. Load one with “Load depth map…”.`;
+    }
     return null;
+  }
+
+  #depthProblem(img: RgbaImage): string | null {
+    let why = this.#depthProblems.get(img);
+    if (why === undefined) {
+      why = depthMapProblem({ width: img.width, height: img.height, channels: 4, maxValue: 255, pixels: img.data });
+      this.#depthProblems.set(img, why);
+    }
+    return why;
   }
 
   get brush(): BrushTool | null {
@@ -292,7 +314,7 @@ export class Studio {
     // Listing succeeded, so the engine answers requests even if no status event came yet.
     if (this.engine.state === 'starting') this.engine = { state: 'ready', provider: r.value.provider.active };
     if (!this.pack) {
-      const first = this.tools.find((p) => p.status === 'ok') ?? this.tools[0];
+      const first = defaultTool(this.tools);
       if (first) this.selectPack(first.name);
     }
   }
@@ -302,6 +324,7 @@ export class Studio {
     if (!p) return;
     this.selectedPack = name;
     this.steps = Math.min(Math.max(1, p.steps.default), Math.max(1, p.steps.max));
+    if (!this.prompt.trim()) this.prompt = defaultInstruction(p) ?? '';
     this.invalidate();
   }
 
@@ -415,6 +438,7 @@ export class Studio {
     b.setOpacity(this.brushOpacity);
     b.setMode(this.brushMode);
     const onDirty = (r: Rect): void => {
+      this.maskShown = true;
       this.#markOverlay(r);
       this.maskVersion++;
       this.invalidate();
@@ -465,6 +489,7 @@ export class Studio {
   }
 
   setMaskTool(t: MaskTool): void {
+    this.maskShown = true;
     this.#brush?.cancel();
     this.#selection?.cancel();
     this.maskTool = t;
@@ -514,7 +539,14 @@ export class Studio {
     if (this.doc) clearMask(this.doc.mask, this.history, () => this.#maskChanged());
   }
 
+  /** Show or hide the mask overlay (the 'toggleMask' shortcut). */
+  toggleMaskOverlay(): void {
+    this.maskShown = !this.maskShown;
+    this.invalidate();
+  }
+
   invertMask(): void {
+    this.maskShown = true;
     if (this.doc) invertMask(this.doc.mask, this.history, () => this.#maskChanged());
   }
 
@@ -529,6 +561,7 @@ export class Studio {
   previewAdjust(a: MaskAdjust): void {
     const doc = this.doc;
     if (!doc) return;
+    this.maskShown = true;
     this.adjust = a;
     this.maskPreview = a.radius === 0 ? null : adjustedMask(doc.mask, a);
     this.#markOverlay('all');
@@ -574,15 +607,25 @@ export class Studio {
       this.notice = { kind: 'error', text: 'Could not read that file as a mask picture.' };
       return;
     }
-    const c = new OffscreenCanvas(doc.width, doc.height);
+    // The engine's rule for a mask of another size (core/image/mask-size.ts): same shape is
+    // scaled and said so, another shape is refused with both sizes.
+    const size = { width: bmp.width, height: bmp.height };
+    const fit = maskFit(size, doc);
+    if (fit.kind === 'refuse') {
+      bmp.close();
+      this.notice = { kind: 'error', text: `Mask not loaded: ${fit.message}.` };
+      return;
+    }
+    const c = new OffscreenCanvas(size.width, size.height);
     const ctx = c.getContext('2d');
     if (!ctx) return;
-    ctx.drawImage(bmp, 0, 0, doc.width, doc.height);
-    const scaled = bmp.width !== doc.width || bmp.height !== doc.height;
+    ctx.drawImage(bmp, 0, 0);
     bmp.close();
-    const px = ctx.getImageData(0, 0, doc.width, doc.height).data;
-    replaceMask(doc.mask, rgbaToMask(px, doc.width, doc.height), 'Load mask', this.history, () => this.#maskChanged());
-    this.notice = { kind: 'info', text: `Mask loaded${scaled ? ' (scaled to the image size)' : ''}.` };
+    const own = rgbaToMask(ctx.getImageData(0, 0, size.width, size.height).data, size.width, size.height);
+    const mask = fit.kind === 'scale' ? resizeMask(own, size, doc) : own;
+    this.maskShown = true;
+    replaceMask(doc.mask, mask, 'Load mask', this.history, () => this.#maskChanged());
+    this.notice = { kind: 'info', text: fit.kind === 'scale' ? `Mask loaded: ${fit.note}.` : 'Mask loaded.' };
   }
 
   // ───────────── history ─────────────
@@ -689,7 +732,10 @@ export class Studio {
     doc.applyResult(img, label, this.history);
     this.compare = 'after';
     this.lastNotes = notes;
-    this.notice = { kind: 'info', text: `${text}${sizeChanged ? ` → ${img.width} × ${img.height}` : ''}.` };
+    // The mask would cover the result (inpaint fills exactly under it): hide it until asked for.
+    const hideMask = !doc.mask.isEmpty() && this.maskShown;
+    if (hideMask) this.maskShown = false;
+    this.notice = { kind: 'info', text: `${text}${sizeChanged ? ` → ${img.width} × ${img.height}` : ''}.${hideMask ? ` Mask hidden to show the result (${shortcutKeys('toggleMask', false)} shows it).` : ''}` };
     if (sizeChanged) this.fit();
   }
 
@@ -793,7 +839,7 @@ export class Studio {
   // ───────────── saving ─────────────
 
   defaultSavePath(ext: string): string {
-    return this.doc ? defaultSavePath(this.doc, ext) : `image-codi.${ext}`;
+    return this.doc ? defaultSavePath(this.doc, ext, this.appInfo?.saveFolder) : defaultSavePath({ name: 'image', path: null }, ext, this.appInfo?.saveFolder);
   }
 
   /**
