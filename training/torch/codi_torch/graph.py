@@ -62,6 +62,16 @@ def _conv_same(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, kernel: int, s
     return F.conv2d(x, w, b, stride=stride)
 
 
+def _avg_pool2(x: torch.Tensor) -> torch.Tensor:
+    y: torch.Tensor = F.avg_pool2d(x, 2)
+    return y
+
+
+def _upsample2(x: torch.Tensor) -> torch.Tensor:
+    y: torch.Tensor = F.interpolate(x, scale_factor=2.0, mode="nearest")
+    return y
+
+
 def _per_channel(v: torch.Tensor) -> torch.Tensor:
     return v.reshape(v.shape[0], v.shape[1], 1, 1)
 
@@ -128,10 +138,10 @@ _OPS: Dict[str, Callable[[Dict[str, Any], Dict[int, torch.Tensor], Params], torc
     "add": lambda op, v, p: v[op["a"]] + v[op["b"]],
     "addPerChannel": lambda op, v, p: v[op["x"]] + _per_channel(v[op["v"]]),
     "mulPerChannel": lambda op, v, p: v[op["x"]] * _per_channel(v[op["v"]]),
-    "scale": lambda op, v, p: v[op["x"]] * op["s"],
-    "mixLevel": lambda op, v, p: v[op["a"]] + v[op["mu"]][op["level"]] * (v[op["b"]] - v[op["a"]]),
-    "avgPool2": lambda op, v, p: F.avg_pool2d(v[op["x"]], 2),
-    "upsampleNearest2": lambda op, v, p: F.interpolate(v[op["x"]], scale_factor=2.0, mode="nearest"),
+    "scale": lambda op, v, p: v[op["x"]] * float(op["s"]),
+    "mixLevel": lambda op, v, p: v[op["a"]] + v[op["mu"]][int(op["level"])] * (v[op["b"]] - v[op["a"]]),
+    "avgPool2": lambda op, v, p: _avg_pool2(v[op["x"]]),
+    "upsampleNearest2": lambda op, v, p: _upsample2(v[op["x"]]),
     "concatChannels": lambda op, v, p: torch.cat([v[i] for i in op["xs"]], dim=1),
     "dense": lambda op, v, p: torch.addmm(p[op["b"]], v[op["x"]], p[op["w"]]),
     "attention": lambda op, v, p: _attention(v[op["q"]], v[op["k"]], v[op["v"]], op["channels"]),

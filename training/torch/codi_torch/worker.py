@@ -26,7 +26,7 @@ from .protocol import Header, TensorMap, read_frame, write_frame
 def bf16_supported() -> bool:
     """CPU bf16 kernels need AVX512-BF16/AMX (oneDNN's check); CUDA needs compute capability >= 8."""
     if torch.cuda.is_available():
-        return bool(torch.cuda.is_bf16_supported())
+        return bool(torch.cuda.is_bf16_supported())  # type: ignore[no-untyped-call]
     check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
     return bool(check()) if check is not None else False
 
@@ -109,7 +109,8 @@ class Engine:
 
     def _autocast(self) -> ContextManager[Any]:
         if self.bf16:
-            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+            ctx: ContextManager[Any] = torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+            return ctx
         return nullcontext()
 
     def _map(self, x: torch.Tensor) -> torch.Tensor:
@@ -162,7 +163,7 @@ class Engine:
         for n in self.trainable:
             self.params[n].grad = None
         terms = self._losses(h, tensors)
-        terms["total"].backward()
+        terms["total"].backward()  # type: ignore[no-untyped-call]
         grads = {}
         for n in self.trainable:
             g = self.params[n].grad
@@ -175,10 +176,10 @@ class Engine:
 
             # Every rank's loss is the mean over its equal shard, so the mean over ranks is
             # the mean over the global batch: N processes at batch B/N follow one at batch B.
-            dist.all_reduce(values)
+            dist.all_reduce(values)  # type: ignore[no-untyped-call]
             values /= self.world
             for g in grads.values():
-                dist.all_reduce(g)
+                dist.all_reduce(g)  # type: ignore[no-untyped-call]
                 g /= self.world
         host = values.cpu().tolist()
         return {k: float(v) for k, v in zip(terms, host)}, grads
