@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { f32Tensor } from '../tensor/ops.ts';
 import type { F32Tensor } from '../tensor/ops.ts';
+import { at } from '../at.ts';
 import { areaWeights, bicubicWeights, keysCubic, resizeArea, resizeBicubic } from './resize.ts';
 
 function image(C: number, H: number, W: number, f: (c: number, y: number, x: number) => number): F32Tensor {
@@ -8,7 +9,7 @@ function image(C: number, H: number, W: number, f: (c: number, y: number, x: num
   for (let c = 0; c < C; c++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) t.data[(c * H + y) * W + x] = f(c, y, x);
   return t;
 }
-const at = (t: F32Tensor, c: number, y: number, x: number) => t.data[(c * t.shape[2] + y) * t.shape[3] + x];
+const pixel = (t: F32Tensor, c: number, y: number, x: number) => at(t.data, (c * at(t.shape, 2) + y) * at(t.shape, 3) + x);
 
 describe('Keys cubic kernel (a = −0.5)', () => {
   it('hand values', () => {
@@ -27,7 +28,7 @@ describe('bicubic weights', () => {
     const ws = Array.from(w.weight.slice(5 * w.taps, 6 * w.taps));
     const ix = Array.from(w.index.slice(5 * w.taps, 6 * w.taps));
     const byIndex = new Map<number, number>();
-    ix.forEach((j, k) => byIndex.set(j, (byIndex.get(j) ?? 0) + ws[k]));
+    ix.forEach((j, k) => byIndex.set(j, (byIndex.get(j) ?? 0) + at(ws, k)));
     expect(byIndex.get(1)).toBeCloseTo(-0.0703125, 12);
     expect(byIndex.get(2)).toBeCloseTo(0.8671875, 12);
     expect(byIndex.get(3)).toBeCloseTo(0.2265625, 12);
@@ -38,7 +39,7 @@ describe('bicubic weights', () => {
     const ws = Array.from(w.weight.slice(3 * w.taps, 4 * w.taps)).filter((v) => v !== 0);
     const expected = [-0.01171875, -0.03515625, 0.11328125, 0.43359375, 0.43359375, 0.11328125, -0.03515625, -0.01171875];
     expect(ws).toHaveLength(8);
-    ws.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 12));
+    ws.forEach((v, i) => expect(v).toBeCloseTo(at(expected, i), 12));
   });
   it('edge taps are clamped onto the border pixel', () => {
     const w = bicubicWeights(4, 8);
@@ -58,11 +59,11 @@ describe('bicubic weights', () => {
 
 describe('resize', () => {
   it('a constant image stays exactly constant (up, down, odd sizes, area)', () => {
-    const x = image(3, 7, 11, (c) => [0.3, -0.7, 0.123456][c]);
+    const x = image(3, 7, 11, (c) => at([0.3, -0.7, 0.123456], c));
     for (const [h, w] of [[28, 44], [3, 5], [7, 11], [13, 2], [1, 1]] as const) {
       const y = resizeBicubic(x, h, w);
       expect(y.shape).toEqual([1, 3, h, w]);
-      for (let c = 0; c < 3; c++) for (let i = 0; i < h * w; i++) expect(y.data[c * h * w + i]).toBe(Math.fround([0.3, -0.7, 0.123456][c]));
+      for (let c = 0; c < 3; c++) for (let i = 0; i < h * w; i++) expect(y.data[c * h * w + i]).toBe(Math.fround(at([0.3, -0.7, 0.123456], c)));
     }
     const z = resizeArea(x, 3, 4);
     for (let i = 0; i < 12; i++) expect(z.data[i]).toBe(Math.fround(0.3));
@@ -75,13 +76,13 @@ describe('resize', () => {
     const x = image(1, 8, 8, (_, __, xx) => 0.1 * xx);
     const y = resizeBicubic(x, 32, 32);
     // interior output column o maps to input coordinate (o + 0.5)/4 − 0.5
-    for (const o of [8, 13, 20]) expect(at(y, 0, 10, o)).toBeCloseTo(0.1 * ((o + 0.5) / 4 - 0.5), 6);
+    for (const o of [8, 13, 20]) expect(pixel(y, 0, 10, o)).toBeCloseTo(0.1 * ((o + 0.5) / 4 - 0.5), 6);
   });
   it('upsample then downsample of a smooth image is close to the original', () => {
     const x = image(3, 32, 40, (c, y, xx) => Math.sin(y / 5 + c) * Math.cos(xx / 7));
     const back = resizeBicubic(resizeBicubic(x, 128, 160), 32, 40);
     let err = 0;
-    for (let i = 0; i < x.data.length; i++) err = Math.max(err, Math.abs(back.data[i] - x.data[i]));
+    for (let i = 0; i < x.data.length; i++) err = Math.max(err, Math.abs(at(back.data, i) - at(x.data, i)));
     expect(err).toBeLessThan(0.02);
   });
   it('area ÷2 is the 2×2 block mean', () => {

@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { at } from '../at.ts';
 import { f32Ops, f32Tensor } from '../tensor/ops.ts';
 import type { F32Tensor } from '../tensor/ops.ts';
 import { defaultSchedule, CLEAN_T } from './schedule.ts';
@@ -19,7 +20,7 @@ import {
 
 const ops = f32Ops;
 const t1 = (...v: number[]): F32Tensor => f32Tensor([v.length], Float32Array.from(v));
-const close = (a: F32Tensor, b: number[], digits = 5) => b.forEach((v, i) => expect(a.data[i]).toBeCloseTo(v, digits));
+const close = (a: F32Tensor, b: number[], digits = 5) => b.forEach((v, i) => expect(at(a.data, i)).toBeCloseTo(v, digits));
 
 describe('v / x / ε conversions (docs/method.md §2)', () => {
   const a = 0.6;
@@ -48,7 +49,7 @@ describe('v / x / ε conversions (docs/method.md §2)', () => {
   });
   it('boundary scale c_skip z + c_out x̂', () => {
     const b = boundaryScalings(20);
-    close(boundaryScale(ops, z, x, 20), [0, 1, 2].map((i) => b.cSkip * z.data[i] + b.cOut * x.data[i]), 6);
+    close(boundaryScale(ops, z, x, 20), Array.from(z.data, (zi, i) => b.cSkip * zi + b.cOut * at(x.data, i)), 6);
     close(boundaryScale(ops, z, x, 0), Array.from(z.data), 7);
   });
 });
@@ -59,8 +60,9 @@ describe('ddimUpdate', () => {
   const e = t1(-1, 2);
   const t = 720;
   const s = 460;
-  const z = diffuse(ops, x, e, sched.alpha[t], sched.sigma[t]);
-  const v = vFromXEps(ops, x, e, sched.alpha[t], sched.sigma[t]);
+  const z = diffuse(ops, x, e, sched.alphaAt(t), sched.sigmaAt(t));
+  const v = vFromXEps(ops, x, e, sched.alphaAt(t), sched.sigmaAt(t));
+  const [z0, z1] = [at(z.data, 0), at(z.data, 1)];
   it('with the exact v, z_s = α_s x + σ_s ε (hand values from §2 table)', () => {
     const r = ddimUpdate(ops, z, v, t, s, sched);
     close(r.xHat, [0.5, -0.5]);
@@ -77,15 +79,15 @@ describe('ddimUpdate', () => {
   it('boundary-scaled x̂ and the clean end', () => {
     const r = ddimUpdate(ops, z, v, t, CLEAN_T, sched, { boundary: 'lcm' });
     const b = boundaryScalings(t);
-    close(r.xHat, [b.cSkip * z.data[0] + b.cOut * 0.5, b.cSkip * z.data[1] - b.cOut * 0.5], 6);
+    close(r.xHat, [b.cSkip * z0 + b.cOut * 0.5, b.cSkip * z1 - b.cOut * 0.5], 6);
     close(r.zS, Array.from(r.xHat.data), 7);
   });
   it('a hand-computed step with an arbitrary v = [1, 0]', () => {
     const vv = t1(1, 0);
     const r = ddimUpdate(ops, z, vv, t, s, sched);
-    const [aT, sT, aS, sS] = [sched.alpha[t], sched.sigma[t], sched.alpha[s], sched.sigma[s]];
-    const xh = [aT * z.data[0] - sT, aT * z.data[1]];
-    const eh = [aT + sT * z.data[0], sT * z.data[1]];
-    close(r.zS, [aS * xh[0] + sS * eh[0], aS * xh[1] + sS * eh[1]]);
+    const [aT, sT, aS, sS] = [sched.alphaAt(t), sched.sigmaAt(t), sched.alphaAt(s), sched.sigmaAt(s)];
+    const [xh0, xh1] = [aT * z0 - sT, aT * z1];
+    const [eh0, eh1] = [aT + sT * z0, sT * z1];
+    close(r.zS, [aS * xh0 + sS * eh0, aS * xh1 + sS * eh1]);
   });
 });

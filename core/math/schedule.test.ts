@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { at } from '../at.ts';
 import { defaultSchedule, makeBetas, makeSchedule, CLEAN_T } from './schedule.ts';
 
 describe('scaled-linear schedule (docs/method.md §2)', () => {
@@ -20,19 +21,19 @@ describe('scaled-linear schedule (docs/method.md §2)', () => {
   });
   it('α² + σ² = 1 everywhere and ᾱ decreasing', () => {
     for (let t = 0; t < 1000; t++) {
-      expect(s.alpha[t] ** 2 + s.sigma[t] ** 2).toBeCloseTo(1, 12);
-      if (t > 0) expect(s.alphaBar[t]).toBeLessThan(s.alphaBar[t - 1]);
+      expect(at(s.alpha, t) ** 2 + at(s.sigma, t) ** 2).toBeCloseTo(1, 12);
+      if (t > 0) expect(s.alphaBar[t]).toBeLessThan(at(s.alphaBar, t - 1));
     }
   });
   it('β endpoints by hand: β_0 = 0.00085, β_999 = 0.012, ᾱ_0 = 1 − β_0', () => {
     expect(s.betas[0]).toBeCloseTo(0.00085, 15);
     expect(s.betas[999]).toBeCloseTo(0.012, 15);
     expect(s.alphaBar[0]).toBeCloseTo(1 - 0.00085, 15);
-    expect(s.alphaBar[1]).toBeCloseTo((1 - 0.00085) * (1 - s.betas[1]), 15);
+    expect(s.alphaBar[1]).toBeCloseTo((1 - 0.00085) * (1 - at(s.betas, 1)), 15);
   });
   it('fractional t interpolates log α; clean end', () => {
     const mid = s.alphaAt(500.5);
-    expect(mid).toBeCloseTo(Math.sqrt(s.alpha[500] * s.alpha[501]), 12);
+    expect(mid).toBeCloseTo(Math.sqrt(at(s.alpha, 500) * at(s.alpha, 501)), 12);
     expect(s.sigmaAt(500.5) ** 2 + mid ** 2).toBeCloseTo(1, 12);
     expect(s.alphaAt(CLEAN_T)).toBe(1);
     expect(s.sigmaAt(CLEAN_T)).toBe(0);
@@ -47,7 +48,7 @@ describe('other schedules', () => {
     const b = makeBetas({ kind: 'linear', trainSteps: 1000 });
     expect(b[0]).toBeCloseTo(1e-4, 15);
     expect(b[999]).toBeCloseTo(0.02, 15);
-    expect(b[1] - b[0]).toBeCloseTo((0.02 - 1e-4) / 999, 15);
+    expect(at(b, 1) - at(b, 0)).toBeCloseTo((0.02 - 1e-4) / 999, 15);
   });
   it('cosine: ᾱ_t = f(t+1)/f(0) with s = 0.008, β ≤ 0.999', () => {
     const s = makeSchedule({ kind: 'cosine', trainSteps: 1000 });
@@ -55,7 +56,7 @@ describe('other schedules', () => {
     for (const t of [0, 10, 500, 900]) expect(s.alphaBar[t]).toBeCloseTo(f((t + 1) / 1000) / f(0), 10);
     expect(s.betas[999]).toBe(0.999);
     for (const b of s.betas) expect(b).toBeLessThanOrEqual(0.999);
-    expect(s.alpha[999] ** 2 + s.sigma[999] ** 2).toBeCloseTo(1, 12);
+    expect(at(s.alpha, 999) ** 2 + at(s.sigma, 999) ** 2).toBeCloseTo(1, 12);
   });
   it('custom scaled-linear range and T', () => {
     const s = makeSchedule({ kind: 'scaled-linear', trainSteps: 10, betaStart: 0.01, betaEnd: 0.04 });

@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { at } from '../at.ts';
 import { f32Ops, f32Tensor } from '../tensor/ops.ts';
 import type { F32Tensor, TensorOps } from '../tensor/ops.ts';
 import { defaultSchedule } from '../math/schedule.ts';
@@ -60,7 +61,7 @@ function data(n: number, seed: number): F32Tensor {
   for (let i = 0; i < t.data.length; i++) t.data[i] = r.uniform() * 2 - 1;
   return t;
 }
-const maxAbsDiff = (a: F32Tensor, b: F32Tensor) => a.data.reduce((m, v, i) => Math.max(m, Math.abs(v - b.data[i])), 0);
+const maxAbsDiff = (a: F32Tensor, b: F32Tensor) => a.data.reduce((m, v, i) => Math.max(m, Math.abs(v - at(b.data, i))), 0);
 
 describe('every sampler returns x0 for the oracle model, without leaking tensors', () => {
   const x0 = data(4, 1);
@@ -97,8 +98,8 @@ describe('CoDi with 8 steps on the N = 50 grid', () => {
     const out = await sampleCodi(f32Ops, oracle(f32Ops, x0, sched, calls), noise, sched, { steps: 8 });
     expect(calls[7]).toBe(0);
     // the oracle's ε is fixed by the start: ε = (z_980 − α_980 x0)/σ_980, and DDIM keeps it
-    const eps = f32Ops.axpby(1 / sched.sigma[980], noise, -sched.alpha[980] / sched.sigma[980], x0);
-    const expected = f32Ops.axpby(sched.alpha[0], x0, sched.sigma[0], eps);
+    const eps = f32Ops.axpby(1 / sched.sigmaAt(980), noise, -sched.alphaAt(980) / sched.sigmaAt(980), x0);
+    const expected = f32Ops.axpby(sched.alphaAt(0), x0, sched.sigmaAt(0), eps);
     expect(maxAbsDiff(out, expected)).toBeLessThan(2e-5);
   });
 });
@@ -111,9 +112,13 @@ describe('hand-computed single steps', () => {
   it('CoDi 1 step (980 → 0), final "z0": α_0 x̂ + σ_0 ε̂ with x̂ boundary-scaled', async () => {
     const out = await sampleCodi(f32Ops, vConst, z, sched, { steps: 1, final: 'z0' });
     const { cSkip, cOut } = boundaryScalings(980);
-    const xh = [0, 1].map((i) => cSkip * z.data[i] + cOut * (a * z.data[i] - s * [0.5, 0.1][i]));
-    const eh = [0, 1].map((i) => a * [0.5, 0.1][i] + s * z.data[i]);
-    [0, 1].forEach((i) => expect(out.data[i]).toBeCloseTo(0.99957 * xh[i] + 0.02915 * eh[i], 4));
+    const want = Array.from(z.data, (zi, i) => {
+      const vi = at([0.5, 0.1], i);
+      const xh = cSkip * zi + cOut * (a * zi - s * vi);
+      const eh = a * vi + s * zi;
+      return 0.99957 * xh + 0.02915 * eh;
+    });
+    want.forEach((w, i) => expect(out.data[i]).toBeCloseTo(w, 4));
   });
   it('CoDi 1 step, default "denoised" returns x̂ = α z − σ v (c_out(980) ≈ 1)', async () => {
     const out = await sampleCodi(f32Ops, vConst, z, sched, { steps: 1 });
@@ -128,15 +133,15 @@ describe('hand-computed single steps', () => {
     };
     const out = await sampleCodi(f32Ops, model, z, sched, { steps: 2 });
     expect(calls).toEqual([980, 480]);
-    const [a2, s2] = [sched.alpha[480], sched.sigma[480]];
+    const [a2, s2] = [sched.alphaAt(480), sched.sigmaAt(480)];
     const b1 = boundaryScalings(980);
     const b2 = boundaryScalings(480);
-    const vv = [0.5, 0.1];
-    const res = [0, 1].map((i) => {
-      const x1 = b1.cSkip * z.data[i] + b1.cOut * (a * z.data[i] - s * vv[i]);
-      const e1 = a * vv[i] + s * z.data[i];
+    const res = Array.from(z.data, (zi, i) => {
+      const vi = at([0.5, 0.1], i);
+      const x1 = b1.cSkip * zi + b1.cOut * (a * zi - s * vi);
+      const e1 = a * vi + s * zi;
       const z1 = a2 * x1 + s2 * e1;
-      return b2.cSkip * z1 + b2.cOut * (a2 * z1 - s2 * vv[i]);
+      return b2.cSkip * z1 + b2.cOut * (a2 * z1 - s2 * vi);
     });
     res.forEach((r, i) => expect(out.data[i]).toBeCloseTo(r, 5));
   });
@@ -173,37 +178,38 @@ describe('hand-computed single steps', () => {
     expect(calls[0]).toBe(999);
     expect(calls[1]).toBeCloseTo(499.5, 9);
     // step 1: z1 = (σ1/σ0) z − α1 (e^{−h} − 1) x̂0, then step 2 returns x̂1 = α1 z1 − σ1 v
-    const [a0, s0] = [sched.alpha[999], sched.sigma[999]];
+    const [a0, s0] = [sched.alphaAt(999), sched.sigmaAt(999)];
     const a1 = sched.alphaAt(499.5);
     const s1 = Math.sqrt(1 - a1 * a1);
     const h = Math.log(a1 / s1) - Math.log(a0 / s0);
-    const vv = [0.5, 0.1];
-    [0, 1].forEach((i) => {
-      const x0 = a0 * z.data[i] - s0 * vv[i];
-      const z1 = (s1 / s0) * z.data[i] - a1 * Math.expm1(-h) * x0;
-      expect(out.data[i]).toBeCloseTo(a1 * z1 - s1 * vv[i], 5);
+    z.data.forEach((zi, i) => {
+      const vi = at([0.5, 0.1], i);
+      const x0 = a0 * zi - s0 * vi;
+      const z1 = (s1 / s0) * zi - a1 * Math.expm1(-h) * x0;
+      expect(out.data[i]).toBeCloseTo(a1 * z1 - s1 * vi, 5);
     });
   });
   it('DPM-Solver++(2M) second-order update by hand (3 steps, final on the grid)', async () => {
     const ts = [900, 600, 300];
     const vv = [[0.5, 0.1], [0.2, -0.3], [0.05, 0.4]];
     let k = 0;
-    const model: DenoiseFn<F32Tensor> = () => f32Tensor([2], Float32Array.from(vv[k++]));
+    const model: DenoiseFn<F32Tensor> = () => f32Tensor([2], Float32Array.from(at(vv, k++)));
     const out = await sampleDpmpp2m(f32Ops, model, z, sched, { steps: 3, timesteps: ts, finalSigma: 'grid' });
-    const A = (t: number) => sched.alpha[t];
-    const S = (t: number) => sched.sigma[t];
+    const A = (t: number) => sched.alphaAt(t);
+    const S = (t: number) => sched.sigmaAt(t);
     const L = (t: number) => Math.log(A(t) / S(t));
-    [0, 1].forEach((i) => {
-      const x0 = A(900) * z.data[i] - S(900) * vv[0][i];
-      const z1 = (S(600) / S(900)) * z.data[i] - A(600) * Math.expm1(-(L(600) - L(900))) * x0;
-      const x1 = A(600) * z1 - S(600) * vv[1][i];
+    z.data.forEach((zi, i) => {
+      const [v0, v1, v2] = [at(at(vv, 0), i), at(at(vv, 1), i), at(at(vv, 2), i)];
+      const x0 = A(900) * zi - S(900) * v0;
+      const z1 = (S(600) / S(900)) * zi - A(600) * Math.expm1(-(L(600) - L(900))) * x0;
+      const x1 = A(600) * z1 - S(600) * v1;
       const h = L(300) - L(600);
       const r0 = (L(600) - L(900)) / h;
       const D1 = (x1 - x0) / r0;
       const phi = Math.expm1(-h);
       const z2 = (S(300) / S(600)) * z1 - A(300) * phi * x1 - 0.5 * A(300) * phi * D1;
       // last step: first order (steps < 10) from 300 to t = 0
-      const x2 = A(300) * z2 - S(300) * vv[2][i];
+      const x2 = A(300) * z2 - S(300) * v2;
       const z3 = (S(0) / S(300)) * z2 - A(0) * Math.expm1(-(L(0) - L(300))) * x2;
       expect(out.data[i]).toBeCloseTo(z3, 5);
     });

@@ -1,4 +1,6 @@
 import { describe, it, expect } from 'vitest';
+import { at } from '../at.ts';
+import { shape4 } from '../tensor/layout.ts';
 import { f32Tensor } from '../tensor/ops.ts';
 import type { F32Tensor } from '../tensor/ops.ts';
 import { resizeBicubic } from '../image/resize.ts';
@@ -22,7 +24,7 @@ function sameValues(a: Float32Array, b: Float32Array): boolean {
 
 function coverage(plan: TilePlan): Uint16Array {
   const cov = new Uint16Array(plan.paddedHeight * plan.paddedWidth);
-  for (const t of plan.tiles) for (let y = t.y; y < t.y + t.h; y++) for (let x = t.x; x < t.x + t.w; x++) cov[y * plan.paddedWidth + x]++;
+  for (const t of plan.tiles) for (let y = t.y; y < t.y + t.h; y++) for (let x = t.x; x < t.x + t.w; x++) cov[y * plan.paddedWidth + x] = at(cov, y * plan.paddedWidth + x) + 1;
   return cov;
 }
 
@@ -41,7 +43,7 @@ describe('planTiles', () => {
     for (const s of p.ys) expect(s.start % 32).toBe(0);
   });
   it('every pixel is covered, tiles are aligned and inside the padded image, odd sizes', () => {
-    for (const [H, W, tile, ov, al] of [[1, 1, 64, 8, 8], [257, 33, 64, 16, 16], [511, 1023, 256, 32, 64], [65, 129, 64, 0, 4], [999, 17, 128, 100, 4]]) {
+    for (const [H, W, tile, ov, al] of [[1, 1, 64, 8, 8], [257, 33, 64, 16, 16], [511, 1023, 256, 32, 64], [65, 129, 64, 0, 4], [999, 17, 128, 100, 4]] as const) {
       const p = planTiles({ height: H, width: W, tile, overlap: ov, align: al });
       expect(p.paddedHeight % al).toBe(0);
       for (const t of p.tiles) {
@@ -53,7 +55,7 @@ describe('planTiles', () => {
         expect(t.h).toBeLessThanOrEqual(tile);
       }
       expect(coverage(p).every((c) => c > 0)).toBe(true);
-      for (let k = 1; k < p.ys.length; k++) expect(p.ys[k - 1].start + p.ys[k - 1].size - p.ys[k].start).toBeGreaterThanOrEqual(ov);
+      for (const [k, s] of p.ys.entries()) if (k > 0) expect(at(p.ys, k - 1).start + at(p.ys, k - 1).size - s.start).toBeGreaterThanOrEqual(ov);
     }
   });
   it('validates its options', () => {
@@ -70,10 +72,11 @@ describe('blending weights', () => {
     expect(Array.from(w0.slice(0, 4))).toEqual([1, 1, 1, 1]);
     expect(w0[4]).toBeCloseTo(0.5 - 0.5 * Math.cos((Math.PI * 3.5) / 4), 12);
     expect(w1[0]).toBeCloseTo(0.5 - 0.5 * Math.cos((Math.PI * 0.5) / 4), 12);
-    for (let i = 0; i < 4; i++) expect(w0[4 + i] + w1[i]).toBeCloseTo(1, 12); // complementary
+    for (let i = 0; i < 4; i++) expect(at(w0, 4 + i) + at(w1, i)).toBeCloseTo(1, 12); // complementary
     const n = normalisedAxisWeights(spans, 2);
-    expect(n[0]).toHaveLength(16);
-    for (let i = 0; i < 8; i++) expect(n[0][8 + i] + n[1][i]).toBeCloseTo(1, 14);
+    const [n0, n1] = [at(n, 0), at(n, 1)];
+    expect(n0).toHaveLength(16);
+    for (let i = 0; i < 8; i++) expect(at(n0, 8 + i) + at(n1, i)).toBeCloseTo(1, 14);
   });
 });
 
@@ -86,7 +89,7 @@ describe('TileAccumulator and mapTiles', () => {
     expect(out.data.every((v) => v === Math.fround(0.3141592))).toBe(true);
   });
   it('identity model over tiles reproduces the image bit-exactly, with progress and odd sizes', async () => {
-    for (const [H, W] of [[131, 77], [64, 64], [5, 300]]) {
+    for (const [H, W] of [[131, 77], [64, 64], [5, 300]] as const) {
       const x = smooth(3, H, W);
       const seen: number[] = [];
       const out = await mapTiles(x, { tile: 48, overlap: 16, align: 16, onTile: (d) => seen.push(d) }, (t) => t);
@@ -97,7 +100,7 @@ describe('TileAccumulator and mapTiles', () => {
   it('×4 output tiles (bicubic "model") match the whole-image result away from tile borders and blend smoothly', async () => {
     const x = smooth(3, 70, 90);
     const whole = resizeBicubic(x, 280, 360);
-    const tiled = await mapTiles(x, { tile: 32, overlap: 16, align: 8, scale: 4 }, (t) => resizeBicubic(t, t.shape[2] * 4, t.shape[3] * 4));
+    const tiled = await mapTiles(x, { tile: 32, overlap: 16, align: 8, scale: 4 }, (t) => resizeBicubic(t, shape4(t)[2] * 4, shape4(t)[3] * 4));
     expect(tiled.shape).toEqual([1, 3, 280, 360]);
     // away from the image border (where reflect padding of the tiles and edge clamping of the
     // whole image legitimately differ), tile-edge clamping is hidden by the cross-fade
@@ -106,7 +109,7 @@ describe('TileAccumulator and mapTiles', () => {
       for (let y = 12; y < 280 - 12; y++) {
         for (let xx = 12; xx < 360 - 12; xx++) {
           const i = (c * 280 + y) * 360 + xx;
-          err = Math.max(err, Math.abs(whole.data[i] - tiled.data[i]));
+          err = Math.max(err, Math.abs(at(whole.data, i) - at(tiled.data, i)));
         }
       }
     }
@@ -114,10 +117,10 @@ describe('TileAccumulator and mapTiles', () => {
   });
   it('changes channel count (model output ≠ input channels) and checks shapes', async () => {
     const x = smooth(4, 40, 40);
-    const out = await mapTiles(x, { tile: 32, overlap: 8, align: 8, outChannels: 1 }, (t) => ({
-      data: t.data.slice(0, t.shape[2] * t.shape[3]),
-      shape: [1, 1, t.shape[2], t.shape[3]],
-    }));
+    const out = await mapTiles(x, { tile: 32, overlap: 8, align: 8, outChannels: 1 }, (t) => {
+      const [, , h, w] = shape4(t);
+      return { data: t.data.slice(0, h * w), shape: [1, 1, h, w] };
+    });
     expect(out.shape).toEqual([1, 1, 40, 40]);
     expect(sameValues(out.data, x.data.slice(0, 1600))).toBe(true);
     await expect(mapTiles(x, { tile: 32, overlap: 8, align: 8 }, (t) => ({ data: t.data, shape: [1, 4, 8, 8] }))).rejects.toThrow(RangeError);
@@ -130,7 +133,7 @@ describe('TileAccumulator and mapTiles', () => {
   it('result() refuses a plan with missing tiles; add() refuses duplicates', () => {
     const plan = planTiles({ height: 64, width: 64, tile: 32, overlap: 8, align: 8 });
     const acc = new TileAccumulator(plan, 1);
-    const t = plan.tiles[0];
+    const t = at(plan.tiles, 0);
     acc.add(t, f32Tensor([1, 1, t.h, t.w]));
     expect(() => acc.add(t, f32Tensor([1, 1, t.h, t.w]))).toThrow(/twice/);
     expect(() => acc.result()).toThrow(/never added/);
@@ -148,7 +151,7 @@ describe('seam metric', () => {
     expect(seamScore(good, lines)).toBeLessThan(1.5);
     // each tile adds its own offset and no blending can hide a per-tile offset fully: hard jumps
     const bad = f32Tensor([1, 3, 96, 96], x.data.slice());
-    for (let c = 0; c < 3; c++) for (let y = 0; y < 96; y++) for (let xx = 64; xx < 96; xx++) bad.data[(c * 96 + y) * 96 + xx] += 0.5;
+    for (let c = 0; c < 3; c++) for (let y = 0; y < 96; y++) for (let xx = 64; xx < 96; xx++) bad.data[(c * 96 + y) * 96 + xx] = at(bad.data, (c * 96 + y) * 96 + xx) + 0.5;
     expect(seamScore(bad, { rows: [], cols: [64] })).toBeGreaterThan(10);
     expect(seamScore(x, { rows: [], cols: [] })).toBe(1);
   });

@@ -104,7 +104,7 @@ describe('codi with diffusers packs', () => {
     await truncate(path.join(copy, PACKS.inpaint, 'unet', 'model.onnx'), 100);
     const data = path.join(copy, PACKS.edit, 'unet', 'model.onnx_data');
     const bytes = await readFile(data);
-    bytes[bytes.length >> 1] ^= 0x01;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length >> 1) ^ 0x01, bytes.length >> 1);
     await writeFile(data, bytes);
 
     const io = capture(tEnv);

@@ -203,7 +203,7 @@ describe('engine with diffusers packs', () => {
     await cp(userPacks, copy, { recursive: true });
     const data = path.join(copy, PACKS.backbone, 'unet', 'model.onnx_data');
     const bytes = await readFile(data);
-    bytes[bytes.length >> 1] ^= 0x01;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length >> 1) ^ 0x01, bytes.length >> 1);
     await writeFile(data, bytes);
     await truncate(path.join(copy, PACKS.edit, 'text_encoder', 'model.onnx'), 64);
     const h = await startEngine(copy);

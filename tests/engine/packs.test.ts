@@ -50,7 +50,7 @@ describe('pack verification', () => {
     const dir = await copyPack(packs.restore);
     const file = path.join(dir, 'denoiser.onnx');
     const bytes = await readFile(file);
-    bytes[bytes.length >> 1] ^= 0x01; // one flipped bit, same size
+    bytes.writeUInt8(bytes.readUInt8(bytes.length >> 1) ^ 0x01, bytes.length >> 1); // one flipped bit, same size
     await writeFile(file, bytes);
     const rec = await inspectPack(dir, packs.restore, 'user');
     expect(rec.status).toBe('ok'); // size is right; the hash is checked on load

@@ -75,7 +75,7 @@ beforeAll(async () => {
   await variant('flipped-byte', async (dir) => {
     const f = path.join(dir, 'denoiser.onnx');
     const b = await readFile(f);
-    b[Math.floor(b.length / 2)] ^= 0x01;
+    b.writeUInt8(b.readUInt8(b.length >> 1) ^ 0x01, b.length >> 1);
     await writeFile(f, b);
   });
   await variant('truncated', (dir) => truncate(path.join(dir, 'denoiser.onnx'), 1000));

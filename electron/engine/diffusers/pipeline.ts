@@ -136,7 +136,12 @@ function downMask(mask: F32Tensor, f: number): F32Tensor {
   const h = H / f;
   const w = W / f;
   const out = new Float32Array(h * w);
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) out[Math.floor(y / f) * w + Math.floor(x / f)] += mask.data[y * W + x]! / (f * f);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const o = Math.floor(y / f) * w + Math.floor(x / f); // < h·w, as y < h·f and x < w·f
+      out[o] = (out[o] as number) + (mask.data[y * W + x] as number) / (f * f);
+    }
+  }
   return { data: out, shape: [1, 1, h, w] };
 }
 

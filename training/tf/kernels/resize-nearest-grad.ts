@@ -41,8 +41,9 @@ export function resizeNearestNeighborGrad(args: { inputs: NamedTensorInfoMap; at
       for (let y = 0; y < outH; y++) {
         for (let x = 0; x < outW; x++) {
           const src = ((b * outH + y) * outW + x) * c;
-          const dst = ((b * h + rows[y]) * w + cols[x]) * c;
-          for (let ch = 0; ch < c; ch++) dx[dst + ch] += dyValues[src + ch];
+          // rows/cols have outH/outW entries and dy/dx were sized from the same shapes
+          const dst = ((b * h + (rows[y] as number)) * w + (cols[x] as number)) * c;
+          for (let ch = 0; ch < c; ch++) dx[dst + ch] = (dx[dst + ch] as number) + (dyValues[src + ch] as number);
         }
       }
     }

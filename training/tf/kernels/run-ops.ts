@@ -14,15 +14,16 @@ import type { Tensor, TensorInfo } from '@tensorflow/tfjs';
  * not recorded on the gradient tape (the engine's kernelDepth > 0). The "does not leak" test
  * checks tensor and data-buffer counts across repeated gradient steps.
  */
-export function runWithTensors(infos: readonly TensorInfo[], body: (inputs: Tensor[]) => Tensor): Tensor {
+export function runWithTensors<const A extends readonly TensorInfo[]>(infos: A, body: (inputs: { [K in keyof A]: Tensor }) => Tensor): Tensor {
   const engine = tf.engine();
   return tf.tidy(() =>
     body(
+      // one wrapper per info, in order: the tuple type says so to the body
       infos.map((info) => {
         const wrapper = engine.makeTensorFromTensorInfo(info);
         engine.backend.incRef(info.dataId);
         return wrapper;
-      }),
+      }) as { [K in keyof A]: Tensor },
     ),
   );
 }

@@ -21,8 +21,9 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   let maxErr = 0;
   let maxMag = 0;
   for (let i = 0; i < expected.length; i++) {
-    maxErr = Math.max(maxErr, Math.abs(actual[i] - expected[i]));
-    maxMag = Math.max(maxMag, Math.abs(expected[i]));
+    const e = expected[i] as number; // i < length of both (checked above)
+    maxErr = Math.max(maxErr, Math.abs((actual[i] as number) - e));
+    maxMag = Math.max(maxMag, Math.abs(e));
   }
   return maxErr / Math.max(maxMag, 1e-30);
 }
