@@ -1,65 +1,110 @@
 /**
- * `npm run bench:train`: samples/s and GFLOP/s of one CoDi training step on the CI-sized
- * network, on wasm + the project's gradient kernels and on the stock pure-JS cpu backend
- * (cpu: a single step, it is ~100× slower).
+ * `npm run bench:train`: samples/s and GFLOP/s of one CoDi training step on the TF.js engine
+ * (wasm + the project's gradient kernels) and on the PyTorch engine (fp32, and bf16 where the
+ * CPU has bf16 kernels), same network, batch, latent size and data, in one run; prints the
+ * torch / wasm ratio. Both run the full trainer loop (data, draws, objective, AdamW, EMA).
  *
  * FLOPs per sample of a CoDi step = 5 × forward FLOPs of the fused denoiser: the no-grad
  * one-step ODE forward, the no-grad EMA-target forward, and the online forward + backward
- * (backward counted as 2 × forward, the usual estimate). Forward FLOPs come from C's tracer.
+ * (backward counted as 2 × forward, the usual estimate). Forward FLOPs come from the tracer.
  *
- * Options: --latent N (latent side, default 8 = 32 px), --batch N (16), --steps N (wasm timed
- * steps, 5), --net tiny|small|default (tiny), --skip-cpu.
+ * Options: --latent N (latent side, default 16 = 64 px), --batch N (16), --nets small,default,
+ * --steps N (timed wasm steps, 3), --torch-steps N (timed torch steps, 10), --no-tfjs.
  */
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
-import { initTrainingBackend } from '../tf/backend.ts';
-import { Trainer } from '../trainer/trainer.ts';
-import { countFlops, createBackbone, paramsToRecord } from '../model/network.ts';
+import { initParams } from '../../core/nn/params.ts';
+import { backboneParamSpecs } from '../../core/nn/trace.ts';
 import { NET_PRESETS } from '../cli/train.ts';
+import { findTorchPython } from '../engine-torch/python.ts';
+import { TorchTrainer } from '../engine-torch/torch-trainer.ts';
+import { countFlops } from '../model/network.ts';
+import { initTrainingBackend } from '../tf/backend.ts';
+import type { TrainEvent } from '../trainer/events.ts';
 import { randomLatentData } from '../trainer/test-fixtures.ts';
+import { Trainer } from '../trainer/trainer.ts';
+import type { TrainConfig } from '../trainer/trainer.ts';
 
 const { values } = parseArgs({
   options: {
-    latent: { type: 'string', default: '8' },
+    latent: { type: 'string', default: '16' },
     batch: { type: 'string', default: '16' },
-    steps: { type: 'string', default: '5' },
-    net: { type: 'string', default: 'tiny' },
-    'skip-cpu': { type: 'boolean', default: false },
+    nets: { type: 'string', default: 'small,default' },
+    steps: { type: 'string', default: '3' },
+    'torch-steps': { type: 'string', default: '10' },
+    'no-tfjs': { type: 'boolean', default: false },
   },
 });
 const side = Number(values.latent);
 const batch = Number(values.batch);
-const timed = Number(values.steps);
-const net = NET_PRESETS[values.net as keyof typeof NET_PRESETS];
-if (!net) throw new Error(`unknown --net ${values.net}`);
+const nets = values.nets.split(',') as Array<keyof typeof NET_PRESETS>;
+for (const n of nets) if (!(n in NET_PRESETS)) throw new Error(`unknown net ${n}`);
 
-const fwd = countFlops(net, 'denoiser', { batch: 1, height: side, width: side }, { condChannels: 48, textDim: 0 });
-const stepFlopsPerSample = 5 * fwd;
+interface Row {
+  engine: string;
+  samplesPerSec: number;
+  gflops: number;
+  msPerStep: number;
+  /** Mean loss of the last step and how many steps the run had taken (compare rows of equal steps). */
+  loss: number;
+  steps: number;
+}
 
-async function measure(backend: 'wasm' | 'cpu', warmup: number, steps: number): Promise<{ samplesPerSec: number; gflops: number; msPerStep: number; name: string }> {
-  const be = await initTrainingBackend({ prefer: backend, log: () => {} });
-  const data = randomLatentData(Math.max(batch * 2, 8), side, side, 1);
-  const bb = createBackbone(net, 1);
-  const rec = paramsToRecord(bb);
-  tf.dispose([...bb.values()]);
-  const tr = Trainer.create({ method: 'codi', net, batchSize: batch, steps: warmup + steps, logEvery: 1_000_000, seed: 1 }, data, { backbone: rec });
-  if (warmup > 0) await tr.run({ untilStep: warmup });
+interface Runner {
+  events: { on(l: (e: TrainEvent) => void): () => void };
+  run(o?: { untilStep?: number }): Promise<unknown>;
+}
+
+async function timed(tr: Runner, warmup: number, steps: number, flopsPerSample: number, engine: string): Promise<Row> {
+  let loss = Number.NaN;
+  tr.events.on((e) => {
+    if (e.type === 'progress') loss = e.meanLoss;
+  });
+  await tr.run({ untilStep: warmup });
   const t0 = performance.now();
   await tr.run();
   const sec = (performance.now() - t0) / 1000;
-  tr.dispose();
   const samplesPerSec = (steps * batch) / sec;
-  return { name: be.name, samplesPerSec, gflops: (samplesPerSec * stepFlopsPerSample) / 1e9, msPerStep: (sec / steps) * 1000 };
+  return { engine, samplesPerSec, gflops: (samplesPerSec * flopsPerSample) / 1e9, msPerStep: (sec / steps) * 1000, loss, steps: warmup + steps };
 }
 
-console.log(`CoDi training step: net ${values.net} (base ${net.baseChannels}, ×[${net.channelMult}]), latent ${side}×${side}×48, batch ${batch}`);
-console.log(`forward ${(fwd / 1e6).toFixed(1)} MFLOP/sample; step ≈ 5 × forward = ${(stepFlopsPerSample / 1e6).toFixed(1)} MFLOP/sample`);
-const rows: string[] = [];
-const w = await measure('wasm', 2, timed);
-rows.push(`| ${w.name} + project kernels | ${timed} | ${w.msPerStep.toFixed(0)} | ${w.samplesPerSec.toFixed(1)} | ${w.gflops.toFixed(2)} |`);
-if (!values['skip-cpu']) {
-  const c = await measure('cpu', 0, 1);
-  rows.push(`| ${c.name} (stock) | 1 | ${c.msPerStep.toFixed(0)} | ${c.samplesPerSec.toFixed(2)} | ${c.gflops.toFixed(3)} |`);
-  console.log(`wasm / cpu speed-up: ${(w.samplesPerSec / c.samplesPerSec).toFixed(1)}×`);
+const probe = findTorchPython();
+if (!probe.ok) console.log(`torch engine not measured: ${probe.reason}`);
+await initTrainingBackend({ prefer: 'wasm', log: () => {} });
+const table: string[] = ['| net | engine | ms/step | samples/s | GFLOP/s | × wasm | loss at step |', '|---|---|---|---|---|---|---|'];
+for (const netName of nets) {
+  const net = NET_PRESETS[netName];
+  const flopsPerSample = 5 * countFlops(net, 'denoiser', { batch: 1, height: side, width: side }, { condChannels: 48, textDim: 0 });
+  const data = randomLatentData(batch * 2, side, side, 1);
+  const backbone = initParams(backboneParamSpecs(net), 1);
+  console.log(`net ${netName} (base ${net.baseChannels}, ×[${net.channelMult}]), latent ${side}×${side}×48, batch ${batch}: step ≈ 5 × forward = ${(flopsPerSample / 1e6).toFixed(0)} MFLOP/sample`);
+  const rows: Row[] = [];
+  const tfSteps = Number(values.steps);
+  const torchSteps = Number(values['torch-steps']);
+  const cfg = (steps: number): Partial<TrainConfig> => ({ method: 'codi', net, batchSize: batch, steps, logEvery: 1, seed: 1 });
+  if (!values['no-tfjs']) {
+    const tr = Trainer.create(cfg(1 + tfSteps), data, { backbone });
+    rows.push(await timed(tr, 1, tfSteps, flopsPerSample, 'TF.js wasm'));
+    tr.dispose();
+  }
+  if (probe.ok) {
+    for (const precision of ['fp32', 'bf16'] as const) {
+      let tr: TorchTrainer;
+      try {
+        tr = await TorchTrainer.create(cfg(2 + torchSteps), data, { backbone }, null, { python: probe.found.python, precision });
+      } catch (err) {
+        console.log(`torch ${precision}: ${(err as Error).message}`);
+        continue;
+      }
+      rows.push(await timed(tr, 2, torchSteps, flopsPerSample, `PyTorch ${probe.found.torch} ${precision} (${tr.deviceInfo})`));
+      await tr.dispose();
+    }
+  }
+  const base = rows.find((r) => r.engine.startsWith('TF.js'));
+  for (const r of rows) {
+    const ratio = base ? `${(r.samplesPerSec / base.samplesPerSec).toFixed(1)}×` : '–';
+    const line = `| ${netName} | ${r.engine} | ${r.msPerStep.toFixed(0)} | ${r.samplesPerSec.toFixed(1)} | ${r.gflops.toFixed(1)} | ${ratio} | ${r.loss.toPrecision(4)} @ ${r.steps} |`;
+    table.push(line);
+    console.log(line);
+  }
 }
-console.log(['| backend | timed steps | ms/step | samples/s | GFLOP/s |', '|---|---|---|---|---|', ...rows].join('\n'));
+console.log(table.join('\n'));

@@ -23,12 +23,23 @@ from .optim import AdamW, AdamWConfig, update_ema
 from .protocol import Header, TensorMap, read_frame, write_frame
 
 
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
 def bf16_supported() -> bool:
-    """CPU bf16 kernels need AVX512-BF16/AMX (oneDNN's check); CUDA needs compute capability >= 8."""
+    """CUDA: compute capability >= 8. CPU: oneDNN with native bf16 instructions (AVX512-BF16 or AMX)."""
     if torch.cuda.is_available():
         return bool(torch.cuda.is_bf16_supported())  # type: ignore[no-untyped-call]
-    check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
-    return bool(check()) if check is not None else False
+    mkldnn = bool(torch.backends.mkldnn.is_available())  # type: ignore[no-untyped-call]
+    return mkldnn and bool(_cpu_flags() & {"avx512_bf16", "amx_bf16"})
 
 
 def _sub(tensors: TensorMap, prefix: str) -> Dict[str, torch.Tensor]:
