@@ -1,40 +1,37 @@
 /**
  * `npm run bench:adapter`: a personal adapter end to end on real photos.
- * ~30 before/after pairs: 256² crops of the .cache/debian-photos TRAIN photos, "after" made by
+ * ~30 before/after pairs: 256² crops of the .cache/debian-photos TRAIN photos (fetched from Debian
+ * packages on the first run, as `codi build-dataset` does), "after" made by
  * a hidden look (adapter-look.ts) the trainer never sees. Then the app's own path: the worker
  * process (preflight → dataset → PE-CoDi on the bundled backbone → export), Quick preset.
  * Reports wall time (target ≤ 10 min) and, on the held-out pairs, the adapter's PSNR to the
  * targets vs the unedited inputs' PSNR (target ≥ +3 dB). Options: --preset, --pairs, --steps.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { DEFAULT_PHOTO_CACHE, ensurePhotoLibrary } from '../../training/data/debian-fetch.ts';
 import { startWorker } from '../../training/personal/launcher.ts';
 import type { PersonalJob, WorkerMessage } from '../../training/personal/protocol.ts';
 import type { PresetId } from '../../training/personal/presets.ts';
 import { tealOrangeVignette } from './adapter-look.ts';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-const PHOTOS = path.join(REPO, '.cache', 'debian-photos');
-
-interface PhotoRecord {
-  split: string;
-  prepared?: string;
-  key: string;
-}
+const PHOTOS = DEFAULT_PHOTO_CACHE;
 
 async function makePairs(dir: string, n: number, side: number): Promise<number> {
-  const sources = JSON.parse(await readFile(path.join(PHOTOS, 'sources.json'), 'utf8')) as { photos: PhotoRecord[] };
+  // a fresh clone has no photo library yet: fetch it (apt-get download + dpkg -x, then reused)
+  const sources = await ensurePhotoLibrary(PHOTOS, (s) => console.log(s));
   const train = sources.photos.filter((p) => p.split === 'train' && p.prepared);
-  if (train.length === 0) throw new Error('no train photos in .cache/debian-photos (run the photo fetch first)');
+  if (train.length === 0) throw new Error(`no train photos in ${PHOTOS}; delete its sources.json and run again to fetch them`);
   await mkdir(dir, { recursive: true });
   for (let i = 0; i < n; i++) {
     const rec = train[i % train.length]!;
     // a second pass over the photos takes a different region
     const pass = Math.floor(i / train.length);
-    const img = sharp(path.join(PHOTOS, rec.prepared!)).removeAlpha().toColourspace('srgb').resize({ width: 2 * side, height: 2 * side, fit: 'outside' });
+    const img = sharp(path.join(PHOTOS, rec.prepared)).removeAlpha().toColourspace('srgb').resize({ width: 2 * side, height: 2 * side, fit: 'outside' });
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
     const left = pass % 2 === 0 ? Math.floor((info.width - side) / 2) : 0;
     const top = pass % 2 === 0 ? Math.floor((info.height - side) / 2) : 0;
@@ -82,7 +79,7 @@ try {
   const code = await w.exited;
   const wall = (performance.now() - t0) / 1000;
   if (!done) throw new Error(`the worker ended without a pack (exit ${code})`);
-  const d = done as Extract<WorkerMessage, { type: 'done' }>;
+  const d = done;
   const report = {
     preset: values.preset,
     pairs: nPairs,

@@ -17,6 +17,7 @@
  *     [--eval-every 200] [--out bench/results/restore-learnability-<date>.md]   (npm run bench:restore-probe)
  */
 import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -74,6 +75,16 @@ async function main(): Promise<void> {
   if (values.lane) {
     const result = await runLane(values.lane, probe);
     process.send?.(result);
+    return;
+  }
+  if (!existsSync(path.join(values.data, 'dataset.json'))) {
+    // building it fetches photos and degrades thousands of crops: say how, rather than start it unasked
+    process.stderr.write(
+      `bench:restore-probe needs the restore data set ${values.data}, which is not built yet. Build it first with\n` +
+        `  npx codi build-dataset --task restore --scale 4 --size 64 --count 6000 --seed 2 --out ${values.data}\n` +
+        `(the command build/train-bundled.sh uses), or pass --data <folder> for another one.\n`,
+    );
+    process.exitCode = 1;
     return;
   }
   const twin = await mkdtemp(path.join(os.tmpdir(), 'codi-clean-twin-'));
