@@ -8,7 +8,7 @@
  * --overwrite, and a file that fails is reported without stopping the rest. Ctrl+C cancels
  * (the running job too). Exit code: 0 all written or skipped, 1 some failed, 2 usage.
  */
-import type { CliIo } from './codi.ts';
+import type { CliIo } from './io.ts';
 import type { BatchParams, ImageFormat } from '../contract/schemas.ts';
 import { imageFormat, startBatchRequest } from '../contract/schemas.ts';
 import { createCodiApi } from '../broker/api.ts';

@@ -23,21 +23,11 @@ import { runImportCommand, runVerifyCommand } from '../engine/diffusers/cli.ts';
 import { EngineHost, engineStatusLine } from '../broker/engine-host.ts';
 import { forkEngine } from '../broker/fork.ts';
 import { runBatchCommand } from './batch.ts';
+import { defaultIo } from './io.ts';
+import type { CliIo } from './io.ts';
 
-export interface CliIo {
-  env: NodeJS.ProcessEnv;
-  out(line: string): void;
-  err(line: string): void;
-  /** Whether stderr is a terminal (progress redraws in place). */
-  tty: boolean;
-}
-
-const defaultIo: CliIo = {
-  env: process.env,
-  out: (l) => process.stdout.write(`${l}\n`),
-  err: (l) => process.stderr.write(`${l}\n`),
-  tty: Boolean(process.stderr.isTTY),
-};
+// The command's entry point also names its io type: callers that drive main() take it from here.
+export type { CliIo } from './io.ts';
 
 export const USAGE = `usage:
   codi models [--verbose]   (--verbose: why a GPU provider is not used)
