@@ -9,7 +9,7 @@ import type { BackendPreference } from '../tf/backend.ts';
 import { Trainer } from '../trainer/trainer.ts';
 import { estimateSeconds, PRESETS, USER_PRESETS } from './presets.ts';
 import type { PersonalPreset, PresetId } from './presets.ts';
-import { trainConfigFor } from './session.ts';
+import { trainConfigFor } from './train-config.ts';
 
 export interface Calibration {
   backend: string;

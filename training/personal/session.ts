@@ -13,7 +13,6 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import type { NetConfig } from '../../core/nn/config.ts';
 import { clampUnit } from '../../core/image/filters.ts';
 import { carryEdit } from '../../core/image/gain-offset.ts';
 import type { F32Tensor } from '../../core/tensor/ops.ts';
@@ -29,11 +28,11 @@ import { tfOps } from '../tf/tensor-ops-tf.ts';
 import { packNhwc, unpackNhwc } from '../trainer/batch-sampler.ts';
 import type { LatentItem } from '../trainer/batch-sampler.ts';
 import { Trainer } from '../trainer/trainer.ts';
-import type { TrainConfig } from '../trainer/trainer.ts';
 import { preflightPairs, writePairsDataset } from './pairs.ts';
 import type { PairDatasetSummary } from './pairs.ts';
 import { getPreset } from './presets.ts';
 import type { PersonalPreset } from './presets.ts';
+import { trainConfigFor } from './train-config.ts';
 import type { LossPoint, PersonalJob, PersonalPhase, WorkerMessage } from './protocol.ts';
 
 /** Pause / cancel requests, checked between training steps. */
@@ -82,28 +81,6 @@ export async function readJob(runDir: string): Promise<PersonalJob> {
 
 async function setState(runDir: string, phase: PersonalPhase, extra: Record<string, unknown> = {}): Promise<void> {
   await writeFile(runPaths(runDir).state, `${JSON.stringify({ phase, at: new Date().toISOString(), ...extra })}\n`);
-}
-
-export function trainConfigFor(preset: PersonalPreset, net: NetConfig, seed: number, steps?: number): Partial<TrainConfig> {
-  return {
-    method: 'pe-codi',
-    net,
-    steps: steps ?? preset.steps,
-    batchSize: preset.batchSize,
-    optimizer: { ...Trainer.defaults().optimizer, lr: preset.lr },
-    muLrScale: preset.muLrScale,
-    warmupSteps: preset.warmupSteps,
-    emaDecay: preset.emaDecay,
-    ...(preset.tSampling ? { codi: { ...Trainer.defaults().codi, tSampling: preset.tSampling } } : {}),
-    seed,
-    crop: null,
-    // A personal look changes colours and tones, not content: learning the change on top of the
-    // "before" photo (core/residual.ts) keeps every detail and converges within a Quick run.
-    residual: 'condition',
-    // run() checkpoints at the end of every chunk (one chunk per preview)
-    checkpointEvery: 0,
-    logEvery: 1,
-  };
 }
 
 /** Write the dataset from the pairs unless an earlier start of this run already did. */
