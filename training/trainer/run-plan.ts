@@ -11,7 +11,7 @@ import { adapterParamSpecs, backboneParamSpecs } from '../../core/nn/trace.ts';
 import { subtractBase } from '../../core/residual.ts';
 import { completeAdapterRecord } from '../model/network.ts';
 import type { LatentItem } from './batch-sampler.ts';
-import type { InitialWeights, TrainConfig, TrainData } from './trainer.ts';
+import type { InitialWeights, TrainConfig, TrainData } from './config.ts';
 
 export interface RunPlan {
   backbone: ParamRecord;
