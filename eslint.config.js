@@ -46,6 +46,19 @@ export default tseslint.config(
     ]),
   },
   {
+    // The app ships no Python: the PyTorch trainer (training/torch) is reached only from the
+    // `codi train` CLI. electron/ and renderer/ never name a Python interpreter or CODI_PYTHON.
+    files: ['electron/**/*.ts', 'renderer/**/*.ts', 'renderer/**/*.svelte'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'Literal[value=/\\bpython[0-9.]*\\b|CODI_PYTHON|codi_torch/i]', message: 'electron/ and renderer/ must not depend on Python (training/torch is CLI-only).' },
+        { selector: 'TemplateElement[value.raw=/\\bpython[0-9.]*\\b|CODI_PYTHON|codi_torch/i]', message: 'electron/ and renderer/ must not depend on Python (training/torch is CLI-only).' },
+        { selector: 'MemberExpression[property.name="CODI_PYTHON"]', message: 'electron/ and renderer/ must not depend on Python (training/torch is CLI-only).' },
+      ],
+    },
+  },
+  {
     files: ['renderer/**/*.ts'],
     ignores: ['renderer/vite.config.ts', 'renderer/**/*.test.ts'],
     rules: restrict([
