@@ -234,7 +234,7 @@ export class Trainer {
           cSkipForm: c.codi.cSkipForm,
           online,
           target: this.model(e.backbone, e.adapter),
-          teacher: this.model(this.frozen.get('teacher/backbone')!, this.frozen.get('teacher/adapter')!),
+          teacher: this.model(this.frozen.get('teacher/backbone')!, this.frozen.get('teacher/adapter')),
         });
       }
     }
