@@ -2,10 +2,12 @@
 # Rebuild the data sets and retrain every bundled pack, on this machine, with the project's own code.
 # Resumable: a finished pack is skipped; an interrupted run continues from its last checkpoint
 # (run folders under training-runs/, never committed). Two lanes run side by side after the
-# backbone because the wasm backend is single-threaded: one process per core.
+# backbone, one per core: the wasm backend is single-threaded, and the PyTorch engine (used when a
+# Python with torch ≥ 1.13 is found, see README) gets half the cores per lane.
 #
 #   bash build/train-bundled.sh            # everything
 #   STEPS_SCALE=0.25 bash build/train-bundled.sh   # a quicker, lower-quality pass
+#   ENGINE=tfjs bash build/train-bundled.sh         # force the TF.js engine (default: auto = torch when available)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CODI="node bin/codi.mjs"
@@ -13,6 +15,9 @@ OUT=${OUT:-native-models}
 RUNS=${RUNS:-training-runs}
 DATA=${DATA:-datasets}
 SCALE=${STEPS_SCALE:-1}
+ENGINE=${ENGINE:-auto}
+CORES=$(nproc 2>/dev/null || echo 2)
+LANE_THREADS=$(( CORES / 2 > 0 ? CORES / 2 : 1 ))
 mkdir -p "$RUNS" "$DATA" "$OUT"
 steps() { awk -v s="$1" -v k="$SCALE" 'BEGIN { printf "%d", s * k }'; }
 log() { echo "[$(date +%H:%M:%S)] $*"; }
@@ -25,11 +30,13 @@ dataset() { # name task count seed [extra...]
 train() { # pack-name log-name args...
   local pack=$1; shift
   if [ -f "$OUT/$pack/manifest.json" ]; then log "$pack: done already"; return 0; fi
-  local run="$RUNS/$pack.run" resume=()
+  local run="$RUNS/$pack.run" resume=() threads=()
+  # a lane (THREADS set) gives the torch engine its share of the cores
+  [ "$ENGINE" != tfjs ] && [ -n "${THREADS:-}" ] && threads=(--threads "$THREADS")
   [ -f "$run/checkpoints/latest.json" ] && resume=(--resume)
   log "$pack: training ($*)"
   local t0=$(date +%s)
-  $CODI train --out "$OUT/$pack" --name "$pack" --run-dir "$run" --checkpoint-every 100 "${resume[@]}" "$@" > "$RUNS/$pack.log" 2>&1
+  $CODI train --engine "$ENGINE" --out "$OUT/$pack" --name "$pack" --run-dir "$run" --checkpoint-every 100 "${resume[@]}" "${threads[@]}" "$@" > "$RUNS/$pack.log" 2>&1
   log "$pack: finished in $(( $(date +%s) - t0 )) s (log: $RUNS/$pack.log)"
 }
 
@@ -51,7 +58,8 @@ train codi-backbone --method pretrain --data "$DATA/restore-x4" --net small --st
 # 600 → 1200 steps changed little (1-step 24.31 → 24.28 dB; the val crops' bicubic: 24.60).
 RESIDUAL=(--method pe-codi --backbone "$OUT/codi-backbone" --batch 16 --lr 2e-3 --warmup 20 --mu-lr-scale 40 --t-sampling per-sample --residual condition --max-items 3000)
 # Lane 1: restore, inpaint (k = 1, measured 1-step val PSNR 23.08 dB) and depth.
-( train codi-restore-x4 --task restore --data "$DATA/restore-x4" "${RESIDUAL[@]}" --residual-scale 4 --steps "$(steps 1200)"
+( THREADS=$LANE_THREADS
+  train codi-restore-x4 --task restore --data "$DATA/restore-x4" "${RESIDUAL[@]}" --residual-scale 4 --steps "$(steps 1200)"
   train codi-inpaint --task inpaint --data "$DATA/inpaint" "${RESIDUAL[@]}" --steps "$(steps 600)"
   train codi-depth --task depth --data "$DATA/depth" "${ADAPTER[@]}" --steps "$(steps 150)" ) &
 lane1=$!
@@ -61,7 +69,7 @@ lane1=$!
 # adapter also has a text FiLM and a text head (core/nn/unet.ts): 1-step val PSNR 23.34 dB at 2400
 # steps with the FiLM alone, 27.58 dB with the head as well (on 64 of the val crops: 22.10 / 26.11 dB
 # at 400 / 1300 steps).
-( train codi-edit --task edit --data "$DATA/edit" "${RESIDUAL[@]}" --residual-scale 1.5 --text-lr-scale 10 --steps "$(steps 2400)" ) &
+( THREADS=$LANE_THREADS; train codi-edit --task edit --data "$DATA/edit" "${RESIDUAL[@]}" --residual-scale 1.5 --text-lr-scale 10 --steps "$(steps 2400)" ) &
 lane2=$!
 wait $lane1 $lane2
 
@@ -72,10 +80,11 @@ BASE="$OUT/.baselines"
 mkdir -p "$BASE"
 BASELINE=(--task restore --data "$DATA/restore-x4" --batch 16 --lr 1e-3 --warmup 20 --t-sampling per-sample --max-items 3000)
 if [ "${BASELINES:-1}" = 1 ]; then
-  ( OUT="$BASE" train codi-restore-x4-teacher "${BASELINE[@]}" --method teacher --backbone "$OUT/codi-backbone" --residual condition --residual-scale 4 --steps "$(steps 600)"
+  ( THREADS=$LANE_THREADS
+    OUT="$BASE" train codi-restore-x4-teacher "${BASELINE[@]}" --method teacher --backbone "$OUT/codi-backbone" --residual condition --residual-scale 4 --steps "$(steps 600)"
     OUT="$BASE" train codi-restore-x4-cm "${BASELINE[@]}" --method cm --init "$BASE/codi-restore-x4-teacher" --steps "$(steps 400)" ) &
   lane1=$!
-  OUT="$BASE" train codi-restore-x4-full "${BASELINE[@]}" --method codi --backbone "$OUT/codi-backbone" --mu-lr-scale 40 --residual condition --residual-scale 4 --steps "$(steps 600)" &
+  OUT="$BASE" THREADS=$LANE_THREADS train codi-restore-x4-full "${BASELINE[@]}" --method codi --backbone "$OUT/codi-backbone" --mu-lr-scale 40 --residual condition --residual-scale 4 --steps "$(steps 600)" &
   lane2=$!
   wait $lane1 $lane2
 fi

@@ -6,7 +6,7 @@
  *              [--steps N] [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X]
  *              [--seed N] [--net tiny|ci|small|default] [--distill-steps N] [--mu-lr-scale X] [--x-weight W] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N]
  *              [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition]
- *              [--engine tfjs|torch|auto] [--processes N] [--precision fp32|bf16]
+ *              [--engine tfjs|torch|auto] [--processes N] [--threads N] [--precision fp32|bf16]
  *
  * Progress lines go to stdout; the run folder (default PACK.run) holds resumable checkpoints.
  * Exit codes: 0 done, 1 usage or data error, 2 diverged (NaN/Inf; nothing exported), 130 stopped.
@@ -52,7 +52,7 @@ export const TRAIN_USAGE = `usage: codi train --task <restore|inpaint|edit|depth
   [--method codi|pe-codi|cm|teacher|pretrain] [--backbone PACK] [--init PACK] [--steps N]
   [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X] [--seed N] [--net tiny|ci|small|default]
   [--distill-steps N] [--mu-lr-scale X] [--x-weight W] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition] [--residual-scale K] [--text-lr-scale X]
-  [--engine tfjs|torch|auto] [--processes N] [--precision fp32|bf16]`;
+  [--engine tfjs|torch|auto] [--processes N] [--threads N] [--precision fp32|bf16]`;
 
 export interface TrainCommandIo {
   log: (line: string) => void;
@@ -113,6 +113,7 @@ export async function runTrainCommand(argv: string[], io: TrainCommandIo = { log
         'residual-scale': { type: 'string' },
         engine: { type: 'string', default: 'tfjs' },
         processes: { type: 'string' },
+        threads: { type: 'string' },
         precision: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
@@ -157,10 +158,12 @@ function chooseEngine(v: Values, io: TrainCommandIo): TorchEngineOptions | null 
   if (engine !== 'tfjs' && engine !== 'torch' && engine !== 'auto') throw new UsageError(`--engine must be tfjs, torch or auto, got "${v.engine}"`);
   const processes = num(v.processes, 'processes', true) ?? 1;
   if (processes < 1) throw new UsageError(`--processes must be ≥ 1, got "${v.processes}"`);
+  const threads = num(v.threads, 'threads', true);
+  if (threads !== undefined && threads < 1) throw new UsageError(`--threads must be ≥ 1, got "${v.threads}"`);
   const precision = v.precision ?? 'fp32';
   if (precision !== 'fp32' && precision !== 'bf16') throw new UsageError(`--precision must be fp32 or bf16, got "${v.precision}"`);
   if (engine === 'tfjs') {
-    if (v.processes !== undefined || v.precision !== undefined) throw new UsageError('--processes and --precision need --engine torch or auto');
+    if (v.processes !== undefined || v.precision !== undefined || v.threads !== undefined) throw new UsageError('--processes, --threads and --precision need --engine torch or auto');
     return null;
   }
   const probe = findTorchPython();
@@ -169,7 +172,7 @@ function chooseEngine(v: Values, io: TrainCommandIo): TorchEngineOptions | null 
     return null;
   }
   io.log(`engine: PyTorch ${probe.found.torch} via ${probe.found.python}`);
-  return { python: probe.found.python, processes, precision };
+  return { python: probe.found.python, processes, precision, ...(threads !== undefined ? { threads } : {}) };
 }
 
 /** A TF.js denoiser on exported weights (evaluating a torch-trained run with the TF.js sampler). */
@@ -211,6 +214,7 @@ type Values = {
   'residual-scale'?: string;
   engine?: string;
   processes?: string;
+  threads?: string;
   precision?: string;
 };
 
