@@ -1,13 +1,14 @@
 /**
- * CodiApi on top of EngineHost plus the shell's own channels (app info, native dialogs).
- * Electron main, the web server and the CLI all dispatch through {@link dispatch}, so request
+ * CodiApi on top of EngineHost plus the broker's own servers (the shell's app info and native
+ * dialogs, batches, autosave, personal adapters). Electron main, the web server and the CLI all
+ * dispatch through {@link dispatch}, which routes by the contract's channel table, so request
  * validation and routing exist once.
  */
-import { fail, ok, parseRequest } from '../contract/api.ts';
-import type { CodiApi, CodiRequests, Result } from '../contract/api.ts';
-import { BROKER_CHANNELS, CHANNELS, PERSONAL_CHANNELS, SESSION_CHANNELS, SHELL_ONLY_CHANNELS } from '../contract/channels.ts';
+import { fail, ok, serve } from '../contract/api.ts';
+import type { CodiApi, CodiRequests, Result, ServerHandlers } from '../contract/api.ts';
+import { CHANNEL_NAMES, serverOf } from '../contract/channels.ts';
 import type { AutosaveStore } from './autosave.ts';
-import type { ChannelName } from '../contract/channels.ts';
+import type { ChannelName, ChannelOf, ChannelServer } from '../contract/channels.ts';
 import type { AppInfo, ParsedRequestOf, ResponseOf } from '../contract/schemas.ts';
 import type { EngineHost } from './engine-host.ts';
 import { BatchManager } from './batch.ts';
@@ -58,48 +59,54 @@ export interface ShellServices {
   personal?: { runsDir?: string; userPacksDir?: string; backbonePack?: string; spawnWorker?: PersonalOptions['spawnWorker'] };
 }
 
-async function autosave(shell: ShellServices, channel: ChannelName, payload: unknown): Promise<Result<unknown>> {
-  const parsed = parseRequest(channel, payload);
-  if (!parsed.ok) return parsed;
-  const store = shell.autosave;
-  if (!store) return fail('unsupported', 'session recovery is not available here');
-  try {
-    if (channel === 'writeAutosave') return ok({ bytes: await store.write((parsed.value as ParsedRequestOf<'writeAutosave'>).session) });
-    if (channel === 'readAutosave') return ok({ session: await store.read() });
-    return ok({ cleared: await store.clear() });
-  } catch (err) {
-    return fail('io', `could not ${channel === 'clearAutosave' ? 'clear' : 'write'} the autosave in ${store.dir}: ${(err as Error).message}`);
-  }
+/** The shell's channels: app info and the native dialogs (absent in web mode and the CLI). */
+export function shellHandlers(shell: ShellServices): ServerHandlers<'shell'> {
+  const noDialogs = () => fail('unsupported', 'native file dialogs are only available in the desktop app');
+  return {
+    getAppInfo: async () => ok(shell.appInfo.saveFolder ? shell.appInfo : { ...shell.appInfo, saveFolder: defaultSaveFolder() }),
+    pickOpenPath: async () => (shell.pickOpenPath ? ok({ path: await shell.pickOpenPath() }) : noDialogs()),
+    pickSavePath: async (req) => (shell.pickSavePath ? ok({ path: await shell.pickSavePath(req) }) : noDialogs()),
+  };
 }
 
-/** Route one untrusted request (channel name + payload) to the shell or the engine. */
+/** Session recovery: the editing session's autosave, kept by the shell's store. */
+export function autosaveHandlers(shell: ShellServices): ServerHandlers<'autosave'> {
+  const withStore = async <T>(verb: string, fn: (store: AutosaveStore) => Promise<T>): Promise<Result<T>> => {
+    const store = shell.autosave;
+    if (!store) return fail('unsupported', 'session recovery is not available here');
+    try {
+      return ok(await fn(store));
+    } catch (err) {
+      return fail('io', `could not ${verb} the autosave in ${store.dir}: ${(err as Error).message}`);
+    }
+  };
+  return {
+    writeAutosave: (req) => withStore('write', async (store) => ({ bytes: await store.write(req.session) })),
+    readAutosave: () => withStore('read', async (store) => ({ session: await store.read() })),
+    clearAutosave: () => withStore('clear', async (store) => ({ cleared: await store.clear() })),
+  };
+}
+
+/** How the broker reaches each server of the contract's table: the engine process or one of its own parts. */
+type Route<S extends ChannelServer> = (host: EngineHost, shell: ShellServices, channel: ChannelOf<S>, payload: unknown) => Promise<Result<unknown>>;
+const ROUTES: { [S in ChannelServer]: Route<S> } = {
+  engine: (host, _shell, channel, payload) => host.request(channel, payload as never),
+  shell: (_host, shell, channel, payload) => serve(shellHandlers(shell), channel, payload),
+  batch: (host, shell, channel, payload) => batchesOf(host, shell).handle(channel, payload),
+  autosave: (_host, shell, channel, payload) => serve(autosaveHandlers(shell), channel, payload),
+  personal: (host, shell, channel, payload) => personalOf(host, shell).handle(channel, payload),
+};
+
+/** Route one untrusted request (channel name + payload) to the server the channel table names. */
 export async function dispatch(host: EngineHost, shell: ShellServices, channel: ChannelName, payload: unknown): Promise<Result<unknown>> {
-  if ((BROKER_CHANNELS as readonly string[]).includes(channel)) return batchesOf(host, shell).handle(channel, payload);
-  if ((SESSION_CHANNELS as readonly string[]).includes(channel)) return autosave(shell, channel, payload);
-  if ((PERSONAL_CHANNELS as readonly string[]).includes(channel)) return personalOf(host, shell).handle(channel, payload);
-  if (!(SHELL_ONLY_CHANNELS as readonly string[]).includes(channel)) {
-    return host.request(channel, payload as never);
-  }
-  const parsed = parseRequest(channel, payload);
-  if (!parsed.ok) return parsed;
-  switch (channel) {
-    case 'getAppInfo':
-      return ok(shell.appInfo.saveFolder ? shell.appInfo : { ...shell.appInfo, saveFolder: defaultSaveFolder() });
-    case 'pickOpenPath':
-      if (!shell.pickOpenPath) return fail('unsupported', 'native file dialogs are only available in the desktop app');
-      return ok({ path: await shell.pickOpenPath() });
-    case 'pickSavePath':
-      if (!shell.pickSavePath) return fail('unsupported', 'native file dialogs are only available in the desktop app');
-      return ok({ path: await shell.pickSavePath(parsed.value as ParsedRequestOf<'pickSavePath'>) });
-    default:
-      return fail('invalid-request', `unknown channel ${channel}`);
-  }
+  const route = ROUTES[serverOf(channel)] as Route<ChannelServer>;
+  return route(host, shell, channel, payload);
 }
 
 /** An in-process CodiApi (CLI, tests): the same routing as the IPC and WebSocket paths. */
 export function createCodiApi(host: EngineHost, shell: ShellServices): CodiApi {
   const requests = {} as Record<ChannelName, (req: unknown) => Promise<Result<unknown>>>;
-  for (const name of Object.keys(CHANNELS) as ChannelName[]) {
+  for (const name of CHANNEL_NAMES) {
     requests[name] = (req) => dispatch(host, shell, name, req);
   }
   return {

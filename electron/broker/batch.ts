@@ -8,9 +8,9 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { CodiApi, Result } from '../contract/api.ts';
-import { fail, ok, parseRequest } from '../contract/api.ts';
-import type { ChannelName } from '../contract/channels.ts';
+import type { CodiApi, Result, ServerHandlers } from '../contract/api.ts';
+import { fail, ok, serve } from '../contract/api.ts';
+import type { ChannelOf } from '../contract/channels.ts';
 import type { BatchFileResult, BatchParams, BatchProgress, BatchState, CodiEvent, ImageFormat, JobDone, JobFailed } from '../contract/schemas.ts';
 
 /** The requests a batch makes (CodiApi in-process, or EngineHost-backed). */
@@ -274,19 +274,22 @@ export class BatchManager {
     this.#publish = publish;
   }
 
-  async handle(channel: ChannelName, payload: unknown): Promise<Result<unknown>> {
-    if (channel === 'startBatch') {
-      const req = parseRequest('startBatch', payload);
-      if (!req.ok) return req;
-      return this.#start(req.value);
-    }
-    if (channel !== 'pauseBatch' && channel !== 'resumeBatch' && channel !== 'cancelBatch') return fail('invalid-request', `unknown batch channel ${channel}`);
-    const req = parseRequest(channel, payload);
-    if (!req.ok) return req;
+  /** The batch channels of the contract's table, each taking its validated request. */
+  readonly handlers: ServerHandlers<'batch'> = {
+    startBatch: (req) => this.#start(req),
+    pauseBatch: async (req) => this.#control(req.batchId, (run) => run.pause()),
+    resumeBatch: async (req) => this.#control(req.batchId, (run) => run.resume()),
+    cancelBatch: async (req) => this.#control(req.batchId, (run) => run.cancel()),
+  };
+
+  handle(channel: ChannelOf<'batch'>, payload: unknown): Promise<Result<unknown>> {
+    return serve(this.handlers, channel, payload);
+  }
+
+  #control(batchId: string, act: (run: BatchRun) => BatchState): Result<{ state: BatchState }> {
     const run = this.#run;
-    if (!run || run.id !== req.value.batchId) return fail('not-found', `no batch ${req.value.batchId}`);
-    const state = channel === 'pauseBatch' ? run.pause() : channel === 'resumeBatch' ? run.resume() : run.cancel();
-    return ok({ state });
+    if (!run || run.id !== batchId) return fail('not-found', `no batch ${batchId}`);
+    return ok({ state: act(run) });
   }
 
   async #start(p: BatchParams): Promise<Result<{ batchId: string; files: number }>> {

@@ -14,6 +14,7 @@
  */
 import { fail, parseRequest } from '../contract/api.ts';
 import type { Result } from '../contract/api.ts';
+import { isServedBy } from '../contract/channels.ts';
 import type { ChannelName } from '../contract/channels.ts';
 import type { CodiEvent, EngineStatus, ExecutionProvider, JobFailed, RequestOf, ResponseOf } from '../contract/schemas.ts';
 import type { EngineToHost, HostToEngine } from '../engine/protocol.ts';
@@ -44,18 +45,6 @@ export interface EngineHostOptions {
 
 type Pending = { resolve(r: Result<unknown>): void; channel: string };
 type Opened = { path: string } | { bytes: Uint8Array; name?: string };
-
-const ENGINE_REQUESTS: readonly ChannelName[] = [
-  'listPacks',
-  'openImage',
-  'getImagePixels',
-  'releaseImage',
-  'runTool',
-  'cancelJob',
-  'jobStatus',
-  'saveImage',
-  'encodeImage',
-];
 
 /**
  * The line a console (web server, CLI) prints for an engine status, or null for the routine
@@ -124,7 +113,7 @@ export class EngineHost {
 
   /** Validate and forward one request to the engine. */
   async request<C extends ChannelName>(channel: C, payload: RequestOf<C>): Promise<Result<ResponseOf<C>>> {
-    if (!ENGINE_REQUESTS.includes(channel)) return fail('unsupported', `"${channel}" is not an engine request`);
+    if (!isServedBy(channel, 'engine')) return fail('unsupported', `"${channel}" is not an engine request`);
     const parsed = parseRequest(channel, payload);
     if (!parsed.ok) return parsed;
     if (this.stopping) return fail('engine-unavailable', 'the engine is shutting down');

@@ -14,9 +14,9 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { fail, ok, parseRequest } from '../contract/api.ts';
-import type { Result } from '../contract/api.ts';
-import type { ChannelName } from '../contract/channels.ts';
+import { fail, ok, serve } from '../contract/api.ts';
+import type { Result, ServerHandlers } from '../contract/api.ts';
+import type { ChannelOf } from '../contract/channels.ts';
 import type { LossPoint, PersonalPhase, PersonalPreflightResponse, PersonalProgress, PersonalRunInfo } from '../contract/personal-schemas.ts';
 import type { CodiEvent, ParsedRequestOf } from '../contract/schemas.ts';
 import { exportAdapterFile, importAdapterFile } from './adapter-file.ts';
@@ -104,43 +104,39 @@ export class PersonalManager {
 
   constructor(private readonly opts: PersonalOptions) {}
 
-  async handle(channel: ChannelName, payload: unknown): Promise<Result<unknown>> {
-    const parsed = parseRequest(channel, payload);
-    if (!parsed.ok) return parsed;
+  /** The personal-adapter channels of the contract's table, each taking its validated request. */
+  readonly handlers: ServerHandlers<'personal'> = {
+    personalPreflight: (req) => this.guarded(() => this.preflight(req)),
+    personalStart: (req) => this.guarded(async () => ok(await this.start(req))),
+    personalPause: (req) => this.guarded(() => this.pause(req.runId)),
+    personalResume: (req) => this.guarded(() => this.resume(req.runId)),
+    personalCancel: (req) => this.guarded(() => this.cancel(req.runId)),
+    personalStatus: (req) =>
+      this.guarded(async () => ok({ runs: [...this.runs.values()].map((r) => r.info).filter((r) => !req.runId || r.runId === req.runId) })),
+    exportAdapter: (req) =>
+      this.guarded(async () => {
+        const dir = path.join(this.opts.userPacksDir, req.pack);
+        if (!existsSync(path.join(dir, 'manifest.json'))) return fail('not-found', `no personal adapter named "${req.pack}"`);
+        const bytes = await exportAdapterFile(dir, req.path);
+        return ok({ path: req.path, bytes });
+      }),
+    importAdapter: (req) =>
+      this.guarded(async () => {
+        const pack = await importAdapterFile(req.path, this.opts.userPacksDir, { overwrite: req.overwrite });
+        await this.opts.rescanPacks();
+        return ok({ pack });
+      }),
+  };
+
+  handle(channel: ChannelOf<'personal'>, payload: unknown): Promise<Result<unknown>> {
+    return serve(this.handlers, channel, payload);
+  }
+
+  /** Every personal request sees the runs left on disk, and a failing file operation is an 'io' error. */
+  private async guarded<T>(fn: () => Promise<Result<T>>): Promise<Result<T>> {
     try {
       await this.loadRuns();
-      switch (channel) {
-        case 'personalPreflight':
-          return await this.preflight(parsed.value as ParsedRequestOf<'personalPreflight'>);
-        case 'personalStart':
-          return ok(await this.start(parsed.value as ParsedRequestOf<'personalStart'>));
-        case 'personalPause':
-          return await this.pause((parsed.value as ParsedRequestOf<'personalPause'>).runId);
-        case 'personalResume':
-          return await this.resume((parsed.value as ParsedRequestOf<'personalResume'>).runId);
-        case 'personalCancel':
-          return await this.cancel((parsed.value as ParsedRequestOf<'personalCancel'>).runId);
-        case 'personalStatus': {
-          const id = (parsed.value as ParsedRequestOf<'personalStatus'>).runId;
-          const runs = [...this.runs.values()].map((r) => r.info).filter((r) => !id || r.runId === id);
-          return ok({ runs });
-        }
-        case 'exportAdapter': {
-          const req = parsed.value as ParsedRequestOf<'exportAdapter'>;
-          const dir = path.join(this.opts.userPacksDir, req.pack);
-          if (!existsSync(path.join(dir, 'manifest.json'))) return fail('not-found', `no personal adapter named "${req.pack}"`);
-          const bytes = await exportAdapterFile(dir, req.path);
-          return ok({ path: req.path, bytes });
-        }
-        case 'importAdapter': {
-          const req = parsed.value as ParsedRequestOf<'importAdapter'>;
-          const pack = await importAdapterFile(req.path, this.opts.userPacksDir, { overwrite: req.overwrite });
-          await this.opts.rescanPacks();
-          return ok({ pack });
-        }
-        default:
-          return fail('invalid-request', `unknown channel ${channel}`);
-      }
+      return await fn();
     } catch (err) {
       return fail('io', (err as Error).message);
     }

@@ -2,7 +2,7 @@
  * The API the renderer calls. Electron's preload (`window.codi`) and the web-mode WebSocket
  * client implement this same interface; the renderer imports it with `import type` only.
  */
-import type { ChannelName } from './channels.ts';
+import type { ChannelName, ChannelOf, ChannelServer } from './channels.ts';
 import { SCHEMAS } from './schemas.ts';
 import type { CodiEvent, ErrorCode, ErrorInfo, RequestOf, ParsedRequestOf, ResponseOf } from './schemas.ts';
 
@@ -21,6 +21,22 @@ export function fail<T = never>(code: ErrorCode, message: string): Result<T> {
 export type CodiRequests = {
   [C in ChannelName]: (request: RequestOf<C>) => Promise<Result<ResponseOf<C>>>;
 };
+
+/**
+ * What one server implements: a handler for exactly the channels the table assigns it (no
+ * more, no fewer: the type is derived from CHANNEL_TABLE), each taking the validated request.
+ */
+export type ServerHandlers<S extends ChannelServer> = {
+  [C in ChannelOf<S>]: (request: ParsedRequestOf<C>) => Promise<Result<ResponseOf<C>>>;
+};
+
+/** Validate an untrusted payload for one of a server's channels and run its handler. */
+export async function serve<S extends ChannelServer>(handlers: ServerHandlers<S>, channel: ChannelOf<S>, payload: unknown): Promise<Result<unknown>> {
+  const req = parseRequest(channel, payload);
+  if (!req.ok) return req;
+  const handler = handlers[channel] as (request: unknown) => Promise<Result<unknown>>;
+  return handler(req.value);
+}
 
 /**
  * `window.codi` in Electron, the WebSocket client in web mode, EngineHost in the CLI.

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { parseRequest } from './api.ts';
-import { BROKER_CHANNELS, SHELL_ONLY_CHANNELS } from './channels.ts';
+import { channelsServedBy } from './channels.ts';
 import { codiEvent } from './schemas.ts';
 
 describe('batch channels', () => {
@@ -23,8 +23,8 @@ describe('batch channels', () => {
   });
 
   it('routes batch channels to the broker, not the shell, and carries progress events', () => {
-    expect(BROKER_CHANNELS).toEqual(['startBatch', 'pauseBatch', 'resumeBatch', 'cancelBatch']);
-    for (const c of BROKER_CHANNELS) expect(SHELL_ONLY_CHANNELS).not.toContain(c);
+    expect(channelsServedBy('batch')).toEqual(['startBatch', 'pauseBatch', 'resumeBatch', 'cancelBatch']);
+    for (const c of channelsServedBy('batch')) expect(channelsServedBy('shell')).not.toContain(c);
     const ev = { type: 'batch-progress', batch: { batchId: 'batch_1', state: 'running', done: 1, total: 3, succeeded: 0, current: 'a.png', results: [{ input: '/i/a.png', output: '/o/a.png', status: 'failed', message: 'bad' }] } };
     expect(codiEvent.safeParse(ev).success).toBe(true);
     expect(codiEvent.safeParse({ ...ev, batch: { ...ev.batch, state: 'exploded' } }).success).toBe(false);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseRequest } from './api.ts';
-import { CHANNELS, PERSONAL_CHANNELS } from './channels.ts';
+import { CHANNELS, channelsServedBy } from './channels.ts';
 import { SCHEMAS } from './schemas.ts';
 
 describe('personal adapter channels', () => {
   it('are in the channel table with schemas', () => {
-    for (const c of PERSONAL_CHANNELS) {
+    for (const c of channelsServedBy('personal')) {
       expect(CHANNELS[c]).toBe(`codi:${c}`);
       expect(SCHEMAS[c]).toBeDefined();
     }

@@ -4,14 +4,13 @@
  * Configuration arrives as JSON in argv[2]; requests are validated with the contract schemas
  * before any handler sees them.
  */
-import { fail, parseRequest } from '../contract/api.ts';
+import { fail, serve } from '../contract/api.ts';
 import type { Result } from '../contract/api.ts';
-import { SHELL_ONLY_CHANNELS } from '../contract/channels.ts';
+import { isChannelName, isServedBy } from '../contract/channels.ts';
 import { createImageCodec } from './images/codec.ts';
 import { OrtRuntime, parseProviderList } from './ort.ts';
 import type { EngineConfig, EngineToHost, HostToEngine } from './protocol.ts';
 import { EngineService } from './service.ts';
-import type { EngineHandlers } from './service.ts';
 
 interface ParentPortLike {
   on(event: 'message', listener: (e: { data: unknown }) => void): void;
@@ -65,16 +64,12 @@ async function main(): Promise<void> {
   link.send({ type: 'ready', provider: info.active, tried: info.tried, pid: process.pid });
 }
 
-async function handle(service: EngineService, channel: string, payload: unknown): Promise<Result<unknown>> {
-  if (!(channel in service.handlers) || (SHELL_ONLY_CHANNELS as readonly string[]).includes(channel)) {
-    return fail('invalid-request', `the engine does not serve "${channel}"`);
+async function handle(service: EngineService, channel: unknown, payload: unknown): Promise<Result<unknown>> {
+  if (!isChannelName(channel) || !isServedBy(channel, 'engine')) {
+    return fail('invalid-request', `the engine does not serve "${String(channel)}"`);
   }
-  const name = channel as keyof EngineHandlers;
-  const req = parseRequest(name, payload);
-  if (!req.ok) return req;
   try {
-    const handler = service.handlers[name] as (r: unknown) => Promise<Result<unknown>>;
-    return await handler(req.value);
+    return await serve(service.handlers, channel, payload);
   } catch (err) {
     return fail('internal', (err as Error)?.message ?? String(err));
   }

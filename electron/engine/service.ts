@@ -7,9 +7,8 @@ import { depthMapProblem } from '../../core/image/depth-map.ts';
 import { maskFit, resizeMask } from '../../core/image/mask-size.ts';
 import { stepsProblem } from '../../core/packs/step-limit.ts';
 import { fail, ok } from '../contract/api.ts';
-import type { Result } from '../contract/api.ts';
-import type { ChannelName } from '../contract/channels.ts';
-import type { CodiEvent, ParsedRequestOf, PackInfo, ResponseOf } from '../contract/schemas.ts';
+import type { Result, ServerHandlers } from '../contract/api.ts';
+import type { CodiEvent, PackInfo } from '../contract/schemas.ts';
 import type { ImageCodec } from './images/codec.ts';
 import { OpenOriginals } from './images/originals.ts';
 import { ImageStore, toRgba8 } from './images/store.ts';
@@ -31,12 +30,8 @@ export interface EngineServiceOptions {
   maxTile?: number;
 }
 
-/** Served by the broker (electron/broker/personal.ts), never by the engine. */
-type PersonalChannel = 'personalPreflight' | 'personalStart' | 'personalPause' | 'personalResume' | 'personalCancel' | 'personalStatus' | 'exportAdapter' | 'importAdapter';
-type Handler<C extends ChannelName> = (req: ParsedRequestOf<C>) => Promise<Result<ResponseOf<C>>>;
-export type EngineHandlers = {
-  [C in Exclude<ChannelName, 'pickOpenPath' | 'pickSavePath' | 'getAppInfo' | 'startBatch' | 'pauseBatch' | 'resumeBatch' | 'cancelBatch' | 'writeAutosave' | 'readAutosave' | 'clearAutosave' | PersonalChannel>]: Handler<C>;
-};
+/** The engine answers exactly the channels the contract's table assigns to 'engine'. */
+export type EngineHandlers = ServerHandlers<'engine'>;
 
 export class EngineService {
   readonly registry: PackRegistry;
@@ -82,7 +77,7 @@ export class EngineService {
 
     getImagePixels: async (req) => {
       const img = this.images.get(req.imageId);
-      if (!img) return fail('not-found', `no image ${req.imageId} (it may have been evicted or the engine restarted)`);
+      if (!img) return fail('image-gone', `no image ${req.imageId} (it may have been evicted or the engine restarted)`);
       const { width, height, rgba } = toRgba8(img, req.maxSide);
       return ok({ imageId: img.id, width, height, rgba });
     },
@@ -94,7 +89,7 @@ export class EngineService {
 
     runTool: async (req) => {
       const input = this.images.get(req.imageId);
-      if (!input) return fail('not-found', `no image ${req.imageId}`);
+      if (!input) return fail('image-gone', `no image ${req.imageId}`);
       const pack = this.choosePack(req.tool, req.pack, req.scale);
       if (!pack.ok) return pack;
       const maxSteps = this.registry.get(pack.value)?.manifest?.sampler.maxSteps;
@@ -154,7 +149,7 @@ export class EngineService {
 
     saveImage: async (req) => {
       const img = this.images.get(req.imageId);
-      if (!img) return fail('not-found', `no image ${req.imageId}`);
+      if (!img) return fail('image-gone', `no image ${req.imageId}`);
       try {
         // The engine decides what counts as an original, whatever the request claims.
         const original = await this.originals.isOriginal(req.path);
@@ -166,7 +161,7 @@ export class EngineService {
 
     encodeImage: async (req) => {
       const img = this.images.get(req.imageId);
-      if (!img) return fail('not-found', `no image ${req.imageId}`);
+      if (!img) return fail('image-gone', `no image ${req.imageId}`);
       try {
         return ok(await this.opts.codec.encode(img, req));
       } catch (err) {

@@ -1,46 +1,12 @@
 /**
- * Runtime mirror of the two contract values the WebSocket client needs: the channel table and
- * the binary frame codec of electron/contract/wire.ts. The renderer may only `import type`
- * from the contract (so no zod or Node code enters the bundle); wire.test.ts checks that this
- * mirror and the contract agree byte for byte.
+ * The binary frame codec of electron/contract/wire.ts, mirrored for the browser bundle (the
+ * contract's copy sits beside zod-typed code the bundle must not pull in); wire.test.ts checks
+ * that this mirror and the contract agree byte for byte. The channel table itself is not
+ * mirrored: the renderer imports electron/contract/channels.ts, plain data with no imports.
  *
  * Frame: [u32 LE header length][UTF-8 JSON {m, b}][blob 0][blob 1]…, where every Uint8Array
  * inside the message m is replaced by {"$bin": index} and b lists the blob lengths.
  */
-import type { ChannelName, CHANNELS as ContractChannels } from '../../../electron/contract/channels.ts';
-
-export const CHANNELS = {
-  getAppInfo: 'codi:getAppInfo',
-  listPacks: 'codi:listPacks',
-  openImage: 'codi:openImage',
-  getImagePixels: 'codi:getImagePixels',
-  releaseImage: 'codi:releaseImage',
-  runTool: 'codi:runTool',
-  cancelJob: 'codi:cancelJob',
-  jobStatus: 'codi:jobStatus',
-  saveImage: 'codi:saveImage',
-  encodeImage: 'codi:encodeImage',
-  pickOpenPath: 'codi:pickOpenPath',
-  pickSavePath: 'codi:pickSavePath',
-  startBatch: 'codi:startBatch',
-  pauseBatch: 'codi:pauseBatch',
-  resumeBatch: 'codi:resumeBatch',
-  cancelBatch: 'codi:cancelBatch',
-  writeAutosave: 'codi:writeAutosave',
-  readAutosave: 'codi:readAutosave',
-  clearAutosave: 'codi:clearAutosave',
-  personalPreflight: 'codi:personalPreflight',
-  personalStart: 'codi:personalStart',
-  personalPause: 'codi:personalPause',
-  personalResume: 'codi:personalResume',
-  personalCancel: 'codi:personalCancel',
-  personalStatus: 'codi:personalStatus',
-  exportAdapter: 'codi:exportAdapter',
-  importAdapter: 'codi:importAdapter',
-} as const satisfies typeof ContractChannels;
-
-export const CHANNEL_NAMES = Object.keys(CHANNELS) as ChannelName[];
-
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: true });
 

@@ -1,7 +1,8 @@
 import type { CodiApi, Result } from '../../../electron/contract/api.ts';
+import { CHANNEL_NAMES, CHANNELS } from '../../../electron/contract/channels.ts';
 import type { ChannelName } from '../../../electron/contract/channels.ts';
 import type { CodiEvent } from '../../../electron/contract/schemas.ts';
-import { CHANNEL_NAMES, CHANNELS, decodeFrame, encodeFrame } from './wire.ts';
+import { decodeFrame, encodeFrame } from './wire.ts';
 
 /** The part of the DOM WebSocket the client uses (tests pass a double). */
 export interface SocketLike {
