@@ -1,7 +1,8 @@
 /**
  * Small per-pixel and per-plane pieces of image maths that several tools share: the box filter
  * (local means for the gain/offset field, mask feathering, the inpaint seam ramp), BT.601 luma
- * (grey for depth maps and degradations) and the clamp to the model range [−1, 1].
+ * (grey for depth maps and degradations), the clamp to the model range [−1, 1] and the one to
+ * [0, 1] for alpha planes.
  *
  * The planes are typed arrays and every index below stays inside the loop's own bounds (edges are
  * clamped explicitly), so element reads are cast `as number` rather than checked one by one.
@@ -57,4 +58,9 @@ export function clampUnit(v: number): number {
 export function clampUnitInPlace(d: Float32Array): Float32Array {
   for (let i = 0; i < d.length; i++) d[i] = clampUnit(d[i] as number);
   return d;
+}
+
+/** A copy of `d` limited to [0, 1]: an alpha plane after a bicubic resize overshoots both ends. NaN stays NaN. */
+export function clampZeroOne(d: Float32Array): Float32Array {
+  return d.map((v) => (v < 0 ? 0 : v > 1 ? 1 : v));
 }

@@ -1,17 +1,14 @@
 /**
- * The engine's tools on a diffusers (Stable-Diffusion-class) pack: request fields → pipeline
- * options (prompt, guidance, seed, steps, cancellation), the pipeline's progress → job progress,
- * and a size guard, since the UNet runs on the whole canvas (only the VAE is tiled).
- * Every function returns [1, 3, H, W] in [-1, 1] for run.ts's crop, blend and store steps.
+ * The tools on a diffusers (Stable-Diffusion-class) pack: request fields → pipeline options
+ * (prompt, guidance, seed, steps, cancellation), the pipeline's progress → job progress, and a
+ * size guard, since the UNet runs on the whole canvas (only the VAE is tiled). A pack provides
+ * the one tool of its task: restore, inpaint or edit.
  */
 import type { F32Tensor } from '../../../core/tensor/ops.ts';
 import { edit, inpaint, pixelAlign, restore } from '../diffusers/pipeline.ts';
 import type { DiffusersProgress, GenerateRequest } from '../diffusers/pipeline.ts';
 import { JobError } from '../jobs/queue.ts';
-import type { PackModel } from '../packs/registry.ts';
-import type { PipelineInput } from './run.ts';
-
-type DiffusersPack = Extract<PackModel, { kind: 'diffusers' }>;
+import type { DiffusersPack, PipelineInput, ToolBackend } from './types.ts';
 
 /**
  * Largest canvas (pixels, after alignment) the UNet is run on in one piece. SD-class attention
@@ -22,9 +19,21 @@ export const MAX_DIFFUSERS_PIXELS = 1536 * 1536;
 /** img2img strength of restore: the share of the schedule re-run from the bicubic upscale. */
 const RESTORE_STRENGTH = 0.75;
 
-/** Pixel alignment of the pack's UNet (VAE factor × 8: 64 px for SD). */
-export function diffusersPixelAlign(model: DiffusersPack): number {
-  return pixelAlign(model.pipeline);
+export function diffusersBackend(model: DiffusersPack): ToolBackend {
+  return {
+    // the UNet's grid: VAE factor × 8, 64 px for SD
+    pixelAlign: pixelAlign(model.pipeline),
+    checkTool(p) {
+      const m = model.manifest;
+      if (p.request.tool !== m.task) throw new JobError('invalid-request', `pack "${m.name}" is a ${m.task} pack, not ${p.request.tool}`);
+      if (p.request.tool !== 'restore' && p.request.tool !== 'inpaint' && p.request.tool !== 'edit') {
+        throw new JobError('invalid-request', `diffusers packs do not provide the ${p.request.tool} tool`);
+      }
+    },
+    restore: (p, x, steps, notes) => diffusersRestore(p, model, x, steps, notes),
+    wholeImage: (p, x, steps, notes) => diffusersEdit(p, model, x, steps, notes),
+    fill: (p, image, mask, steps, notes) => diffusersFill(p, model, image, mask, steps, notes),
+  };
 }
 
 type CommonOptions = Omit<GenerateRequest, 'image' | 'mask' | 'edit' | 'controlnet'>;
@@ -58,7 +67,7 @@ function reportProgress(p: PipelineInput, d: DiffusersProgress): void {
 }
 
 function checkCanvas(model: DiffusersPack, height: number, width: number): void {
-  const a = diffusersPixelAlign(model);
+  const a = pixelAlign(model.pipeline);
   const px = Math.ceil(height / a) * a * Math.ceil(width / a) * a;
   if (px > MAX_DIFFUSERS_PIXELS) {
     throw new JobError(
@@ -69,13 +78,13 @@ function checkCanvas(model: DiffusersPack, height: number, width: number): void 
 }
 
 /** Fill the mask of a crop (1 = fill); pixels outside the mask are the input's own. */
-export async function diffusersFill(p: PipelineInput, model: DiffusersPack, image: F32Tensor, mask: F32Tensor, steps: number, notes: string[]): Promise<F32Tensor> {
+async function diffusersFill(p: PipelineInput, model: DiffusersPack, image: F32Tensor, mask: F32Tensor, steps: number, notes: string[]): Promise<F32Tensor> {
   checkCanvas(model, image.shape[2]!, image.shape[3]!);
   return inpaint(model.pipeline, image, mask, options(p, model, steps, notes));
 }
 
 /** Upscale by the pack's factor: img2img from the bicubic upscale, steered by the ControlNet. */
-export async function diffusersRestore(p: PipelineInput, model: DiffusersPack, lowRes: F32Tensor, steps: number, notes: string[]): Promise<F32Tensor> {
+async function diffusersRestore(p: PipelineInput, model: DiffusersPack, lowRes: F32Tensor, steps: number, notes: string[]): Promise<F32Tensor> {
   if (!model.controlnet) throw new JobError('pack-invalid', `pack "${model.manifest.name}" has no ControlNet; restore needs one`);
   const s = model.manifest.upscale;
   checkCanvas(model, lowRes.shape[2]! * s, lowRes.shape[3]! * s);
@@ -85,7 +94,7 @@ export async function diffusersRestore(p: PipelineInput, model: DiffusersPack, l
 }
 
 /** Instruction edit with InstructPix2Pix dual guidance; the instruction is free text. */
-export async function diffusersEdit(p: PipelineInput, model: DiffusersPack, image: F32Tensor, steps: number, notes: string[]): Promise<F32Tensor> {
+async function diffusersEdit(p: PipelineInput, model: DiffusersPack, image: F32Tensor, steps: number, notes: string[]): Promise<F32Tensor> {
   if (!p.request.prompt?.trim()) throw new JobError('invalid-request', `the edit tool of "${model.manifest.name}" needs an instruction (free text, e.g. "make it look like winter")`);
   checkCanvas(model, image.shape[2]!, image.shape[3]!);
   const { prompt, ...rest } = options(p, model, steps, notes);
