@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedSteps, stepsProblem } from './step-limit.ts';
+import { allowedSteps, clampSteps, stepsProblem } from './step-limit.ts';
 
 describe('step limit', () => {
   it("allows 1 to the manifest's maxSteps, and says so in one message otherwise", () => {
@@ -14,5 +14,14 @@ describe('step limit', () => {
     expect(allowedSteps(1)).toEqual([1]);
     const pack = { name: 'p', maxSteps: 8 };
     expect(allowedSteps(8).every((n) => stepsProblem(n, pack) === null)).toBe(true);
+  });
+
+  it('clamps a default or restored count into what the rule allows', () => {
+    const pack = { name: 'p', maxSteps: 8 };
+    for (const [asked, got] of [[4, 4], [12, 8], [0, 1], [-3, 1], [2.6, 3], [Number.NaN, 1]] as const) {
+      expect(clampSteps(asked, 8)).toBe(got);
+      expect(stepsProblem(clampSteps(asked, 8), pack)).toBeNull();
+    }
+    expect(clampSteps(4, 0)).toBe(1);
   });
 });

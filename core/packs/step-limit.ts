@@ -21,3 +21,9 @@ export function stepsProblem(steps: number, pack: StepLimited): string | null {
 export function allowedSteps(maxSteps: number): number[] {
   return Array.from({ length: Math.max(1, Math.floor(maxSteps)) }, (_, i) => i + 1);
 }
+
+/** `steps` moved into 1 … `maxSteps` (a pack's default, or a restored setting, may lie outside it). */
+export function clampSteps(steps: number, maxSteps: number): number {
+  const max = Math.max(1, Math.floor(maxSteps));
+  return Number.isFinite(steps) ? Math.min(max, Math.max(1, Math.round(steps))) : 1;
+}

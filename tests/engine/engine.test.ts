@@ -204,6 +204,6 @@ describe('engine with real packs', () => {
     const r = await host.request('runTool', { tool: 'restore', imageId: 'nope' } as never);
     expect(!r.ok && r.error.code).toBe('invalid-request');
     const missing = await host.request('runTool', { tool: 'restore', imageId: 'img_doesnotexist' });
-    expect(!missing.ok && missing.error.code).toBe('not-found');
+    expect(!missing.ok && missing.error.code).toBe('image-gone');
   });
 });

@@ -9,6 +9,9 @@ import type { Point } from '../view.ts';
 
 export type BrushState = 'idle' | 'painting';
 
+/** A new brush's settings; the editor's brush controls start from these too. */
+export const DEFAULT_BRUSH: Readonly<Required<BrushSettings>> = { size: 48, hardness: 0.8, mode: 'paint', opacity: 1 };
+
 /**
  * Mask brush as a two-state machine (tldraw's tool shape): idle → painting on pointer-down,
  * painting → idle on pointer-up (one undo entry per stroke) or on cancel (Esc / lost
@@ -16,7 +19,7 @@ export type BrushState = 'idle' | 'painting';
  */
 export class BrushTool {
   #state: BrushState = 'idle';
-  #settings: BrushSettings = { size: 48, hardness: 0.8, mode: 'paint', opacity: 1 };
+  #settings: BrushSettings = DEFAULT_BRUSH;
   #pressure = 1;
   #capture: TileCapture | null = null;
   #spacer: StrokeSpacer | null = null;
