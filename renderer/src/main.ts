@@ -17,4 +17,4 @@ recoveryRoot.id = 'recovery';
 const autosaver = new Autosaver(studioSnapshots(studio), studio.api, { intervalMs: autosaveIntervalFrom(location.search) });
 mount(RecoveryPrompt, { target: recoveryRoot, props: { studio, autosaver } });
 // Over the WebSocket the first 'open' link event triggers the listing; IPC is up at once.
-if (conn.transport === 'ipc') void studio.refresh();
+if (conn.transport === 'ipc') void studio.session.refresh();

@@ -45,17 +45,17 @@ export function autosaveIntervalFrom(search: string): number {
 
 export function sessionStateOf(studio: Studio): SessionState {
   return {
-    history: { undo: studio.undoLabel, redo: studio.redoLabel },
+    history: { undo: studio.document.undoLabel, redo: studio.document.redoLabel },
     tools: {
-      pack: studio.selectedPack,
-      steps: studio.steps,
-      prompt: studio.prompt,
-      seed: studio.seed,
-      strength: studio.strength,
-      brushSize: studio.brushSize,
-      brushHardness: studio.brushHardness,
-      brushOpacity: studio.brushOpacity,
-      brushMode: studio.brushMode,
+      pack: studio.tool.selectedPack,
+      steps: studio.tool.steps,
+      prompt: studio.tool.prompt,
+      seed: studio.tool.seed,
+      strength: studio.tool.strength,
+      brushSize: studio.mask.brushSize,
+      brushHardness: studio.mask.brushHardness,
+      brushOpacity: studio.mask.brushOpacity,
+      brushMode: studio.mask.brushMode,
     },
   };
 }
@@ -75,17 +75,17 @@ export interface SnapshotSource {
 export function studioSnapshots(studio: Studio): SnapshotSource {
   return {
     key() {
-      const doc = studio.doc;
-      return doc ? `${doc.name}:${studio.docVersion}:${studio.maskVersion}:${studio.undoLabel ?? ''}` : '';
+      const doc = studio.document.doc;
+      return doc ? `${doc.name}:${studio.document.version}:${studio.mask.version}:${studio.document.undoLabel ?? ''}` : '';
     },
     capture() {
-      const doc = studio.doc;
+      const doc = studio.document.doc;
       if (!doc) return null;
       // Captured together, before any await: the label named is the edit the pixels show.
       const image = doc.image;
       const state = JSON.stringify(sessionStateOf(studio));
       const withMask = !doc.mask.isEmpty();
-      const mask = withMask ? studio.maskPng() : Promise.resolve(null);
+      const mask = withMask ? studio.mask.png() : Promise.resolve(null);
       const base = { name: doc.name, path: doc.path, width: doc.width, height: doc.height };
       return async () => {
         const [png, maskPng] = await Promise.all([encodePng(image), mask]);
@@ -281,22 +281,23 @@ export function parseSessionState(text: string): SessionState | null {
 
 /** Put a saved session back: the image, then its mask, then the tool settings. */
 export async function restoreSession(studio: Studio, session: AutosaveSession): Promise<boolean> {
-  await studio.openBytes(session.image, session.name);
-  const doc = studio.doc;
+  await studio.opener.openBytes(session.image, session.name);
+  const doc = studio.document.doc;
   if (!doc || doc.width !== session.width || doc.height !== session.height) return false;
-  if (session.mask) await studio.loadMask(new Blob([session.mask.slice()], { type: 'image/png' }));
+  if (session.mask) await studio.mask.load(new Blob([session.mask.slice()], { type: 'image/png' }));
   const st = parseSessionState(session.state);
   if (st) {
     const t = st.tools;
-    if (typeof t.steps === 'number') studio.steps = t.steps;
-    if (typeof t.prompt === 'string') studio.prompt = t.prompt;
-    if (typeof t.seed === 'number') studio.seed = t.seed;
-    if (typeof t.strength === 'number') studio.strength = t.strength;
-    if (typeof t.brushSize === 'number') studio.brushSize = t.brushSize;
-    if (typeof t.brushHardness === 'number') studio.brushHardness = t.brushHardness;
-    if (typeof t.brushOpacity === 'number') studio.brushOpacity = t.brushOpacity;
-    if (t.pack && studio.packs.some((p) => p.name === t.pack)) studio.selectPack(t.pack);
+    if (typeof t.steps === 'number') studio.tool.setSteps(t.steps);
+    if (typeof t.prompt === 'string') studio.tool.prompt = t.prompt;
+    if (typeof t.seed === 'number') studio.tool.seed = t.seed;
+    if (typeof t.strength === 'number') studio.tool.strength = t.strength;
+    // Through the brush's setters, so the bound brush paints with them (and they stay in range).
+    if (typeof t.brushSize === 'number') studio.mask.setBrushSize(t.brushSize);
+    if (typeof t.brushHardness === 'number') studio.mask.setBrushHardness(t.brushHardness);
+    if (typeof t.brushOpacity === 'number') studio.mask.setBrushOpacity(t.brushOpacity);
+    if (t.pack && studio.session.packs.some((p) => p.name === t.pack)) studio.selectPack(t.pack);
   }
-  studio.notice = { kind: 'info', text: `Recovered ${session.name} from ${new Date(session.savedAt).toLocaleTimeString()}.` };
+  studio.notices.info(`Recovered ${session.name} from ${new Date(session.savedAt).toLocaleTimeString()}.`);
   return true;
 }

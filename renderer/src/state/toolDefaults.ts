@@ -7,6 +7,15 @@
 import { DEPTH_MAP_NEEDS } from '../../../core/image/depth-map.ts';
 import type { PackInfo } from '../engine-client/index.ts';
 
+/** How the tool list names each task. */
+export const TASK_LABELS: Readonly<Record<string, string>> = {
+  restore: 'Restore / upscale',
+  inpaint: 'Inpaint (fill masked area)',
+  edit: 'Edit by instruction',
+  depth: 'Depth to image',
+  custom: 'Personal style',
+};
+
 /** Tools that cannot run on an ordinary photo alone, and what they need first. */
 export const NEEDS_INPUT: Readonly<Partial<Record<PackInfo['task'], string>>> = {
   inpaint: 'a painted mask over the area to fill',
