@@ -18,7 +18,7 @@ describe('blend', () => {
 });
 
 describe('innerFeather', () => {
-  it('is 0 outside the mask, 1 deep inside it and below 1 where the mask is cornered', () => {
+  it('is 0 outside the mask, 1 inside and on straight edges, below 1 at a corner', () => {
     const W = 20;
     const H = 20;
     const mask = new Float32Array(W * H);
@@ -26,6 +26,8 @@ describe('innerFeather', () => {
     const w = innerFeather(mask, W, H, 3);
     for (let i = 0; i < w.length; i++) if (mask[i] === 0) expect(w[i]).toBe(0);
     expect(w[10 * W + 10]).toBe(1);
+    // on a straight edge 4 of the window's 7 columns are mask: 2 · 4/7 > 1
+    expect(w[10 * W + 4]).toBe(1);
     // corner pixel: 16 of the 49 window pixels are in the mask, 2 · 16/49 ≈ 0.65
     expect(w[4 * W + 4]).toBeCloseTo(32 / 49, 5);
   });

@@ -1,7 +1,7 @@
 /**
  * Putting a model's output back into the photo: a whole-image mix by the tool's strength, and
- * the inpaint paste, which changes only pixels inside the mask and ramps in from its edge so
- * the fill has no hard seam while every pixel outside the mask keeps its exact value.
+ * the inpaint paste, which changes only pixels inside the mask (every pixel outside keeps its
+ * exact value) and softens the fill where the mask is thin or cornered.
  */
 import { boxMean } from './filters.ts';
 import type { F32Tensor } from '../tensor/ops.ts';
@@ -14,7 +14,11 @@ export function blend(out: F32Tensor, base: F32Tensor, strength: number | undefi
   return { data: d, shape: [...out.shape] };
 }
 
-/** Mask × box-blurred mask: 0 outside the mask, ramping up to 1 within `r` px inside it. */
+/**
+ * Mask × min(1, 2 × box mean of the mask): 0 outside the mask and 1 at and inside a straight
+ * edge (the box there is more than half mask); below 1 only at corners and in strokes narrower
+ * than the box (2r + 1 px), where most of the window is unmasked.
+ */
 export function innerFeather(mask: Float32Array, W: number, H: number, r: number): Float32Array {
   const bin = new Float32Array(mask.length);
   for (let i = 0; i < mask.length; i++) bin[i] = (mask[i] as number) >= 0.5 ? 1 : 0;

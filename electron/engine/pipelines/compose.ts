@@ -12,7 +12,7 @@ import type { JobOutput } from '../jobs/queue.ts';
 import { alphaPlane, nchwToPixels } from '../images/tensor.ts';
 import type { PipelineInput } from './types.ts';
 
-/** Width (px) of the ramp inside the mask over which a fill fades in. */
+/** Box radius (px) of the paste weights (core innerFeather). */
 const PASTE_FEATHER_PX = 3;
 
 /** The tool's output mixed with `base` by the request's strength (1 or omitted: the output). */
@@ -37,7 +37,7 @@ export function finish(p: PipelineInput, rgb: F32Tensor, alpha: F32Tensor | null
 
 /**
  * Paste a fill of `region` into a copy of the photo: only pixels inside `mask` (the region's
- * plane) change, fading in over a few px from the mask's edge; everything else keeps its exact value.
+ * plane) change, softened at its corners and thin strokes; everything else keeps its exact value.
  */
 export function pasteFill(p: PipelineInput, fill: F32Tensor, mask: Float32Array, region: PixelBox, notes: string[]): JobOutput {
   const { width: W, height: H, channels } = p.input;
