@@ -23,14 +23,20 @@ export function describeError(e: ErrorInfo, what: string): string {
 }
 
 export class Notices {
-  current = $state.raw<Notice | null>(null);
+  // Private with a getter: reporting goes through the methods below, never by assignment.
+  #current = $state.raw<Notice | null>(null);
+
+  /** The notice on show, if any. */
+  get current(): Notice | null {
+    return this.#current;
+  }
 
   info(text: string): void {
-    this.current = { kind: 'info', text };
+    this.#current = { kind: 'info', text };
   }
 
   error(text: string): void {
-    this.current = { kind: 'error', text };
+    this.#current = { kind: 'error', text };
   }
 
   /** An engine request failed while trying to `what`. */
@@ -39,6 +45,6 @@ export class Notices {
   }
 
   clear(): void {
-    this.current = null;
+    this.#current = null;
   }
 }
