@@ -28,7 +28,7 @@ export interface JobResult {
 }
 
 export class JobRunner {
-  readonly tracker: JobTracker;
+  readonly #tracker: JobTracker;
   readonly #api: CodiApi;
   readonly #ledger: ImageLedger;
   readonly #notices: Notices;
@@ -40,18 +40,18 @@ export class JobRunner {
     this.#api = api;
     this.#ledger = ledger;
     this.#notices = notices;
-    this.tracker = new JobTracker(api);
+    this.#tracker = new JobTracker(api);
   }
 
   dispose(): void {
-    this.tracker.dispose();
+    this.#tracker.dispose();
   }
 
   /** Run `req` on `image` (named `name` if it must be re-sent); the result, or null with the reason shown. */
   async run(pack: PackInfo, image: RgbaImage, name: string, req: RunToolRequest): Promise<JobResult | null> {
     this.job = { jobId: '', packTitle: pack.title, progress: null, startedAt: performance.now(), cancelling: false };
     const started = await this.#ledger.withImage(image, name, (imageId) =>
-      this.tracker.start({ ...req, imageId }, (p) => {
+      this.#tracker.start({ ...req, imageId }, (p) => {
         if (this.job && this.job.jobId === p.jobId) this.job = { ...this.job, progress: p };
       }),
     );
