@@ -220,6 +220,8 @@ type Values = {
 
 async function train(v: Values, io: TrainCommandIo): Promise<number> {
   if (!v.data || !v.out) throw new UsageError('--data and --out are required');
+  const outDir = v.out;
+  const dataDir = v.data;
   const method = trainingMethod.safeParse(v.method);
   if (!method.success) throw new UsageError(`unknown --method "${v.method}"`);
   const m: TrainMethod = method.data;
@@ -326,53 +328,59 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
     trainer = engine ? await TorchTrainer.create(cfg, data, init, runDir, engine) : Trainer.create(cfg, data, init, runDir);
   }
   if (trainer instanceof TorchTrainer) io.log(`torch engine: ${trainer.deviceInfo}`);
-  io.log(`method ${m}: ${trainer.trainableCount()} trainable parameters, ${trainer.config.steps} steps, batch ${trainer.config.batchSize}`);
-  trainer.events.on((e) => io.log(formatEvent(e)));
-  const result = await trainer.run(io.signal ? { signal: io.signal } : {});
-  if (result.status === 'diverged') {
-    io.error(`training diverged at step ${result.step}: ${result.reason}. Nothing exported; the last good checkpoint is in ${runDir}.`);
+  // (a torch run's workers are child processes: they must be closed on every way out)
+  try {
+    return await trainAndExport(trainer);
+  } finally {
     await trainer.dispose();
-    return 2;
-  }
-  if (result.status === 'stopped') {
-    io.log(`stopped at step ${result.step}; resume with --resume --run-dir ${runDir}`);
-    await trainer.dispose();
-    return 130;
   }
 
-  // 4. optional held-out evaluation, then export
-  const metrics: Record<string, number> = {};
-  if (v.eval && ds.val.length > 0 && m !== 'pretrain') {
-    const model = trainer instanceof Trainer ? trainer.denoisers().ema : emaDenoiser(trainer.config.net, await trainer.exportWeights());
-    const distilled = m === 'codi' || m === 'pe-codi' || m === 'cm';
-    const r = await evaluateSampling(model, ds.val, ds.geometry, trainer.schedule, { kind: distilled ? 'codi' : 'ddim', steps: 4, distillSteps: trainer.config.distillSteps, residual: trainer.config.residual, residualScale: trainer.config.residualScale });
-    metrics[`psnr_${r.kind}_4`] = r.psnr;
-    const floor = conditionPsnr(ds.val, ds.geometry);
-    if (Number.isFinite(floor)) metrics.psnr_condition = floor;
-    io.log(`eval: ${r.kind} 4 steps PSNR ${r.psnr.toFixed(2)} dB on ${ds.val.length} val items${Number.isFinite(floor) ? ` (condition itself: ${floor.toFixed(2)} dB)` : ''}`);
+  async function trainAndExport(trainer: Trainer | TorchTrainer): Promise<number> {
+    io.log(`method ${m}: ${trainer.trainableCount()} trainable parameters, ${trainer.config.steps} steps, batch ${trainer.config.batchSize}`);
+    trainer.events.on((e) => io.log(formatEvent(e)));
+    const result = await trainer.run(io.signal ? { signal: io.signal } : {});
+    if (result.status === 'diverged') {
+      io.error(`training diverged at step ${result.step}: ${result.reason}. Nothing exported; the last good checkpoint is in ${runDir}.`);
+      return 2;
+    }
+    if (result.status === 'stopped') {
+      io.log(`stopped at step ${result.step}; resume with --resume --run-dir ${runDir}`);
+      return 130;
+    }
+
+    // 4. optional held-out evaluation, then export
+    const metrics: Record<string, number> = {};
+    if (v.eval && ds.val.length > 0 && m !== 'pretrain') {
+      const model = trainer instanceof Trainer ? trainer.denoisers().ema : emaDenoiser(trainer.config.net, await trainer.exportWeights());
+      const distilled = m === 'codi' || m === 'pe-codi' || m === 'cm';
+      const r = await evaluateSampling(model, ds.val, ds.geometry, trainer.schedule, { kind: distilled ? 'codi' : 'ddim', steps: 4, distillSteps: trainer.config.distillSteps, residual: trainer.config.residual, residualScale: trainer.config.residualScale });
+      metrics[`psnr_${r.kind}_4`] = r.psnr;
+      const floor = conditionPsnr(ds.val, ds.geometry);
+      if (Number.isFinite(floor)) metrics.psnr_condition = floor;
+      io.log(`eval: ${r.kind} 4 steps PSNR ${r.psnr.toFixed(2)} dB on ${ds.val.length} val items${Number.isFinite(floor) ? ` (condition itself: ${floor.toFixed(2)} dB)` : ''}`);
+    }
+    const w = await trainer.exportWeights();
+    const manifest = await writeTrainedPack({
+      out: outDir,
+      name: v.name ?? packName(outDir),
+      task: m === 'pretrain' ? 'backbone' : (ds.meta.task as PackTask),
+      method: m,
+      net: trainer.config.net,
+      schedule: trainer.config.schedule,
+      distillSteps: trainer.config.distillSteps,
+      backbone: w.backbone,
+      ...(w.adapter ? { adapter: w.adapter } : {}),
+      condChannels: ds.geometry.condChannels,
+      textDim: ds.geometry.textDim,
+      upscale: ds.meta.task === 'restore' ? ds.scale : 1,
+      residual: trainer.config.residual,
+      residualScale: trainer.config.residualScale,
+      tile: (crop?.h ?? ds.geometry.h) * 4,
+      ...(backbonePack ? { backbonePack } : {}),
+      ...(ds.instructions ? { instructions: ds.instructions } : {}),
+      training: { steps: result.step, wallSeconds: result.wallSeconds, metrics, data: `${path.basename(path.resolve(dataDir))}: ${ds.train.length} train items` },
+    });
+    io.log(`exported ${manifest.name} → ${outDir} (${manifest.files.map((f) => f.path).join(', ')})`);
+    return 0;
   }
-  const w = await trainer.exportWeights();
-  const manifest = await writeTrainedPack({
-    out: v.out,
-    name: v.name ?? packName(v.out),
-    task: m === 'pretrain' ? 'backbone' : (ds.meta.task as PackTask),
-    method: m,
-    net: trainer.config.net,
-    schedule: trainer.config.schedule,
-    distillSteps: trainer.config.distillSteps,
-    backbone: w.backbone,
-    ...(w.adapter ? { adapter: w.adapter } : {}),
-    condChannels: ds.geometry.condChannels,
-    textDim: ds.geometry.textDim,
-    upscale: ds.meta.task === 'restore' ? ds.scale : 1,
-    residual: trainer.config.residual,
-    residualScale: trainer.config.residualScale,
-    tile: (crop?.h ?? ds.geometry.h) * 4,
-    ...(backbonePack ? { backbonePack } : {}),
-    ...(ds.instructions ? { instructions: ds.instructions } : {}),
-    training: { steps: result.step, wallSeconds: result.wallSeconds, metrics, data: `${path.basename(path.resolve(v.data))}: ${ds.train.length} train items` },
-  });
-  io.log(`exported ${manifest.name} → ${v.out} (${manifest.files.map((f) => f.path).join(', ')})`);
-  await trainer.dispose();
-  return 0;
 }

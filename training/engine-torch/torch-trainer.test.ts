@@ -104,6 +104,25 @@ describe.skipIf(python === null)('torch engine trainer', () => {
     }
   });
 
+  it('a stop request ends the run between steps with a checkpoint to resume from', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'codi-torch-stop-'));
+    try {
+      const tr = await TorchTrainer.create({ ...base, method: 'pe-codi', steps: 6 }, data, { backbone }, dir, opts());
+      const signal = { aborted: false };
+      tr.events.on((e) => {
+        if (e.type === 'progress' && e.step === 2) signal.aborted = true;
+      });
+      expect(await tr.run({ signal })).toMatchObject({ status: 'stopped', step: 2 });
+      await tr.dispose();
+      expect(await readdir(path.join(dir, 'checkpoints'))).toEqual(['step-00000002']);
+      const again = await TorchTrainer.resume(dir, data, {}, opts());
+      expect(await again!.run()).toMatchObject({ status: 'done', step: 6 });
+      await again!.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('two gloo processes at global batch 4 follow one process at batch 4', async () => {
     const run = async (processes: number) => {
       const events: TrainEvent[] = [];

@@ -29,11 +29,12 @@ def clip_scale_for(norm: float, max_norm: Optional[float]) -> float:
 
 
 def global_norm(grads: Mapping[str, torch.Tensor]) -> float:
-    """Ports globalNorm: sqrt of the sum of squares of every gradient, accumulated in name order."""
-    acc = torch.zeros((), dtype=torch.float32)
-    for g in grads.values():
-        acc = acc + torch.sum(g.float() ** 2).cpu()
-    return float(torch.sqrt(acc))
+    """Ports globalNorm: the L2 norm over every gradient (one host read)."""
+    gs = [g.float() for g in grads.values()]
+    if not gs:
+        return 0.0
+    norms = torch.stack(torch._foreach_norm(gs))
+    return float(torch.sqrt(torch.sum(norms * norms)))
 
 
 class AdamW:
@@ -58,17 +59,28 @@ class AdamW:
         c = self.config
         bc1 = 1 - math.pow(c.beta1, self.step)
         bc2 = 1 - math.pow(c.beta2, self.step)
+        names = list(self.params)
+        # Multi-tensor (_foreach) ops: the same elementwise arithmetic as AdamW.apply, in a few
+        # kernel launches instead of a dozen per parameter (the step's overhead on a small net).
         with torch.no_grad():
-            for name, p in self.params.items():
-                g = grads[name] if clip == 1 else grads[name] * clip
-                m = self.m[name].mul(c.beta1).add(g * (1 - c.beta1))
-                v = self.v[name].mul(c.beta2).add(g.square() * (1 - c.beta2))
-                self.m[name] = m
-                self.v[name] = v
-                plr = lr * self.lr_scale.get(name, 1.0)
-                update = m.div(bc1).div(v.div(bc2).sqrt().add(c.eps))
-                decayed = p if c.weight_decay == 0 else p.mul(1 - plr * c.weight_decay)
-                p.copy_(decayed.sub(update.mul(plr)))
+            ps = [self.params[n] for n in names]
+            gs = [grads[n] for n in names]
+            if clip != 1:
+                gs = list(torch._foreach_mul(gs, clip))
+            ms = list(torch._foreach_mul([self.m[n] for n in names], c.beta1))
+            torch._foreach_add_(ms, torch._foreach_mul(gs, 1 - c.beta1))
+            vs = list(torch._foreach_mul([self.v[n] for n in names], c.beta2))
+            torch._foreach_add_(vs, torch._foreach_mul(torch._foreach_mul(gs, gs), 1 - c.beta2))
+            for n, m, v in zip(names, ms, vs):
+                self.m[n] = m
+                self.v[n] = v
+            plrs = [lr * self.lr_scale.get(n, 1.0) for n in names]
+            denom = torch._foreach_sqrt(torch._foreach_div(vs, bc2))
+            torch._foreach_add_(denom, c.eps)
+            update = torch._foreach_div(torch._foreach_div(ms, bc1), denom)
+            if c.weight_decay != 0:
+                torch._foreach_mul_(ps, [1 - plr * c.weight_decay for plr in plrs])
+            torch._foreach_sub_(ps, torch._foreach_mul(update, plrs))
         return {"gradNorm": norm, "clipScale": clip, "applied": 1.0}
 
 
@@ -76,6 +88,8 @@ def update_ema(ema: Dict[str, torch.Tensor], params: Mapping[str, torch.Tensor],
     """Ports updateEma: ema <- decay * ema + (1 - decay) * p."""
     if not (0 <= decay <= 1):
         raise ValueError(f"EMA decay must lie in [0, 1], got {decay}")
+    names = list(ema)
     with torch.no_grad():
-        for name, e in ema.items():
-            e.copy_(e.mul(decay).add(params[name].mul(1 - decay)))
+        es = [ema[n] for n in names]
+        torch._foreach_mul_(es, decay)
+        torch._foreach_add_(es, torch._foreach_mul([params[n] for n in names], 1 - decay))

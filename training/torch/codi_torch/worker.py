@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
 import traceback
 from contextlib import nullcontext
@@ -303,6 +304,9 @@ def serve(stdin: Any, stdout: Any) -> None:
 
 
 def main() -> None:
+    # Ctrl-C reaches the whole process group: the driver stops between steps and checkpoints,
+    # which needs this worker alive; it exits when the driver closes its stdin.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         serve(sys.stdin.buffer, sys.stdout.buffer)
     except (BrokenPipeError, KeyboardInterrupt):
