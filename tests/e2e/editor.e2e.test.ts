@@ -4,28 +4,16 @@
  * kill the engine process during a job and check the UI survives and recovers.
  * The packs are real ONNX graphs written by the project's exporter (tests/engine/fixtures).
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { it, expect } from 'vitest';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { ServerMessage } from '../../electron/contract/wire.ts';
 import type { JobDone } from '../../electron/contract/schemas.ts';
-import { makeTestPacks } from '../engine/fixtures/packs.ts';
-import type { TestPacks } from '../engine/fixtures/packs.ts';
-import { buildRenderer, childPids, chromiumPath, dismissRecovery, launchBrowser, recordFrames, shot, startWebServer, until } from './harness.ts';
+import { appReady, childPids, describeE2E, openByPath, shot, until, useStudio } from './harness.ts';
 import type { WebServer } from './harness.ts';
 
-const hasChromium = chromiumPath() !== null;
-// CI installs chromium; locally a missing browser is reported as a skip, unless required.
-const run = hasChromium || process.env.CODI_E2E_REQUIRE === '1' ? describe : describe.skip;
-
-let work: string;
-let packs: TestPacks;
-let server: WebServer;
-let browser: BrowserContext;
-let userDataDir: string;
 let input: string;
 const W = 384;
 const H = 256;
@@ -45,23 +33,6 @@ async function writeInput(file: string): Promise<void> {
     }
   }
   await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).png().toFile(file);
-}
-
-async function engineState(page: Page): Promise<string | null> {
-  return page.getByRole('status', { name: 'Engine status' }).getAttribute('data-state');
-}
-
-async function waitReady(page: Page, timeoutMs = 120_000): Promise<void> {
-  await until('engine ready', async () => (await engineState(page)) === 'ready', timeoutMs);
-  await dismissRecovery(page);
-}
-
-async function openByPath(page: Page, file: string): Promise<void> {
-  await page.getByRole('button', { name: 'Open path…' }).click();
-  await page.getByLabel('Image path').fill(file);
-  await page.getByRole('button', { name: 'Open', exact: true }).click();
-  const name = path.basename(file);
-  await until(`canvas shows ${name}`, async () => ((await page.getByTestId('image-canvas').getAttribute('aria-label')) ?? '').includes(name));
 }
 
 async function progressValue(page: Page): Promise<number | null> {
@@ -89,39 +60,18 @@ function pixelsSent(frames: ServerMessage[], imageId: string): { width: number; 
   return null;
 }
 
-run('CoDi Studio in Chromium (web mode)', () => {
-  beforeAll(async () => {
-    work = await mkdtemp(path.join(tmpdir(), 'codi-e2e-'));
-    packs = await makeTestPacks(path.join(work, 'packs'));
-    input = path.join(work, 'input.png');
-    await writeInput(input);
-    const rendererDir = path.join(work, 'renderer');
-    await buildRenderer(rendererDir);
-    server = await startWebServer({
-      CODI_PACKS: packs.dir,
-      CODI_USER_PACKS: path.join(work, 'user-packs'),
-      CODI_USER_DATA: path.join(work, 'user-data'),
-      CODI_RENDERER_DIR: rendererDir,
-      CODI_THREADS: '1',
-      CODI_EP: 'cpu',
-    });
-    ({ context: browser, userDataDir } = await launchBrowser());
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+describeE2E('CoDi Studio in Chromium (web mode)', () => {
+  const studio = useStudio({
+    prefix: 'codi-e2e-',
+    prepare: async ({ work }) => {
+      input = path.join(work, 'input.png');
+      await writeInput(input);
+    },
   });
 
   it('opens an image, runs a tool with live progress, cancels, runs again and saves the exact result', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    const frames = recordFrames(page);
-    await page.goto(server.url);
-    await waitReady(page);
+    const { page, errors, frames } = await studio.openApp();
+    await appReady(page);
     await until('tools listed', () => page.getByRole('radio', { name: /Test restore/ }).count());
     await shot(page, '01-ready');
 
@@ -169,11 +119,11 @@ run('CoDi Studio in Chromium (web mode)', () => {
 
     await page.getByRole('button', { name: 'Save as…' }).click();
     const pathBox = page.getByLabel('File path');
-    expect(await pathBox.inputValue()).toBe(path.join(work, 'input-codi.png'));
+    expect(await pathBox.inputValue()).toBe(path.join(studio.work, 'input-codi.png'));
     await shot(page, '07-save-dialog');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await until('saved', async () => ((await page.getByTestId('notice').textContent()) ?? '').includes('Saved'), 60_000);
-    const out = path.join(work, 'input-codi.png');
+    const out = path.join(studio.work, 'input-codi.png');
     const first = await stat(out);
 
     // Saving again to the same name asks first, and "keep" leaves the file alone.
@@ -210,12 +160,8 @@ run('CoDi Studio in Chromium (web mode)', () => {
   });
 
   it('opens through the file chooser, paints a mask with the mouse, undoes it, and inpaints', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    const frames = recordFrames(page);
-    await page.goto(server.url);
-    await waitReady(page);
+    const { page, errors, frames } = await studio.openApp();
+    await appReady(page);
     await page.getByLabel('Choose image file').setInputFiles(input);
     await until('canvas shows the upload', async () => ((await page.getByTestId('image-canvas').getAttribute('aria-label')) ?? '').includes('input.png'));
 
@@ -261,15 +207,11 @@ run('CoDi Studio in Chromium (web mode)', () => {
   });
 
   it('survives the engine process being killed during a job, then runs again on the last result', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    const frames = recordFrames(page);
-    await page.goto(server.url);
-    await waitReady(page);
+    const { page, errors, frames } = await studio.openApp();
+    await appReady(page);
     await openByPath(page, input);
     await page.getByRole('radio', { name: /Test edit/ }).check();
-    await page.getByLabel('Instruction', { exact: true }).fill(packs.instructions[0]!);
+    await page.getByLabel('Instruction', { exact: true }).fill(studio.packs!.instructions[0]!);
     const steps = page.getByRole('radiogroup', { name: 'Steps' });
     const runButton = page.getByRole('button', { name: /^Run/ });
 
@@ -282,7 +224,7 @@ run('CoDi Studio in Chromium (web mode)', () => {
     await steps.getByText('4', { exact: true }).click();
     // Look the engine up before the job starts: on an idle machine a tiny-pack job can finish
     // while /proc is being scanned, and the kill would then land after the job.
-    const pid = await enginePid(server);
+    const pid = await enginePid(studio.server);
     await runButton.click();
     await until('job running', async () => ((await progressValue(page)) ?? -1) > 0, 120_000, 5);
     const tKill = Date.now();
@@ -298,9 +240,9 @@ run('CoDi Studio in Chromium (web mode)', () => {
     await page.keyboard.press('Escape');
     await until('dialog closed', async () => (await page.getByRole('dialog').count()) === 0);
 
-    await waitReady(page, 120_000);
+    await appReady(page, 120_000);
     console.log(`[e2e] engine killed → ready again: ${Date.now() - tKill} ms`);
-    expect(await enginePid(server)).not.toBe(pid);
+    expect(await enginePid(studio.server)).not.toBe(pid);
     await steps.getByText('1', { exact: true }).click();
     // Compare with the last job done before this click, not with `first`: on a loaded machine
     // the 4-step job can finish just before the kill lands, and its 'done' would end the wait early.

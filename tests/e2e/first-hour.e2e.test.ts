@@ -12,25 +12,16 @@
  * - Save as… defaults to an absolute path: the photo's folder, or the save folder when the
  *   photo was uploaded without a path.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { it, expect } from 'vitest';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { ServerMessage } from '../../electron/contract/wire.ts';
 import type { JobDone } from '../../electron/contract/schemas.ts';
-import { buildRenderer, chromiumPath, dismissRecovery, launchBrowser, recordFrames, REPO, shot, startWebServer, until } from './harness.ts';
-import type { WebServer } from './harness.ts';
+import { appReady, describeE2E, notice, openByPath, shot, until, useStudio } from './harness.ts';
 
-const hasChromium = chromiumPath() !== null;
-const run = hasChromium || process.env.CODI_E2E_REQUIRE === '1' ? describe : describe.skip;
-
-let work: string;
 let saveDir: string;
-let server: WebServer;
-let browser: BrowserContext;
-let userDataDir: string;
 let photo: string;
 let depthMap: string;
 const W = 320;
@@ -53,21 +44,10 @@ function texture(w: number, h: number, seed: number): Buffer {
   return rgb;
 }
 
-async function notice(page: Page): Promise<string> {
-  return (await page.getByTestId('notice').textContent().catch(() => '')) ?? '';
-}
-
+/** A fresh start with the bundled tools listed. */
 async function waitReady(page: Page): Promise<void> {
-  await until('engine ready', async () => (await page.getByRole('status', { name: 'Engine status' }).getAttribute('data-state')) === 'ready', 120_000);
-  await dismissRecovery(page);
+  await appReady(page);
   await until('tools listed', async () => (await page.getByRole('radiogroup', { name: 'Tool' }).getByRole('radio').count()) >= 4, 60_000);
-}
-
-async function openByPath(page: Page, file: string): Promise<void> {
-  await page.getByRole('button', { name: 'Open path…' }).click();
-  await page.getByLabel('Image path').fill(file);
-  await page.getByRole('button', { name: 'Open', exact: true }).click();
-  await until(`canvas shows ${path.basename(file)}`, async () => ((await page.getByTestId('image-canvas').getAttribute('aria-label')) ?? '').includes(path.basename(file)), 120_000);
 }
 
 function doneEvents(frames: ServerMessage[]): JobDone[] {
@@ -123,47 +103,28 @@ async function inView(page: Page, what: string, box: { x: number; y: number; wid
   expect(box!.x + box!.width, `${what} right`).toBeLessThanOrEqual(vp.width);
 }
 
-run('A new user’s first hour (bundled packs, Chromium, web mode)', () => {
-  beforeAll(async () => {
-    work = await mkdtemp(path.join(tmpdir(), 'codi-e2e-first-'));
-    saveDir = path.join(work, 'Pictures');
-    await mkdir(saveDir);
-    photo = path.join(work, 'photos', 'LadyBird.png');
-    await mkdir(path.dirname(photo));
-    await sharp(texture(W, H, 5), { raw: { width: W, height: H, channels: 3 } }).png().toFile(photo);
-    depthMap = path.join(work, 'photos', 'depth.png');
-    const grey = Buffer.alloc(W * H);
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) grey[y * W + x] = Math.round((255 * (H - 1 - y)) / (H - 1));
-    await sharp(grey, { raw: { width: W, height: H, channels: 1 } }).png().toFile(depthMap);
-    const rendererDir = path.join(work, 'renderer');
-    await buildRenderer(rendererDir);
-    server = await startWebServer({
-      CODI_PACKS: path.join(REPO, 'native-models'),
-      CODI_USER_PACKS: path.join(work, 'user-packs'),
-      CODI_USER_DATA: path.join(work, 'user-data'),
-      CODI_SAVE_DIR: saveDir,
-      CODI_RENDERER_DIR: rendererDir,
-      CODI_THREADS: '1',
-      CODI_EP: 'cpu',
-    });
-    ({ context: browser, userDataDir } = await launchBrowser());
-  }, 300_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+describeE2E('A new user’s first hour (bundled packs, Chromium, web mode)', () => {
+  const studio = useStudio({
+    prefix: 'codi-e2e-first-',
+    packs: 'bundled',
+    prepare: async ({ work }) => {
+      saveDir = path.join(work, 'Pictures');
+      await mkdir(saveDir);
+      photo = path.join(work, 'photos', 'LadyBird.png');
+      await mkdir(path.dirname(photo));
+      await sharp(texture(W, H, 5), { raw: { width: W, height: H, channels: 3 } }).png().toFile(photo);
+      depthMap = path.join(work, 'photos', 'depth.png');
+      const grey = Buffer.alloc(W * H);
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) grey[y * W + x] = Math.round((255 * (H - 1 - y)) / (H - 1));
+      await sharp(grey, { raw: { width: W, height: H, channels: 1 } }).png().toFile(depthMap);
+    },
+    env: () => ({ CODI_SAVE_DIR: saveDir }),
   });
 
   it('starts on the tool that improves a photo, says what the steps measured, and runs it from Ctrl+Enter in the instruction field', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    const frames = recordFrames(page);
-    await page.goto(server.url);
+    const { page, errors, frames } = await studio.openApp();
     await waitReady(page);
-    await openByPath(page, photo);
+    await openByPath(page, photo, 120_000);
     // Not "Depth to image" (the first pack by name): the edit pack, measured +6.5 dB over its input.
     expect(await page.getByRole('radio', { name: /Instruction edit/ }).isChecked()).toBe(true);
     expect(await page.getByRole('radio', { name: /Depth to image/ }).isChecked()).toBe(false);
@@ -198,10 +159,9 @@ run('A new user’s first hour (bundled packs, Chromium, web mode)', () => {
   }, 600_000);
 
   it('the depth tool says what it needs and refuses a colour photo before it runs, with the reason', async () => {
-    const page = await browser.newPage();
-    await page.goto(server.url);
+    const { page } = await studio.openApp();
     await waitReady(page);
-    await openByPath(page, photo);
+    await openByPath(page, photo, 120_000);
     const depth = page.getByRole('radio', { name: /Depth to image/ });
     expect(await page.locator('label.tool', { has: depth }).textContent()).toContain('Needs a depth map: a grey image, white = near, black = far');
     await depth.check();
@@ -211,7 +171,7 @@ run('A new user’s first hour (bundled packs, Chromium, web mode)', () => {
     expect(await page.locator('#run-why').textContent()).toMatch(/^This image is not a depth map: \d+ % of its pixels are in colour .*Load depth map/);
     await shot(page, 'first-03-depth-refuses-photo');
     // A grey depth map is accepted and runs.
-    await openByPath(page, depthMap);
+    await openByPath(page, depthMap, 120_000);
     await until('Run enabled for a depth map', async () => !(await runButton.isDisabled()));
     await runButton.click();
     await until('depth done', async () => (await notice(page)).includes('done in'), 300_000);
@@ -219,18 +179,17 @@ run('A new user’s first hour (bundled packs, Chromium, web mode)', () => {
   }, 600_000);
 
   it('after inpainting the result shows without the mask, H brings the mask back, and a loaded mask follows the size rule', async () => {
-    const page = await browser.newPage();
-    await page.goto(server.url);
+    const { page } = await studio.openApp();
     await waitReady(page);
-    await openByPath(page, photo);
+    await openByPath(page, photo, 120_000);
     await page.getByRole('radio', { name: /Inpaint/ }).check();
 
     // Mask files of another size: the engine's rule, in the editor too.
-    const half = path.join(work, 'mask-half.png');
+    const half = path.join(studio.work, 'mask-half.png');
     const m = Buffer.alloc((W / 2) * (H / 2));
     for (let y = 30; y < 90; y++) for (let x = 20; x < 70; x++) m[y * (W / 2) + x] = 255;
     await sharp(m, { raw: { width: W / 2, height: H / 2, channels: 1 } }).png().toFile(half);
-    const otherShape = path.join(work, 'mask-other.png');
+    const otherShape = path.join(studio.work, 'mask-other.png');
     await sharp({ create: { width: H, height: W, channels: 3, background: { r: 255, g: 255, b: 255 } } }).png().toFile(otherShape);
     await page.getByLabel('Choose mask file').setInputFiles(otherShape);
     await until('other shape refused', async () => (await notice(page)).includes(`Mask not loaded: the mask is ${H}×${W} but the image is ${W}×${H}, a different shape`));
@@ -271,11 +230,9 @@ run('A new user’s first hour (bundled packs, Chromium, web mode)', () => {
   }, 600_000);
 
   it('at 1440×900 the Run button and the variation thumbnails stay in view', async () => {
-    const page = await browser.newPage();
-    await page.setViewportSize({ width: 1440, height: 900 });
-    await page.goto(server.url);
+    const { page } = await studio.openApp('', { width: 1440, height: 900 });
     await waitReady(page);
-    await openByPath(page, photo);
+    await openByPath(page, photo, 120_000);
     // The inpaint tool has the longest panel (options + every mask control).
     await page.getByRole('radio', { name: /Inpaint/ }).check();
     const runButton = page.getByRole('button', { name: /^Run/ });
@@ -302,10 +259,9 @@ run('A new user’s first hour (bundled packs, Chromium, web mode)', () => {
   }, 600_000);
 
   it('Save as… defaults to an absolute path: the photo’s folder, or the save folder for an upload', async () => {
-    const page = await browser.newPage();
-    await page.goto(server.url);
+    const { page } = await studio.openApp();
     await waitReady(page);
-    await openByPath(page, photo);
+    await openByPath(page, photo, 120_000);
     await page.getByRole('button', { name: 'Save as…' }).click();
     expect(await page.getByLabel('File path').inputValue()).toBe(path.join(path.dirname(photo), 'LadyBird-codi.png'));
     await page.keyboard.press('Escape');

@@ -10,32 +10,15 @@
  *   tab (chrome://crash) is offered on the next start, naming the real last edit (the inpaint,
  *   not the mask stroke before it), in a bar that leaves every toolbar control uncovered.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { it, expect } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { BrowserContext, Page } from 'playwright-core';
-import { makeTestPacks } from '../engine/fixtures/packs.ts';
-import { buildRenderer, chromiumPath, dismissRecovery, launchBrowser, shot, startWebServer, until } from './harness.ts';
-import type { WebServer } from './harness.ts';
-
-const hasChromium = chromiumPath() !== null;
-const run = hasChromium || process.env.CODI_E2E_REQUIRE === '1' ? describe : describe.skip;
+import type { Page } from 'playwright-core';
+import { describeE2E, dismissRecovery, engineReady, notice, shot, showing as showingWithin, until, useStudio } from './harness.ts';
 
 let work: string;
-let server: WebServer;
-let browser: BrowserContext;
-let userDataDir: string;
-
-async function notice(page: Page): Promise<string> {
-  return (await page.getByTestId('notice').textContent().catch(() => '')) ?? '';
-}
-
-async function engineReady(page: Page): Promise<void> {
-  await until('engine ready', async () => (await page.getByRole('status', { name: 'Engine status' }).getAttribute('data-state')) === 'ready', 120_000);
-}
 
 /** Engine ready and the start-up look for a crashed session over (its offer, if any, still open). */
 async function started(page: Page): Promise<void> {
@@ -43,9 +26,7 @@ async function started(page: Page): Promise<void> {
   await page.locator('[data-testid="recovery-check"][data-state="done"]').waitFor({ state: 'attached', timeout: 60_000 });
 }
 
-async function showing(page: Page, name: string): Promise<void> {
-  await until(`canvas shows ${name}`, async () => ((await page.getByTestId('image-canvas').getAttribute('aria-label')) ?? '').includes(name), 120_000);
-}
+const showing = (page: Page, name: string) => showingWithin(page, name, 120_000);
 
 async function photo(name: string, W: number, H: number, seed: number): Promise<string> {
   const rgb = Buffer.alloc(W * H * 3);
@@ -91,31 +72,15 @@ function overlaps(a: { x: number; y: number; width: number; height: number }, b:
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 
-run('the original survives and the recovery offer is right (Chromium, web mode)', () => {
-  beforeAll(async () => {
-    work = await mkdtemp(path.join(tmpdir(), 'codi-e2e-originals-'));
-    await mkdir(path.join(work, 'photos'));
-    const packs = await makeTestPacks(path.join(work, 'packs'));
-    const rendererDir = path.join(work, 'renderer');
-    await buildRenderer(rendererDir);
-    server = await startWebServer({
-      CODI_PACKS: packs.dir,
-      CODI_USER_PACKS: path.join(work, 'user-packs'),
-      CODI_USER_DATA: path.join(work, 'user-data'),
-      CODI_RENDERER_DIR: rendererDir,
-      CODI_THREADS: '1',
-      CODI_EP: 'cpu',
-      // The desktop trash the engine keeps replaced originals in: private to this test.
-      XDG_DATA_HOME: path.join(work, 'xdg-data'),
-    });
-    ({ context: browser, userDataDir } = await launchBrowser());
-  }, 300_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+describeE2E('the original survives and the recovery offer is right (Chromium, web mode)', () => {
+  const studio = useStudio({
+    prefix: 'codi-e2e-originals-',
+    prepare: async (ws) => {
+      work = ws.work;
+      await mkdir(path.join(work, 'photos'));
+    },
+    // The desktop trash the engine keeps replaced originals in: private to this test.
+    env: (dir) => ({ XDG_DATA_HOME: path.join(dir, 'xdg-data') }),
   });
 
   for (const via of ['Open… file picker', 'Open path…'] as const) {
@@ -123,10 +88,7 @@ run('the original survives and the recovery offer is right (Chromium, web mode)'
       const name = via === 'Open path…' ? 'typed.png' : 'picked.png';
       const file = await photo(name, 64, 48, name.length);
       const before = await readFile(file);
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(server.url);
+      const { page, errors } = await studio.openApp();
       await engineReady(page);
       await dismissRecovery(page);
       if (via === 'Open path…') {
@@ -171,8 +133,7 @@ run('the original survives and the recovery offer is right (Chromium, web mode)'
 
   it('a reload or a closed tab offers nothing; a crashed tab is offered, naming the inpaint, without covering the toolbar', async () => {
     const file = await photo('session.png', 96, 72, 5);
-    const page = await browser.newPage();
-    await page.goto(server.url);
+    const { page } = await studio.openApp();
     await started(page);
     await dismissRecovery(page);
     await page.getByRole('button', { name: 'Open path…' }).click();
@@ -199,8 +160,7 @@ run('the original survives and the recovery offer is right (Chromium, web mode)'
     await runTool(page, /Test restore/);
     await until('restore autosaved', async () => /Test restore/.test((await storedLastEdit()) ?? ''), 15_000);
     await page.close();
-    const second = await browser.newPage();
-    await second.goto(server.url);
+    const { page: second } = await studio.openApp();
     await started(second);
     expect(await second.getByRole('alertdialog', { name: 'Recover unsaved session' }).count()).toBe(0);
 
@@ -215,8 +175,7 @@ run('the original survives and the recovery offer is right (Chromium, web mode)'
     await second.goto('chrome://crash').catch(() => undefined);
     await second.close().catch(() => undefined);
 
-    const third = await browser.newPage();
-    await third.goto(server.url);
+    const { page: third } = await studio.openApp();
     await started(third);
     const offer = third.getByRole('alertdialog', { name: 'Recover unsaved session' });
     await until('recovery offer', () => offer.isVisible(), 30_000);

@@ -6,26 +6,16 @@
  * process with a live loss chart (steps capped by CODI_PERSONAL_MAX_STEPS for CI time) → the
  * adapter appears as a tool and runs on an opened image.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { BrowserContext, Page } from 'playwright-core';
-import type { ServerMessage } from '../../electron/contract/wire.ts';
 import { applyLook, writeCorruptPair } from '../../training/personal/test-pairs.ts';
-import { buildRenderer, chromiumPath, dismissRecovery, launchBrowser, recordFrames, REPO, shot, startWebServer, until } from './harness.ts';
-import type { WebServer } from './harness.ts';
+import { appReady, describeE2E, notice, REPO, shot, until, useStudio } from './harness.ts';
 
 const BACKBONE = path.join(REPO, 'native-models', 'codi-backbone');
-const ready = (chromiumPath() !== null || process.env.CODI_E2E_REQUIRE === '1') && existsSync(path.join(BACKBONE, 'train-weights.bin'));
-const run = ready ? describe : describe.skip;
-
-let work: string;
-let server: WebServer;
-let browser: BrowserContext;
-let userDataDir: string;
+const run = existsSync(path.join(BACKBONE, 'train-weights.bin')) ? describeE2E : describe.skip;
 
 /** A 128×128 scene: sky/ground gradients, a few discs and bars, fine grain; different per seed. */
 function scene(seed: number): { data: Buffer; info: { width: number; height: number } } {
@@ -70,44 +60,14 @@ async function makePairs(dir: string, n: number): Promise<string> {
   return sample;
 }
 
-async function notice(page: Page): Promise<string> {
-  return (await page.getByTestId('notice').textContent().catch(() => '')) ?? '';
-}
-
 run('personal adapters in Chromium (web mode)', () => {
-  beforeAll(async () => {
-    work = await mkdtemp(path.join(tmpdir(), 'codi-e2e-personal-'));
-    const rendererDir = path.join(work, 'renderer');
-    await buildRenderer(rendererDir);
-    server = await startWebServer({
-      CODI_PACKS: path.join(REPO, 'native-models'),
-      CODI_USER_PACKS: path.join(work, 'user-packs'),
-      CODI_USER_DATA: path.join(work, 'user-data'),
-      CODI_RENDERER_DIR: rendererDir,
-      CODI_PERSONAL_MAX_STEPS: '6',
-      CODI_THREADS: '1',
-      CODI_EP: 'cpu',
-    });
-    ({ context: browser, userDataDir } = await launchBrowser());
-  }, 300_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
-  });
+  const studio = useStudio({ prefix: 'codi-e2e-personal-', packs: 'bundled', env: () => ({ CODI_PERSONAL_MAX_STEPS: '6' }) });
 
   it('preflights, trains with a live chart, and the adapter becomes a tool that runs', async () => {
-    const pairs = path.join(work, 'pairs');
+    const pairs = path.join(studio.work, 'pairs');
     const sample = await makePairs(pairs, 12);
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    const frames: ServerMessage[] = recordFrames(page);
-    await page.goto(server.url);
-    await until('engine ready', async () => (await page.getByRole('status', { name: 'Engine status' }).getAttribute('data-state')) === 'ready', 120_000);
-    await dismissRecovery(page);
+    const { page, errors, frames } = await studio.openApp();
+    await appReady(page);
 
     await page.getByRole('button', { name: 'Adapters…' }).click();
     await page.getByLabel('Pairs folder').fill(pairs);
@@ -132,7 +92,7 @@ run('personal adapters in Chromium (web mode)', () => {
     expect((await page.getByTestId('train-backend').textContent()) ?? '').toMatch(/wasm|cpu|tensorflow/);
     expect(Number(await page.getByTestId('loss-chart').getAttribute('data-points'))).toBe(6);
     await shot(page, 'personal-03-done');
-    const packs = await readdir(path.join(work, 'user-packs'));
+    const packs = await readdir(path.join(studio.work, 'user-packs'));
     expect(packs).toEqual(['my-e2e-look']);
 
     await page.getByRole('button', { name: 'Close' }).click();

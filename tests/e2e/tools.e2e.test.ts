@@ -11,28 +11,20 @@
  * - recent files, copy to the clipboard, mask tools and the cheat-sheet.
  * Screenshots of each step go to test-results/e2e/.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { it, expect } from 'vitest';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { ServerMessage } from '../../electron/contract/wire.ts';
 import type { JobDone, JobProgress } from '../../electron/contract/schemas.ts';
-import { makeTestPacks } from '../engine/fixtures/packs.ts';
 import type { TestPacks } from '../engine/fixtures/packs.ts';
-import { buildRenderer, chromiumPath, dismissRecovery, launchBrowser, recordFrames, shot, startWebServer, until } from './harness.ts';
-import type { WebServer } from './harness.ts';
+import { appReady, describeE2E, notice, openByPath as openByPathWithin, shot, until, useStudio } from './harness.ts';
 
-const hasChromium = chromiumPath() !== null;
-const run = hasChromium || process.env.CODI_E2E_REQUIRE === '1' ? describe : describe.skip;
 const LARGE = process.env.CODI_E2E_SMALL !== '1';
 
 let work: string;
 let packs: TestPacks;
-let server: WebServer;
-let browser: BrowserContext;
-let userDataDir: string;
 
 function texture(W: number, H: number, seed: number): Buffer {
   const rgb = Buffer.alloc(W * H * 3);
@@ -50,21 +42,7 @@ function texture(W: number, H: number, seed: number): Buffer {
   return rgb;
 }
 
-async function notice(page: Page): Promise<string> {
-  return (await page.getByTestId('notice').textContent().catch(() => '')) ?? '';
-}
-
-async function waitReady(page: Page): Promise<void> {
-  await until('engine ready', async () => (await page.getByRole('status', { name: 'Engine status' }).getAttribute('data-state')) === 'ready', 120_000);
-  await dismissRecovery(page);
-}
-
-async function openByPath(page: Page, file: string): Promise<void> {
-  await page.getByRole('button', { name: 'Open path…' }).click();
-  await page.getByLabel('Image path').fill(file);
-  await page.getByRole('button', { name: 'Open', exact: true }).click();
-  await until(`canvas shows ${path.basename(file)}`, async () => ((await page.getByTestId('image-canvas').getAttribute('aria-label')) ?? '').includes(path.basename(file)), 120_000);
-}
+const openByPath = (page: Page, file: string) => openByPathWithin(page, file, 120_000);
 
 async function saveAs(page: Page, file: string, format: string, keepMetadata: boolean): Promise<void> {
   await page.getByRole('button', { name: 'Save as…' }).click();
@@ -103,29 +81,14 @@ async function rawRgba(file: string): Promise<{ data: Buffer; width: number; hei
   return { data: r.data, width: r.info.width, height: r.info.height };
 }
 
-run('CoDi Studio tools in Chromium (web mode)', () => {
-  beforeAll(async () => {
-    work = await mkdtemp(path.join(tmpdir(), 'codi-e2e-tools-'));
-    packs = await makeTestPacks(path.join(work, 'packs'));
-    const rendererDir = path.join(work, 'renderer');
-    await buildRenderer(rendererDir);
-    server = await startWebServer({
-      CODI_PACKS: packs.dir,
-      CODI_USER_PACKS: path.join(work, 'user-packs'),
-      CODI_USER_DATA: path.join(work, 'user-data'),
-      CODI_RENDERER_DIR: rendererDir,
-      CODI_THREADS: '1',
-      CODI_EP: 'cpu',
-    });
-    ({ context: browser, userDataDir } = await launchBrowser());
-    await browser.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
-  }, 300_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+describeE2E('CoDi Studio tools in Chromium (web mode)', () => {
+  const studio = useStudio({
+    prefix: 'codi-e2e-tools-',
+    prepare: async (ws) => {
+      work = ws.work;
+      packs = ws.packs!;
+    },
+    ready: (s) => s.browser.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(s.server.url).origin }),
   });
 
   it('inpaints a brushed mask, keeps every pixel outside it, undoes/redoes, and exports with EXIF and ICC', async () => {
@@ -140,12 +103,8 @@ run('CoDi Studio tools in Chromium (web mode)', () => {
     const srcMeta = await sharp(jpeg).metadata();
     expect(srcMeta.icc && srcMeta.exif).toBeTruthy();
 
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    const frames = recordFrames(page);
-    await page.goto(server.url);
-    await waitReady(page);
+    const { page, errors, frames } = await studio.openApp();
+    await appReady(page);
     await openByPath(page, jpeg);
     const originalId = openedIds(frames)[0]!;
     const original = await until('original pixels', () => pixelsSent(frames, originalId));
@@ -269,12 +228,8 @@ run('CoDi Studio tools in Chromium (web mode)', () => {
     const [W, H] = LARGE ? [4000, 3000] : [640, 480];
     const big = path.join(work, `big-${W}x${H}.png`);
     await sharp(texture(W, H, 3), { raw: { width: W, height: H, channels: 3 } }).png({ compressionLevel: 1 }).toFile(big);
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    const frames = recordFrames(page);
-    await page.goto(server.url);
-    await waitReady(page);
+    const { page, errors, frames } = await studio.openApp();
+    await appReady(page);
     await openByPath(page, big);
     await page.getByRole('radio', { name: /Test restore/ }).check();
     await page.getByRole('radiogroup', { name: 'Scale' }).getByText('×2').click();
@@ -321,10 +276,8 @@ run('CoDi Studio tools in Chromium (web mode)', () => {
     const [W, H] = [1600, 1200];
     const file = path.join(work, 'large-photo.png');
     await sharp(texture(W, H, 11), { raw: { width: W, height: H, channels: 3 } }).png({ compressionLevel: 1 }).toFile(file);
-    const page = await browser.newPage();
-    const frames = recordFrames(page);
-    await page.goto(server.url);
-    await waitReady(page);
+    const { page, frames } = await studio.openApp();
+    await appReady(page);
     await openByPath(page, file);
     await page.getByRole('radio', { name: /Test edit/ }).check();
     // The suggestions come from the pack's instruction table.
@@ -351,9 +304,8 @@ run('CoDi Studio tools in Chromium (web mode)', () => {
       await sharp(texture(48, 40, 20 + i), { raw: { width: 48, height: 40, channels: 3 } }).png().toFile(path.join(inDir, f));
     }
     await writeFile(path.join(inDir, 'nested', 'corrupt.png'), Buffer.from('definitely not an image'));
-    const page = await browser.newPage();
-    await page.goto(server.url);
-    await waitReady(page);
+    const { page } = await studio.openApp();
+    await appReady(page);
     await page.getByRole('button', { name: /^Batch…/ }).click();
     const dlg = page.getByRole('dialog', { name: /Batch/ });
     await dlg.getByLabel('Batch tool').selectOption('test-restore-x2');
@@ -377,7 +329,7 @@ run('CoDi Studio tools in Chromium (web mode)', () => {
     const file = path.join(inDir, 'one.png');
     await openByPath(page, file);
     await page.reload();
-    await waitReady(page);
+    await appReady(page);
     const recent = page.getByLabel('Recent files');
     await recent.waitFor();
     expect(await recent.locator('option').allTextContents()).toContain('one.png');

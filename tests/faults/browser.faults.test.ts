@@ -7,49 +7,22 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { BrowserContext, Page } from 'playwright-core';
-import { makeTestPacks } from '../engine/fixtures/packs.ts';
-import type { TestPacks } from '../engine/fixtures/packs.ts';
-import { buildRenderer, childPids, chromiumPath, launchBrowser, startWebServer, until } from '../e2e/harness.ts';
-import type { WebServer } from '../e2e/harness.ts';
+import type { Page } from 'playwright-core';
+import { childPids, chromiumPath, engineReady, makeWorkspace, openByPath, startStudio, until } from '../e2e/harness.ts';
+import type { Studio, WebServer, Workspace } from '../e2e/harness.ts';
 import { FULL, OriginalsLedger } from './harness.ts';
 
 const hasChromium = chromiumPath() !== null;
 const NO_CHROMIUM = 'Chromium is not installed (apt-get install -y chromium, or set CODI_CHROMIUM)';
 const BRUSH_SECONDS = FULL ? 60 : 10;
 
-let work: string;
-let packs: TestPacks;
-let rendererDir: string;
+let ws: Workspace | undefined;
 let input: string;
 const ledger = new OriginalsLedger();
-const cleanups: (() => Promise<unknown>)[] = [];
-
-function env(): Record<string, string> {
-  return {
-    CODI_PACKS: packs.dir,
-    CODI_USER_PACKS: path.join(work, 'user-packs'),
-    CODI_USER_DATA: path.join(work, 'user-data'),
-    CODI_RENDERER_DIR: rendererDir,
-    CODI_THREADS: '1',
-    CODI_EP: 'cpu',
-  };
-}
-
-async function openByPath(page: Page, file: string): Promise<void> {
-  await page.getByRole('button', { name: 'Open path…' }).click();
-  await page.getByLabel('Image path').fill(file);
-  await page.getByRole('button', { name: 'Open', exact: true }).click();
-  await until(`canvas shows ${path.basename(file)}`, async () => ((await page.getByTestId('image-canvas').getAttribute('aria-label')) ?? '').includes(path.basename(file)));
-}
-
-async function waitReady(page: Page): Promise<void> {
-  await until('engine ready', async () => (await page.getByRole('status', { name: 'Engine status' }).getAttribute('data-state')) === 'ready', 120_000);
-}
+const studios: Studio[] = [];
 
 /** Mean absolute difference of two same-size screenshots (0–255). */
 async function meanDiff(a: Buffer, b: Buffer): Promise<number> {
@@ -117,44 +90,37 @@ const BRUSH_STREAM_SCRIPT = `async ({ seconds, box }) => {
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  work = await mkdtemp(path.join(tmpdir(), 'codi-faults-browser-'));
-  packs = await makeTestPacks(path.join(work, 'packs'));
-  input = path.join(work, 'photo.png');
+  ws = await makeWorkspace({ prefix: 'codi-faults-browser-' });
+  input = path.join(ws.work, 'photo.png');
   const W = 320;
   const H = 240;
   const rgb = Buffer.alloc(W * H * 3);
   for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) rgb.set([(x * 255) / W, (y * 255) / H, 128 + ((x ^ y) & 63)], (y * W + x) * 3);
   await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).png().toFile(input);
   await ledger.add(input);
-  rendererDir = path.join(work, 'renderer');
-  await buildRenderer(rendererDir);
 });
 afterAll(async () => {
-  // A killed browser's context may never answer close(): bound every cleanup step.
-  for (const c of cleanups.reverse()) await Promise.race([c().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
-  if (work) {
+  // Each stop is bounded step by step: a killed browser's context may never answer close().
+  for (const s of studios.reverse()) await s.stop();
+  if (ws) {
     expect(await ledger.changed()).toEqual([]);
-    await rm(work, { recursive: true, force: true });
+    await ws.remove();
   }
 });
 
-async function session(): Promise<{ server: WebServer; browser: BrowserContext; userDataDir: string; page: Page }> {
-  const server = await startWebServer(env());
-  cleanups.push(() => server.stop());
-  const { context: browser, userDataDir } = await launchBrowser();
-  cleanups.push(() => browser.close());
-  cleanups.push(() => rm(userDataDir, { recursive: true, force: true }));
-  const page = await browser.newPage();
-  return { server, browser, userDataDir, page };
+/** A fresh server and browser on the shared workspace, with a page on the app (`query` appended). */
+async function session(query = ''): Promise<{ server: WebServer; page: Page; errors: string[] }> {
+  const studio = await startStudio(ws!);
+  studios.push(studio);
+  const { page, errors } = await studio.openApp(query);
+  return { server: studio.server, page, errors };
 }
 
 describe.skipIf(!hasChromium)(`faults: browser (${hasChromium ? 'Chromium' : NO_CHROMIUM})`, () => {
   it('session-crash-recovery: after killing the browser and the server, the next start restores the image and the mask', async () => {
-    const first = await session();
-    const errors: string[] = [];
-    first.page.on('pageerror', (e) => errors.push(e.message));
-    await first.page.goto(`${first.server.url}?autosaveMs=1000`);
-    await waitReady(first.page);
+    const first = await session('?autosaveMs=1000');
+    const errors = first.errors;
+    await engineReady(first.page);
     await openByPath(first.page, input);
     await first.page.getByRole('radio', { name: /Test inpaint/ }).check();
     const canvas = first.page.getByTestId('image-canvas');
@@ -172,7 +138,7 @@ describe.skipIf(!hasChromium)(`faults: browser (${hasChromium ? 'Chromium' : NO_
     const painted = await canvas.screenshot();
     expect(await meanDiff(unpainted, painted)).toBeGreaterThan(0.1); // the overlay shows the stroke
     // The autosave lands on disk (a complete generation with the mask).
-    const autosaveDir = path.join(work, 'user-data', 'autosave');
+    const autosaveDir = path.join(ws!.work, 'user-data', 'autosave');
     const maskFile = await until('autosave with the mask', async () => {
       const cur = JSON.parse(await readFile(path.join(autosaveDir, 'current.json'), 'utf8')) as { gen: string };
       const f = path.join(autosaveDir, cur.gen, 'mask.png');
@@ -188,9 +154,8 @@ describe.skipIf(!hasChromium)(`faults: browser (${hasChromium ? 'Chromium' : NO_
     first.server.child.kill('SIGKILL');
     await new Promise((r) => first.server.child.once('exit', r));
 
-    const second = await session();
-    await second.page.goto(`${second.server.url}?autosaveMs=1000`);
-    await waitReady(second.page);
+    const second = await session('?autosaveMs=1000');
+    await engineReady(second.page);
     const offer = second.page.getByRole('alertdialog', { name: 'Recover unsaved session' });
     await until('recovery offer', () => offer.isVisible(), 30_000);
     expect(await offer.textContent()).toMatch(/photo\.png \(320 × 240, with its mask/);
@@ -215,13 +180,12 @@ describe.skipIf(!hasChromium)(`faults: browser (${hasChromium ? 'Chromium' : NO_
 
   it(`brush-stream-240hz: ${BRUSH_SECONDS} s of 240 Hz pointer events keep the page responsive`, async () => {
     const s = await session();
-    await s.page.goto(s.server.url);
-    await waitReady(s.page);
+    await engineReady(s.page);
     await openByPath(s.page, input);
     await s.page.getByRole('radio', { name: /Test inpaint/ }).check();
     const box = (await s.page.getByTestId('image-canvas').boundingBox())!;
     // The in-page script is plain JavaScript text: the Node test code has no DOM types.
-    const stats = (await s.page.evaluate(`(${BRUSH_STREAM_SCRIPT})(${JSON.stringify({ seconds: BRUSH_SECONDS, box })})`)) as BrushStats;
+    const stats = await s.page.evaluate<BrushStats>(`(${BRUSH_STREAM_SCRIPT})(${JSON.stringify({ seconds: BRUSH_SECONDS, box })})`);
     console.log(`[faults] brush stream: ${stats.sent} events in ${stats.seconds.toFixed(1)} s (${(stats.sent / stats.seconds).toFixed(0)} Hz), ${stats.frames} frames, frame p95 ${stats.frameP95.toFixed(1)} ms, lag p99 ${stats.lagP99.toFixed(1)} ms, max ${stats.lagMax.toFixed(1)} ms`);
     expect(stats.sent / stats.seconds).toBeGreaterThan(230);
     // The stroke really painted (the mask enables Run).
