@@ -14,7 +14,7 @@ import { dispatch } from '../../electron/broker/api.ts';
 import type { ShellServices } from '../../electron/broker/api.ts';
 import type { WorkerProcess } from '../../electron/broker/personal.ts';
 import type { Result } from '../../electron/contract/api.ts';
-import { CHANNELS } from '../../electron/contract/channels.ts';
+import { CHANNELS, channelsServedBy } from '../../electron/contract/channels.ts';
 import type { ChannelName } from '../../electron/contract/channels.ts';
 import { SCHEMAS } from '../../electron/contract/schemas.ts';
 import type { IpcMainInvokeEventLike } from '../../electron/main/electron-types.ts';
@@ -24,7 +24,7 @@ import { FULL, startFuzzStack } from './harness.ts';
 import type { EngineStack, FuzzStack } from './harness.ts';
 import { fuzzPayload, Prng, prototypeFingerprint, templates } from './fuzz.ts';
 
-const PERSONAL: readonly ChannelName[] = ['personalPreflight', 'personalStart', 'personalPause', 'personalResume', 'personalCancel', 'personalStatus', 'exportAdapter', 'importAdapter'];
+const PERSONAL: readonly ChannelName[] = channelsServedBy('personal');
 const IPC_N = FULL ? 10_000 : 1_500;
 const SEED = 20240612;
 

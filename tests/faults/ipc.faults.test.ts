@@ -15,7 +15,7 @@ import WebSocket from 'ws';
 import { dispatch } from '../../electron/broker/api.ts';
 import type { ShellServices } from '../../electron/broker/api.ts';
 import type { Result } from '../../electron/contract/api.ts';
-import { CHANNELS } from '../../electron/contract/channels.ts';
+import { CHANNEL_NAMES as ALL_CHANNELS, CHANNELS, serverOf } from '../../electron/contract/channels.ts';
 import type { ChannelName } from '../../electron/contract/channels.ts';
 import { SCHEMAS } from '../../electron/contract/schemas.ts';
 import { decodeFrame, encodeFrame } from '../../electron/contract/wire.ts';
@@ -33,8 +33,7 @@ import { fuzzPayload, Prng, prototypeFingerprint, templates } from './fuzz.ts';
 
 // The personal-adapter channels fork a training worker for every schema-valid payload: they are
 // fuzzed in ipc-personal.faults.test.ts with an in-process worker double.
-const UNFUZZED = new Set<string>(['personalPreflight', 'personalStart', 'personalPause', 'personalResume', 'personalCancel', 'personalStatus', 'exportAdapter', 'importAdapter']);
-const CHANNEL_NAMES = (Object.keys(CHANNELS) as ChannelName[]).filter((n) => !UNFUZZED.has(n));
+const CHANNEL_NAMES = ALL_CHANNELS.filter((n) => serverOf(n) !== 'personal');
 /**
  * Per channel: 10 000 handle() calls + 10 000 WebSocket frames under CODI_FAULTS_FULL; the
  * fast set (inside the normal `vitest run`) keeps 1 500 + 500 so the whole suite stays quick.
