@@ -1,5 +1,8 @@
 // Lint = the dependency direction of ARCHITECTURE.md, enforced. Each block names a folder
-// and what it must never import; CI fails on a violation.
+// and what it must never import; CI fails on a violation. Svelte components get the same
+// rules as the renderer's .ts files. A few type-aware rules catch promise and cast mistakes
+// that the compiler lets through.
+import svelte from 'eslint-plugin-svelte';
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'url', 'stream', 'http', 'net'];
@@ -8,13 +11,38 @@ const restrict = (patterns) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'renderer/dist/**', '**/*.svelte', 'bench/results/**', '.cache/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'renderer/dist/**', 'bench/results/**', '.cache/**'] },
   ...tseslint.configs.recommended,
+  ...svelte.configs.recommended,
   {
+    languageOptions: {
+      parserOptions: {
+        // Types come from the tsconfig that includes each file (node project, core, renderer).
+        projectService: true,
+        tsconfigRootDir: import.meta.dirname,
+        extraFileExtensions: ['.svelte'],
+      },
+    },
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'separate-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // A promise nobody awaits loses its error; one passed where a plain callback is expected
+      // (an event handler, a forEach) runs unawaited too; awaiting a non-promise hides a bug.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      // A cast the compiler does not need hides the type the value really has.
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
     },
+  },
+  {
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: { parserOptions: { parser: tseslint.parser } },
+  },
+  {
+    // Plain JavaScript (this file, bin/*.mjs) is in no tsconfig: no type-aware rules there.
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
   },
   {
     files: ['core/**/*.ts'],
@@ -59,7 +87,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['renderer/**/*.ts'],
+    files: ['renderer/**/*.ts', 'renderer/**/*.svelte'],
     ignores: ['renderer/vite.config.ts', 'renderer/**/*.test.ts'],
     rules: restrict([
       { group: nodeBuiltins, message: 'renderer/ runs in the browser sandbox: no node imports.' },

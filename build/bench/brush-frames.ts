@@ -88,9 +88,9 @@ async function main(): Promise<void> {
         await page.mouse.up();
       }
       await page.waitForTimeout(300);
-      const { frames, moves, starts } = (await page.evaluate(
+      const { frames, moves, starts } = await page.evaluate<{ frames: number[]; moves: number[]; starts: number[] }>(
         '(() => { window.__painting = false; return { frames: window.__frames, moves: window.__moves, starts: window.__starts }; })()',
-      )) as { frames: number[]; moves: number[]; starts: number[] };
+      );
       // Gaps between consecutive app frames shorter than 100 ms (longer ones are pauses between
       // strokes): ~16.7 ms when every frame is on time, 33+ ms when raster made one drop.
       const gaps = starts.slice(1).map((t, i) => t - (starts[i] as number)).filter((g) => g < 100);

@@ -34,7 +34,7 @@ export async function startBenchEngine(packsDir: string, threads: number, userDi
     return r.value;
   };
   return {
-    pid: () => (proc as EngineProcess | null)?.pid,
+    pid: () => proc?.pid,
     async openPng(png, name) {
       const v = unwrap(await host.request('openImage', { source: 'bytes', bytes: png, name }));
       return { imageId: v.imageId, width: v.width, height: v.height };

@@ -90,7 +90,7 @@ export async function loadFeatureExtractor(prefer: 'inception' | 'mobilenet' = '
     loaded = await loadNsfwjsModel(spec);
   }
   const layer = pooledLayerName(loaded.model, spec.layer);
-  const sub = tf.model({ inputs: loaded.model.inputs, outputs: loaded.model.getLayer(layer).output as tf.SymbolicTensor });
+  const sub = tf.model({ inputs: loaded.model.inputs, outputs: loaded.model.getLayer(layer).output });
   const dim = (sub.outputs[0]?.shape.slice(1) ?? []).reduce<number>((a, b) => a * (b ?? 1), 1);
   const size = spec.size;
   return {

@@ -13,7 +13,6 @@ import { adapterParamSpecs, backboneParamSpecs } from '../../core/nn/trace.ts';
 import { exportOnnx } from '../../training/export/export-onnx.ts';
 import { writePack } from '../../training/export/pack.ts';
 import type { PackManifestFields } from '../../training/export/pack.ts';
-import type { PackModel } from '../../electron/engine/packs/registry.ts';
 import type { PlanarImage } from '../../training/data/image.ts';
 import { editWithPack, findPack, openPacks, packInstructions, restoreWithPack } from './pack-rows.ts';
 import type { PackSource } from './pack-rows.ts';
@@ -82,7 +81,7 @@ describe('pack rows', () => {
   });
 
   it('restores with the pack sampler and with a teacher-style DDIM, deterministically per seed', async () => {
-    const model = (await packs.registry.load('restore-x4-codi')) as PackModel;
+    const model = await packs.registry.load('restore-x4-codi');
     const lr = lrImage(16, 16);
     const a = await restoreWithPack(model, lr, 'pack', 2, 7);
     expect([a.width, a.height]).toEqual([64, 64]);
@@ -97,7 +96,7 @@ describe('pack rows', () => {
   }, 60_000);
 
   it('edits with the instruction embedding and refuses unknown instructions', async () => {
-    const model = (await packs.registry.load('edit-codi')) as PackModel;
+    const model = await packs.registry.load('edit-codi');
     expect(packInstructions(model).sort()).toEqual(['black and white', 'make it dark']);
     const src = lrImage(32, 32);
     const dark = await editWithPack(model, src, 'Make it dark.', 1, 1);

@@ -9,7 +9,6 @@
  * (the running job too). Exit code: 0 all written or skipped, 1 some failed, 2 usage.
  */
 import type { CliIo } from './io.ts';
-import type { BatchParams, ImageFormat } from '../contract/schemas.ts';
 import { imageFormat, startBatchRequest } from '../contract/schemas.ts';
 import { createCodiApi } from '../broker/api.ts';
 import { BatchRun, checkFolders } from '../broker/batch.ts';
@@ -70,7 +69,7 @@ export function parseBatchArgs(args: readonly string[]): { tool: string; params:
         break;
       case '--format':
         if (!imageFormat.safeParse(v).success) throw new BatchUsageError(`--format must be one of ${imageFormat.options.join(', ')}`);
-        params.format = v as ImageFormat;
+        params.format = v;
         break;
       default:
         throw new BatchUsageError(`unknown option ${a}`);
@@ -121,7 +120,7 @@ export async function runBatchCommand(args: readonly string[], io: CliIo): Promi
       io.err(`codi: ${i ? `${i.path.join('.')}: ${i.message}` : 'invalid arguments'}\n${BATCH_USAGE}`);
       return 2;
     }
-    const run = new BatchRun('batch_cli', api, req.data as BatchParams, (p) => {
+    const run = new BatchRun('batch_cli', api, req.data, (p) => {
       if (p.current && io.tty) io.err(`\u001b[2K\r[${p.done + 1}/${p.total}] ${p.current}`);
     });
     stop = () => {

@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { CHANNELS } from '../../electron/contract/channels.ts';
-import type { SessionLike, WebContentsLike } from '../../electron/main/electron-types.ts';
+import type { WebContentsLike } from '../../electron/main/electron-types.ts';
 import { appProtocolHandler, hardenSession, hardenWebContents } from '../../electron/main/hardening.ts';
 import { APP_CSP, APP_URL, mainWindowOptions } from '../../electron/main/security.ts';
 import { buildPreloadApi } from '../../electron/preload/api.ts';
@@ -146,7 +146,7 @@ describe('faults: Electron hardening audit', () => {
       setPermissionCheckHandler: (h) => {
         check = h;
       },
-    } as SessionLike);
+    });
     for (const p of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal']) {
       let granted: boolean | null = null;
       request!(null, p, (g) => (granted = g));

@@ -55,7 +55,7 @@ const close = (a: readonly number[], b: readonly number[], tol: number) => a.eve
 
 describe('faults: images through the engine', () => {
   it('truncated-jpeg-png: cut files are refused as incomplete, with the file named', async () => {
-    const src = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 10, g: 200, b: 30 } } });
+    const src = sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 10, g: 200, b: 30 } } });
     for (const [fmt, buf] of [['jpg', await src.clone().jpeg().toBuffer()], ['png', await src.clone().png().toBuffer()]] as const) {
       for (const frac of [0.1, 0.5, 0.9]) {
         const p = await file(`cut-${Math.round(frac * 100)}.${fmt}`, buf.subarray(0, Math.floor(buf.length * frac)));

@@ -23,7 +23,6 @@ import type { ServerMessage } from '../../electron/contract/wire.ts';
 import type { IpcMainInvokeEventLike } from '../../electron/main/electron-types.ts';
 import { createHandle } from '../../electron/main/ipc.ts';
 import { APP_URL } from '../../electron/main/security.ts';
-import type { EngineHost } from '../../electron/broker/engine-host.ts';
 import { startWebServer } from '../../electron/web/server.ts';
 import { sessionCookieName } from '../../electron/web/session.ts';
 import { startWebServer as spawnWebServer } from '../e2e/harness.ts';
@@ -254,7 +253,7 @@ describe('faults: IPC fuzzing', () => {
     ];
     for (const name of CHANNEL_NAMES) {
       for (const senderFrame of frames) {
-        const res = await registered.get(CHANNELS[name])!({ senderFrame } as unknown as IpcMainInvokeEventLike, {});
+        const res = await registered.get(CHANNELS[name])!({ senderFrame }, {});
         expect(!res.ok && res.error.code, `${name} from ${senderFrame?.url}`).toBe('forbidden');
       }
     }
@@ -272,7 +271,7 @@ describe('faults: IPC fuzzing', () => {
         const v = Reflect.get(target, prop, target) as unknown;
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
-    }) as EngineHost;
+    });
     const server = await startWebServer({ host: spy, rendererDir: path.join(fuzz.tmp, 'renderer'), port: 0, autosaveDir: path.join(fuzz.tmp, 'autosave-token') });
     try {
       const { port, token } = server;

@@ -162,7 +162,7 @@ describe('CoDi end-to-end (CI-sized)', () => {
       });
       const vOrt = res.v!.data as Float32Array;
       const vTf = tf.tidy(() => {
-        const toNhwc = (a: Float32Array) => tf.tensor4d(a, [B, C, h, wd]).transpose([0, 2, 3, 1]) as tf.Tensor4D;
+        const toNhwc = (a: Float32Array) => tf.tensor4d(a, [B, C, h, wd]).transpose<tf.Tensor4D>([0, 2, 3, 1]);
         const v = codi.denoisers().ema({ z: toNhwc(zNchw), t: tf.tensor1d(tVals), cond: toNhwc(cNchw) });
         return v.transpose([0, 3, 1, 2]).dataSync();
       });

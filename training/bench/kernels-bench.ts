@@ -44,16 +44,16 @@ function timeIt(run: () => void, minRuns = quick ? 2 : 4, minSeconds = quick ? 0
 }
 
 function measure(s: Shape, op: Op, slow = false): number {
-  const x = tf.randomNormal([s.batch, s.size, s.size, s.channels]) as tf.Tensor4D;
-  const w = tf.randomNormal([3, 3, s.channels, s.channels], 0, 0.05) as tf.Tensor4D;
-  const dy = tf.tidy(() => tf.randomNormal(tf.conv2d(x, w, s.stride, 'same').shape)) as tf.Tensor4D;
+  const x = tf.randomNormal<tf.Rank.R4>([s.batch, s.size, s.size, s.channels]);
+  const w = tf.randomNormal<tf.Rank.R4>([3, 3, s.channels, s.channels], 0, 0.05);
+  const dy = tf.tidy(() => tf.randomNormal<tf.Rank.R4>(tf.conv2d(x, w, s.stride, 'same').shape));
   const run = (): void => {
     const out =
       op === 'forward'
         ? tf.conv2d(x, w, s.stride, 'same')
         : op === 'inputGrad'
           ? tf.conv2dTranspose(dy, w, x.shape, s.stride, 'same')
-          : (tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { strides: s.stride, pad: 'same', dataFormat: 'NHWC', filterShape: w.shape }) as tf.Tensor);
+          : (tf.engine().runKernel<tf.Tensor>(tf.Conv2DBackpropFilter, { x, dy }, { strides: s.stride, pad: 'same', dataFormat: 'NHWC', filterShape: w.shape }));
     out.dataSync();
     out.dispose();
   };

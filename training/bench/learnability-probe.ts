@@ -100,9 +100,9 @@ export async function runLane(dataDir: string, p: Probe): Promise<LaneResult> {
     const idx = tf.tensor1d(Array.from({ length: p.batch }, () => rng.int(0, ds.train.length)), 'int32');
     const loss = opt.minimize(
       () => {
-        const c = tf.gather(train.cond, idx) as tf.Tensor4D;
+        const c = tf.gather<tf.Tensor4D>(train.cond, idx);
         const target = tf.mul(tf.sub(tf.gather(train.x, idx), tf.gather(train.base, idx)), p.k);
-        return tf.mean(tf.square(tf.sub(net(c), target))) as tf.Scalar;
+        return tf.mean<tf.Scalar>(tf.square(tf.sub(net(c), target)));
       },
       false,
       weights,

@@ -208,7 +208,7 @@ async function buildItem(
       // val items may use held-out wordings; train items never do
       const phrases = split === 'train' ? trainingPhrases(edit) : edit.paraphrases.map((p) => p.text);
       item.input = `input/${name}`;
-      item.text = phrases[rng.int(0, phrases.length)] as string;
+      item.text = phrases[rng.int(0, phrases.length)];
       writes.push(writePng(src, join(opts.out, item.input)), writePng(applyEdit(edit.id, src), join(opts.out, target)));
       break;
     }

@@ -99,7 +99,7 @@ export function parseMeta(text: string): DatasetMeta {
   if (!Array.isArray(size) || size.length !== 2 || !size.every((n) => Number.isInteger(n) && n > 0 && n % LATENT_FACTOR === 0)) {
     throw new Error(`dataset.json: size must be [H, W], positive multiples of ${LATENT_FACTOR}`);
   }
-  return { task: raw.task, size: [size[0]!, size[1]!], sources: Array.isArray(raw.sources) ? raw.sources : [] };
+  return { task: raw.task, size: [size[0], size[1]], sources: Array.isArray(raw.sources) ? raw.sources : [] };
 }
 
 /** items.jsonl, checked line by line. */

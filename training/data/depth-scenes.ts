@@ -136,7 +136,7 @@ function intersect(o: Vec3, d: Vec3, obj: SceneObject, tMax: number): Hit | null
   const lp: Vec3 = [lo[0] + tNear * ld[0], lo[1] + tNear * ld[1], lo[2] + tNear * ld[2]];
   const a1 = axis === 0 ? 2 : 0;
   const a2 = axis === 1 ? 2 : 1;
-  return { object: -1, t: tNear, normal, u: (lp[a1] as number) / obj.surface.tileSize, v: (lp[a2] as number) / obj.surface.tileSize, surface: obj.surface };
+  return { object: -1, t: tNear, normal, u: lp[a1] / obj.surface.tileSize, v: lp[a2] / obj.surface.tileSize, surface: obj.surface };
 }
 
 function nearestHit(o: Vec3, d: Vec3, objects: readonly SceneObject[], tMax: number): Hit | null {

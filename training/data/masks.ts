@@ -11,6 +11,7 @@
  *   scribbles over an object, brush diameter from a small/medium/large/huge set (3–16 % of the side);
  * - `side`: one image side (25–50 %), an outpainting-like case (Palette's "onedirection" crop).
  */
+import { at } from '../../core/at.ts';
 import type { Rng } from '../../core/rng.ts';
 import { choice } from './kernels.ts';
 
@@ -247,7 +248,7 @@ const GENERATORS: Readonly<Record<MaskStyle, (rng: Rng, w: number, h: number) =>
 
 /** Draw a mask of the given style, or from the mixture; never empty, never full. */
 export function sampleMask(rng: Rng, width: number, height: number, style?: MaskStyle, mix: Readonly<Record<MaskStyle, number>> = DEFAULT_MASK_MIX): { mask: Mask; style: MaskStyle } {
-  const chosen = style ?? (MASK_STYLES[choice(rng, MASK_STYLES.map((s) => mix[s]))] as MaskStyle);
+  const chosen = style ?? at(MASK_STYLES, choice(rng, MASK_STYLES.map((s) => mix[s])));
   for (let tries = 0; tries < 20; tries++) {
     const mask = GENERATORS[chosen](rng, width, height);
     const c = coverage(mask);

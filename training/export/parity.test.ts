@@ -37,7 +37,7 @@ function randn(shape: number[], seed: number): Float32Array {
 }
 
 const nhwc = (data: Float32Array, [b, c, h, w]: number[]) =>
-  tf.tidy(() => tf.transpose(tf.tensor4d(data, [b!, c!, h!, w!]), [0, 2, 3, 1]) as tf.Tensor4D);
+  tf.tidy(() => tf.transpose<tf.Tensor4D>(tf.tensor4d(data, [b!, c!, h!, w!]), [0, 2, 3, 1]));
 const nchwData = (x: tf.Tensor) => tf.tidy(() => tf.transpose(x, [0, 3, 1, 2])).dataSync() as Float32Array;
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {

@@ -31,10 +31,10 @@ describe('TF.js network', () => {
   it('a fresh adapter leaves the backbone exactly unchanged (μ = 0; shared layers copied)', () => {
     const bb = createBackbone(tiny, 1);
     const ad = createAdapter(tiny, bb, opts, 2);
-    const z = tf.randomNormal([2, 8, 12, 48], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const z = tf.randomNormal<tf.Rank.R4>([2, 8, 12, 48], 0, 1, 'float32', 3);
     const t = tf.tensor1d([5, 700]);
-    const cond = tf.randomNormal([2, 8, 12, 16], 0, 1, 'float32', 4) as tf.Tensor4D;
-    const text = tf.randomNormal([2, 8], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const cond = tf.randomNormal<tf.Rank.R4>([2, 8, 12, 16], 0, 1, 'float32', 4);
+    const text = tf.randomNormal<tf.Rank.R2>([2, 8], 0, 1, 'float32', 5);
 
     const plain = forwardBackbone(tiny, bb, z, t);
     const adapted = forwardModel(tiny, { backbone: bb, adapter: ad }, { z, t, cond, text });
@@ -49,7 +49,7 @@ describe('TF.js network', () => {
     expect(maxAbs(plain, mixedAny)).toBeLessThan(1e-5);
 
     // ...while foreign features at μ ≠ 0 do change the output (the mix is wired in).
-    const noise = feats.features.map((f) => tf.randomNormal(f.shape, 0, 1, 'float32', 9) as tf.Tensor4D);
+    const noise = feats.features.map((f) => tf.randomNormal<tf.Rank.R4>(f.shape, 0, 1, 'float32', 9));
     const mixedNoise = forwardBackbone(tiny, bb, z, t, { features: noise, mu: tf.tensor1d([0.5, 0, 0]) });
     expect(maxAbs(plain, mixedNoise)).toBeGreaterThan(1e-3);
 
@@ -79,16 +79,16 @@ describe('TF.js network', () => {
   it('trains: gradients reach μ at step 0, then the adapter, and the backbone, and forwards leak no tensors', () => {
     const bb = createBackbone(tiny, 1);
     const ad = createAdapter(tiny, bb, { condChannels: 16, textDim: 0 }, 2);
-    const z = tf.randomNormal([1, 4, 8, 48], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const z = tf.randomNormal<tf.Rank.R4>([1, 4, 8, 48], 0, 1, 'float32', 3);
     const t = tf.tensor1d([300]);
-    const cond = tf.randomNormal([1, 4, 8, 16], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const cond = tf.randomNormal<tf.Rank.R4>([1, 4, 8, 16], 0, 1, 'float32', 4);
     const before = tf.memory().numTensors;
     const names = ['mu', 'cond.out.w', 'conv_out.w', 'enc.0.res.0.conv1.w'];
     const vars = [ad.get('mu')!, ad.get('cond.out.w')!, bb.get('conv_out.w')!, bb.get('enc.0.res.0.conv1.w')!];
     const gradNorms = () => {
       const { value, grads } = tf.variableGrads(() => {
         const v = forwardModel(tiny, { backbone: bb, adapter: ad }, { z, t, cond });
-        return tf.mean(tf.square(v)) as tf.Scalar;
+        return tf.mean<tf.Scalar>(tf.square(v));
       }, vars);
       const norms = Object.fromEntries(names.map((n, i) => [n, tf.tidy(() => tf.norm(grads[vars[i]!.name]!).dataSync()[0]!)]));
       tf.dispose([value, ...Object.values(grads)]);
@@ -113,9 +113,9 @@ describe('TF.js network', () => {
   it('rejects inputs of the wrong shape with a readable error', () => {
     const bb = createBackbone(tiny, 1);
     const t = tf.tensor1d([1]);
-    const bad = tf.zeros([1, 6, 8, 48]) as tf.Tensor4D;
+    const bad = tf.zeros<tf.Rank.R4>([1, 6, 8, 48]);
     expect(() => forwardBackbone(tiny, bb, bad, t)).toThrow(/multiple of 4/);
-    const badC = tf.zeros([1, 8, 8, 12]) as tf.Tensor4D;
+    const badC = tf.zeros<tf.Rank.R4>([1, 8, 8, 12]);
     expect(() => forwardBackbone(tiny, bb, badC, t)).toThrow(/48/);
     tf.dispose([t, bad, badC]);
     disposeParams(bb);
@@ -124,15 +124,15 @@ describe('TF.js network', () => {
     const bb = createBackbone(tiny, 1);
     const ad = createAdapter(tiny, bb, opts, 2);
     tf.tidy(() => ad.get('mu')!.assign(tf.fill([3], 0.5)));
-    const text = tf.randomNormal([2, 8], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const text = tf.randomNormal<tf.Rank.R2>([2, 8], 0, 1, 'float32', 5);
     tf.tidy(() => ad.get('text_proj.w')!.assign(tf.randomNormal([8, 32], 0, 0.3, 'float32', 6)));
     const full = paramsToRecord(ad);
     const old = Object.fromEntries(Object.entries(full).filter(([n]) => !/^text_(film|head)\./.test(n)));
     const completed = completeAdapterRecord(tiny, old, opts, 9);
     expect(Object.keys(completed).sort()).toEqual(Object.keys(full).sort());
-    const z = tf.randomNormal([2, 8, 12, 48], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const z = tf.randomNormal<tf.Rank.R4>([2, 8, 12, 48], 0, 1, 'float32', 3);
     const t = tf.tensor1d([5, 700]);
-    const cond = tf.randomNormal([2, 8, 12, 16], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const cond = tf.randomNormal<tf.Rank.R4>([2, 8, 12, 16], 0, 1, 'float32', 4);
     const adC = paramsFromRecord(completed);
     const a = forwardModel(tiny, { backbone: bb, adapter: ad }, { z, t, cond, text });
     const b = forwardModel(tiny, { backbone: bb, adapter: adC }, { z, t, cond, text });

@@ -137,7 +137,7 @@ export function adapterOptions(adapter: ParamSet): AdapterOptions {
   const cond = adapter.get('cond.0.w');
   if (!cond) throw new Error('adapter parameters lack cond.0.w');
   const text = adapter.get('text_proj.w');
-  return { condChannels: cond.shape[2]!, textDim: text ? text.shape[0]! : 0 };
+  return { condChannels: cond.shape[2]!, textDim: text ? text.shape[0] : 0 };
 }
 
 /** Adapter h_η: per-level features (NHWC) and μ. `text` is required iff the adapter has a text projection. */

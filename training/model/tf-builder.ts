@@ -100,7 +100,7 @@ export class TfBuilder implements NnBuilder<tf.Tensor> {
 
   attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, channels: number): tf.Tensor {
     const [n, h, w, c] = q.shape as [number, number, number, number];
-    const flat = (y: tf.Tensor) => tf.reshape(y, [n, h * w, c]) as tf.Tensor3D;
+    const flat = (y: tf.Tensor) => tf.reshape<tf.Rank.R3>(y, [n, h * w, c]);
     const scores = tf.mul(tf.matMul(flat(q), flat(k), false, true), 1 / Math.sqrt(channels));
     return tf.reshape(tf.matMul(tf.softmax(scores), flat(v)), [n, h, w, c]);
   }

@@ -60,7 +60,7 @@ export function cmObjective(opts: CmOptions): Objective {
         loss() {
           const v = opts.online({ z: consts.zT as tf.Tensor4D, t: tT, ...cond });
           const X = mapTimestepRuns(ts, undefined, [consts.zT, v], ([z, vv], i) => scaledPrediction(sched, 'x', z!, vv!, ts[i]!, form));
-          const consistency = tf.mean(tf.squaredDifference(X, consts.targetX)) as tf.Scalar;
+          const consistency = tf.mean<tf.Scalar>(tf.squaredDifference(X, consts.targetX));
           return { total: consistency, terms: { consistency } };
         },
         dispose() {

@@ -118,9 +118,9 @@ export function codiObjective(opts: CodiOptions): Objective {
             sw.consistencySpace === 'x'
               ? X
               : mapTimestepRuns(ts, undefined, [consts.zT, v], ([z, vv], i) => scaledPrediction(sched, 'eps', z!, vv!, ts[i]!, sw.cSkipForm));
-          const consistency = tf.mean(tf.squaredDifference(online, consts.targetPred)) as tf.Scalar;
-          const dx = tf.mean(tf.squaredDifference(X, batch.x)) as tf.Scalar;
-          const total = consistency.add(dx.mul(xWeight)) as tf.Scalar;
+          const consistency = tf.mean<tf.Scalar>(tf.squaredDifference(online, consts.targetPred));
+          const dx = tf.mean<tf.Scalar>(tf.squaredDifference(X, batch.x));
+          const total = consistency.add<tf.Scalar>(dx.mul(xWeight));
           return { total, terms: { consistency, dx } };
         },
         dispose() {

@@ -14,7 +14,7 @@ import type { Denoiser } from './types.ts';
 const sched = defaultSchedule();
 const X = [0.3, -0.7, 0.1, 0.9]; // one sample, 1×1×4 latent, so every element is checked by hand
 const xT = () => tf.tensor4d(X, [1, 1, 1, 4]);
-const linear = (a: tf.Tensor | number): Denoiser => ({ z }) => tf.mul(z, a) as tf.Tensor4D;
+const linear = (a: tf.Tensor | number): Denoiser => ({ z }) => tf.mul<tf.Tensor4D>(z, a);
 const mean = (xs: number[]) => xs.reduce((p, q) => p + q, 0) / xs.length;
 
 describe('timestep sampling', () => {
@@ -108,7 +108,7 @@ describe('CoDi objective', () => {
         const idx = tf.cast(t, 'int32');
         const a = tf.gather(alpha, idx).reshape([-1, 1, 1, 1]);
         const s = tf.gather(sigma, idx).reshape([-1, 1, 1, 1]);
-        return tf.div(tf.sub(tf.mul(a, z), x0), s) as tf.Tensor4D;
+        return tf.div<tf.Tensor4D>(tf.sub(tf.mul(a, z), x0), s);
       });
   }
 
@@ -120,7 +120,7 @@ describe('CoDi objective', () => {
       for (const odeEps of ['true', 'predicted'] as const) {
         const obj = codiObjective({ schedule: sched, online: m, target: m, switches: { consistencySpace, odeEps } });
         for (let seed = 0; seed < 8; seed++) {
-          const step = obj.prepare({ x: x0 as tf.Tensor4D }, new Rng(seed));
+          const step = obj.prepare({ x: x0 }, new Rng(seed));
           const { terms } = step.loss();
           const c = terms.consistency!.dataSync()[0]!;
           if (step.timesteps[0]! >= 40) {
@@ -135,7 +135,7 @@ describe('CoDi objective', () => {
     expect(checked).toBeGreaterThan(8);
     // A wrong model is far from consistent: the test can fail.
     const wrong = codiObjective({ schedule: sched, online: linear(0.5), target: m });
-    const step = wrong.prepare({ x: x0 as tf.Tensor4D }, new Rng(3));
+    const step = wrong.prepare({ x: x0 }, new Rng(3));
     expect(step.loss().terms.consistency!.dataSync()[0]).toBeGreaterThan(1e-3);
   });
 

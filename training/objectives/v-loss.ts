@@ -49,7 +49,7 @@ export function vLossObjective(opts: VLossOptions): Objective {
         timesteps: ts,
         loss() {
           const v = model({ z: zT as tf.Tensor4D, t: tT, cond: batch.cond, text: batch.text });
-          const mse = tf.mean(tf.squaredDifference(v, vTarget)) as tf.Scalar;
+          const mse = tf.mean<tf.Scalar>(tf.squaredDifference(v, vTarget));
           return { total: mse, terms: { v: mse } };
         },
         dispose() {

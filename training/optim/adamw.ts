@@ -38,8 +38,8 @@ export interface StepReport {
 export function globalNorm(grads: Iterable<tf.Tensor>): tf.Scalar {
   return tf.tidy(() => {
     let acc: tf.Scalar = tf.scalar(0);
-    for (const g of grads) acc = acc.add(g.square().sum()) as tf.Scalar;
-    return acc.sqrt() as tf.Scalar;
+    for (const g of grads) acc = acc.add<tf.Scalar>(g.square().sum());
+    return acc.sqrt<tf.Scalar>();
   });
 }
 

@@ -112,7 +112,7 @@ export async function sampleItems(trainer: Trainer, items: readonly LatentItem[]
   const rng = new Rng(seed);
   const cond = tf.tensor4d(packNhwc(items.map((i) => i.cond!), geo.condChannels, geo.h, geo.w), [B, geo.h, geo.w, geo.condChannels]);
   const noise = tf.tensor4d(rng.fillGaussian(new Float32Array(B * geo.h * geo.w * geo.channels)), [B, geo.h, geo.w, geo.channels]);
-  const fn = (z: tf.Tensor, t: number) => tf.tidy(() => model({ z: z as tf.Tensor4D, t: tf.fill([B], t, 'float32') as tf.Tensor1D, cond }));
+  const fn = (z: tf.Tensor, t: number) => tf.tidy(() => model({ z: z as tf.Tensor4D, t: tf.fill<tf.Rank.R1>([B], t, 'float32'), cond }));
   const out = await runSampler('codi', tfOps, fn, noise, trainer.schedule, { steps, distillSteps: trainer.config.distillSteps, rng });
   const data = (await out.data()) as Float32Array;
   tf.dispose([cond, noise, out]);

@@ -29,7 +29,7 @@ describe('tfOps', () => {
       const y = tfOps.scale(w, 3);
       const out = tfOps.axpby(0.5, y, 1, w);
       tfOps.dispose(y);
-      return out.sum() as tf.Scalar;
+      return out.sum<tf.Scalar>();
     }, [w]);
     expect(grads[w.name]!.dataSync()[0]).toBeCloseTo(2.5, 6);
   });

@@ -72,7 +72,7 @@ export async function evaluateSampling(
     const text = geo.textDim > 0 ? tf.tensor2d(chunk.flatMap((i) => Array.from(i.text!)), [B, geo.textDim]) : undefined;
     const noise = tfOps.randnLike(x, rng);
     const fn = (z: tf.Tensor, t: number) =>
-      tf.tidy(() => model({ z: z as tf.Tensor4D, t: tf.fill([B], t, 'float32') as tf.Tensor1D, ...(cond ? { cond } : {}), ...(text ? { text } : {}) }));
+      tf.tidy(() => model({ z: z as tf.Tensor4D, t: tf.fill<tf.Rank.R1>([B], t, 'float32'), ...(cond ? { cond } : {}), ...(text ? { text } : {}) }));
     let out = await runSampler(opts.kind, tfOps, fn, noise, sched, { steps: opts.steps, distillSteps: opts.distillSteps, rng });
     if (opts.residual === 'condition') {
       if (!cond) throw new Error('residual evaluation needs conditional items');

@@ -27,7 +27,7 @@ export async function tileSweep(ctx: BenchContext, model: PackModel, outSide: nu
   const job: JobContext = { jobId: 'bench', signal: new AbortController().signal, progress: () => {} };
   const sizes = [...new Set([m.tile.size, 128, 256, outSide])].filter((t) => t <= outSide).sort((a, b) => a - b);
   const runOnce = (tilePx: number): Promise<F32Tensor> => {
-    const tiled = { ...model, manifest: { ...m, tile: { size: tilePx, overlap: m.tile.overlap } } } as PackModel;
+    const tiled = { ...model, manifest: { ...m, tile: { size: tilePx, overlap: m.tile.overlap } } };
     return sampleTiled({ model: tiled, cond, text: null, steps: m.sampler.steps, seed: ctx.seed, ctx: job, notes: [] });
   };
   const untiled = modelToPlanar(pixelShuffle(await runOnce(outSide), r));

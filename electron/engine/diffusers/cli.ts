@@ -6,7 +6,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { packTask } from '../../../core/packs/manifest.ts';
-import type { PackTask } from '../../../core/packs/manifest.ts';
 import { importDiffusersPack, verifyDiffusersPack } from './import.ts';
 import type { ImportOptions } from './import.ts';
 
@@ -41,7 +40,7 @@ export async function runImportCommand(argv: readonly string[], context: { packs
       else if (a === '--task') {
         const t = packTask.safeParse(value());
         if (!t.success) throw new Error(`unknown task "${argv[i]}"`);
-        opts.task = t.data as PackTask;
+        opts.task = t.data;
       } else if (a === '--backbone') opts.backboneDir = value();
       else if (a === '--into') opts.into = value();
       else if (a === '--in-place') inPlace = true;

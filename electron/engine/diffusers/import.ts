@@ -165,7 +165,7 @@ function need(scan: OnnxScan, rel: string, names: string[], kind: 'input' | 'out
   for (const n of names) if (!have.has(n)) throw new PackError(`${rel} has no ${kind} "${n}" (diffusers ONNX layout expected)`);
 }
 
-const dimOf = (v: WireValueInfo | undefined, i: number): number | undefined => (typeof v?.shape[i] === 'number' ? (v.shape[i] as number) : undefined);
+const dimOf = (v: WireValueInfo | undefined, i: number): number | undefined => (typeof v?.shape[i] === 'number' ? v.shape[i] : undefined);
 
 function packNameOf(folder: string): string {
   const n = path.basename(folder).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 64);
@@ -202,7 +202,7 @@ export async function inspectDiffusersFolder(srcDir: string, options: ImportOpti
     const rel = `${dir}/config.json`;
     return (await exists(path.join(root, rel))) ? ((await readJson(root, rel)) as Record<string, unknown>) : {};
   };
-  const num = (o: Record<string, unknown>, k: string): number | undefined => (typeof o[k] === 'number' ? (o[k] as number) : undefined);
+  const num = (o: Record<string, unknown>, k: string): number | undefined => (typeof o[k] === 'number' ? o[k] : undefined);
   const entry = (rel: string) => ({ path: rel, externalData: graphs.get(rel)!.externalData });
   const requireGraph = (rel: string) => {
     if (!graphs.has(rel)) throw new PackError(`${rel} is missing`);

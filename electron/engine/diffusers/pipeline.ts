@@ -446,7 +446,7 @@ export async function generate(model: DiffusersPipelineModel, req: GenerateReque
   let final = latent;
   if (latentMask && initLatent) {
     const plane = h * w;
-    final = { data: latent.data.map((v, i) => (latentMask!.data[i % plane]! >= 0.5 ? v : initLatent!.data[i]!)), shape: [...latent.shape] };
+    final = { data: latent.data.map((v, i) => (latentMask.data[i % plane]! >= 0.5 ? v : initLatent.data[i]!)), shape: [...latent.shape] };
   }
   progress({ stage: 'decoding' });
   let out = await vaeDecode(model, final, vaeOpts);

@@ -89,7 +89,7 @@ describe('tiled sampling', () => {
         const z = feeds.z as OrtTensorIn;
         const t = (feeds.t as OrtTensorIn).data[0] as number;
         const k = sched.alphaAt(t) / sched.sigmaAt(t);
-        return { v: { data: Float32Array.from(z.data as Float32Array, (x) => x * k), dims: z.dims } };
+        return { v: { data: Float32Array.from(z.data, (x) => x * k), dims: z.dims } };
       },
     };
     const cond = { data: new Float32Array(48 * 64 * 64).map((_, i) => Math.sin(i * 0.37)), shape: [1, 48, 64, 64] };
@@ -113,7 +113,7 @@ describe('tiled sampling', () => {
         const t = (feeds.t as OrtTensorIn).data[0] as number;
         const a = sched.alphaAt(t);
         const s = sched.sigmaAt(t);
-        return { v: { data: Float32Array.from(z.data as Float32Array, (x) => (a * x - c) / s), dims: z.dims } };
+        return { v: { data: Float32Array.from(z.data, (x) => (a * x - c) / s), dims: z.dims } };
       },
     };
     const cond = { data: new Float32Array(48 * 64 * 64).map((_, i) => 0.5 * Math.sin(i * 0.37)), shape: [1, 48, 64, 64] };

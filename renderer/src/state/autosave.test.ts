@@ -85,7 +85,7 @@ function setup() {
   const broker = memoryBroker();
   const doc = new FakeDoc();
   const page = fakePage();
-  const saver = new Autosaver(doc.source, broker.api as unknown as CodiApi, { page: page.events });
+  const saver = new Autosaver(doc.source, broker.api, { page: page.events });
   const nextStart = async () => findRecovery(broker.api as unknown as CodiApi);
   return { broker, doc, page, saver, nextStart };
 }

@@ -102,8 +102,8 @@ describe('conv2d gradient kernels on wasm (forward-conv formulation) vs the cpu 
 
   it('refuses NCHW with a clear message', async () => {
     await tf.setBackend('wasm');
-    const dy = tf.zeros([1, 2, 4, 4]) as tf.Tensor4D;
-    const w = tf.zeros([3, 3, 2, 2]) as tf.Tensor4D;
+    const dy = tf.zeros<tf.Rank.R4>([1, 2, 4, 4]);
+    const w = tf.zeros<tf.Rank.R4>([3, 3, 2, 2]);
     const attrs = { inputShape: [1, 2, 4, 4], strides: 1, pad: 'same', dataFormat: 'NCHW' };
     expect(() => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter: w }, attrs)).toThrow(/NHWC/);
     tf.dispose([dy, w]);

@@ -41,10 +41,10 @@ function blockLoss(v: Record<string, tf.Variable>): tf.Scalar {
   let h = silu(groupNorm(tf.conv2d(x, v.conv1 as tf.Tensor4D, 1, 'same')));
   h = tf.add(h, tf.reshape(tf.matMul(embedding, v.time!), [1, 1, 1, C]));
   h = tf.conv2d(silu(groupNorm(h)), v.conv2 as tf.Tensor4D, 1, 'same');
-  const residual = tf.add(h, tf.conv2d(x, v.skip as tf.Tensor4D, 1, 'same')) as tf.Tensor4D;
+  const residual = tf.add<tf.Tensor4D>(h, tf.conv2d(x, v.skip as tf.Tensor4D, 1, 'same'));
   const pooled = tf.avgPool(residual, 2, 2, 'valid');
   const strided = tf.conv2d(residual, v.down as tf.Tensor4D, 2, 'same');
-  const up = tf.image.resizeNearestNeighbor(tf.add(pooled, strided) as tf.Tensor4D, [H, H]);
+  const up = tf.image.resizeNearestNeighbor(tf.add<tf.Tensor4D>(pooled, strided), [H, H]);
   return tf.mean(tf.square(tf.sub(tf.concat([up, residual], 3), 0.5)));
 }
 
