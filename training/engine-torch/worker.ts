@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeFrame, FrameReader } from './protocol.ts';
@@ -12,6 +13,18 @@ import type { Header, TensorMap } from './protocol.ts';
 
 /** The folder holding the codi_torch package. */
 export const TORCH_PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../torch');
+
+/**
+ * How the workers' OpenMP threads wait between parallel regions. Spinning is fastest on an idle
+ * CPU and ruinous on a busy one, where a spinning thread waits for a descheduled peer: a small-net
+ * CoDi step (2 cores) ran at 96 samples/s spinning vs 37 passive when the machine was free, and at
+ * 1.1 spinning vs 38 passive at a load of 12. So: passive when the load already reaches half the
+ * cores, OpenMP's default otherwise; an OMP_WAIT_POLICY the user set wins.
+ */
+export function ompWaitEnv(env: NodeJS.ProcessEnv = process.env, load = os.loadavg()[0] ?? 0, cores = os.availableParallelism()): Record<string, string> {
+  if (env.OMP_WAIT_POLICY) return {};
+  return load >= cores / 2 ? { OMP_WAIT_POLICY: 'PASSIVE' } : {};
+}
 
 export interface Reply {
   header: Header;
@@ -28,10 +41,7 @@ export class TorchWorker {
   constructor(python: string, env: NodeJS.ProcessEnv = {}) {
     this.proc = spawn(python, ['-m', 'codi_torch.worker'], {
       cwd: TORCH_PACKAGE_DIR,
-      // OpenMP threads that spin while they wait for a descheduled peer wreck throughput on a
-      // shared CPU: at a load of 12 on 2 cores a small-net CoDi step ran at 1.1 samples/s
-      // spinning and 38 samples/s with passive waits. OMP_WAIT_POLICY set by the user wins.
-      env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE', PYTHONPATH: TORCH_PACKAGE_DIR, PYTHONUNBUFFERED: '1', ...env },
+      env: { ...process.env, ...ompWaitEnv(), PYTHONPATH: TORCH_PACKAGE_DIR, PYTHONUNBUFFERED: '1', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.proc.stdout.on('data', (chunk: Buffer) => {
