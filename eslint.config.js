@@ -36,8 +36,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.svelte', '**/*.svelte.ts'],
+    files: ['**/*.svelte'],
     languageOptions: { parserOptions: { parser: tseslint.parser } },
+  },
+  {
+    // Rune modules are plain TypeScript. Through the Svelte parser each one rebuilt the type
+    // program (25 files: 20 s of CPU instead of 10), for Svelte rules that found nothing there.
+    files: ['**/*.svelte.ts'],
+    languageOptions: { parser: tseslint.parser },
   },
   {
     // Plain JavaScript (this file, bin/*.mjs) is in no tsconfig: no type-aware rules there.
