@@ -10,7 +10,9 @@
  *
  * Options: --latent N (latent side, default 16 = 64 px), --batch N (16), --nets small,default,
  * --steps N (timed wasm steps, 3), --torch-steps N (timed torch steps, 10), --no-tfjs.
+ * Each timed step is timed alone: the table gives the median step and the fastest one.
  */
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { initParams } from '../../core/nn/params.ts';
 import { backboneParamSpecs } from '../../core/nn/trace.ts';
@@ -41,7 +43,9 @@ for (const n of nets) if (!(n in NET_PRESETS)) throw new Error(`unknown net ${n}
 
 interface Row {
   engine: string;
+  /** From the median step time, and from the fastest step (the least disturbed by other load). */
   samplesPerSec: number;
+  bestSamplesPerSec: number;
   gflops: number;
   msPerStep: number;
   /** Mean loss of the last step and how many steps the run had taken (compare rows of equal steps). */
@@ -60,17 +64,22 @@ async function timed(tr: Runner, warmup: number, steps: number, flopsPerSample: 
     if (e.type === 'progress') loss = e.meanLoss;
   });
   await tr.run({ untilStep: warmup });
-  const t0 = performance.now();
-  await tr.run();
-  const sec = (performance.now() - t0) / 1000;
-  const samplesPerSec = (steps * batch) / sec;
-  return { engine, samplesPerSec, gflops: (samplesPerSec * flopsPerSample) / 1e9, msPerStep: (sec / steps) * 1000, loss, steps: warmup + steps };
+  const ms: number[] = [];
+  for (let s = warmup + 1; s <= warmup + steps; s++) {
+    const t0 = performance.now();
+    await tr.run({ untilStep: s });
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  const median = ms[Math.floor(ms.length / 2)]!;
+  const samplesPerSec = (batch * 1000) / median;
+  return { engine, samplesPerSec, bestSamplesPerSec: (batch * 1000) / ms[0]!, gflops: (samplesPerSec * flopsPerSample) / 1e9, msPerStep: median, loss, steps: warmup + steps };
 }
 
 const probe = findTorchPython();
 if (!probe.ok) console.log(`torch engine not measured: ${probe.reason}`);
 await initTrainingBackend({ prefer: 'wasm', log: () => {} });
-const table: string[] = ['| net | engine | ms/step | samples/s | GFLOP/s | × wasm | loss at step |', '|---|---|---|---|---|---|---|'];
+const table: string[] = ['| net | engine | ms/step (median) | samples/s | GFLOP/s | × wasm | best step: samples/s, × wasm | loss at step |', '|---|---|---|---|---|---|---|---|'];
 for (const netName of nets) {
   const net = NET_PRESETS[netName];
   const flopsPerSample = 5 * countFlops(net, 'denoiser', { batch: 1, height: side, width: side }, { condChannels: 48, textDim: 0 });
@@ -102,9 +111,11 @@ for (const netName of nets) {
   const base = rows.find((r) => r.engine.startsWith('TF.js'));
   for (const r of rows) {
     const ratio = base ? `${(r.samplesPerSec / base.samplesPerSec).toFixed(1)}×` : '–';
-    const line = `| ${netName} | ${r.engine} | ${r.msPerStep.toFixed(0)} | ${r.samplesPerSec.toFixed(1)} | ${r.gflops.toFixed(1)} | ${ratio} | ${r.loss.toPrecision(4)} @ ${r.steps} |`;
+    const bestRatio = base ? `${(r.bestSamplesPerSec / base.bestSamplesPerSec).toFixed(1)}×` : '–';
+    const line = `| ${netName} | ${r.engine} | ${r.msPerStep.toFixed(0)} | ${r.samplesPerSec.toFixed(1)} | ${r.gflops.toFixed(1)} | ${ratio} | ${r.bestSamplesPerSec.toFixed(1)}, ${bestRatio} | ${r.loss.toPrecision(4)} @ ${r.steps} |`;
     table.push(line);
     console.log(line);
   }
 }
+console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores (other work on the machine slows the 2-thread torch engine more than 1-thread wasm)`);
 console.log(table.join('\n'));
