@@ -3,6 +3,7 @@
  * grade (shadows to teal, highlights to orange, a little extra saturation) and a soft
  * vignette. The trainer only ever sees before/after images made with it.
  */
+import { luma709 } from '../../core/image/filters.ts';
 
 /** Apply the look to interleaved 8-bit RGB (returns a new buffer). */
 export function tealOrangeVignette(rgb: Uint8Array, width: number, height: number): Uint8Array {
@@ -16,7 +17,7 @@ export function tealOrangeVignette(rgb: Uint8Array, width: number, height: numbe
       const r = rgb[i]! / 255;
       const g = rgb[i + 1]! / 255;
       const b = rgb[i + 2]! / 255;
-      const l = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      const l = luma709(r, g, b);
       // split toning: weight toward teal in the shadows, orange in the highlights
       const hi = l;
       const lo = 1 - l;

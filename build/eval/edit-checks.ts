@@ -6,6 +6,7 @@
  * and ends up closer to the procedural result than the source was; structure is reported as the
  * luminance-edge SSIM between source and output.
  */
+import { luma709 } from '../../core/image/filters.ts';
 import type { EditId } from '../../training/data/edit-instructions.ts';
 import { applyEdit } from '../../training/data/edits.ts';
 import type { PlanarImage } from '../../training/data/image.ts';
@@ -34,7 +35,7 @@ const shadowTeal: EditIndicator = {
       const r = x.data[i] as number;
       const g = x.data[n + i] as number;
       const b = x.data[2 * n + i] as number;
-      if (0.2126 * r + 0.7152 * g + 0.0722 * b < 0.35) {
+      if (luma709(r, g, b) < 0.35) {
         s += b - r;
         k++;
       }

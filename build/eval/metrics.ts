@@ -9,6 +9,7 @@
  *   stay where they were, for edits that change colour or tone but should keep structure.
  * Summary statistics (mean luminance, chroma, contrast, warmth, vignetting) back the edit checks.
  */
+import { luma709 } from '../../core/image/filters.ts';
 import type { PlanarImage } from '../../training/data/image.ts';
 
 /** Options of {@link psnr}. */
@@ -190,7 +191,7 @@ export function lumaPlane(img: PlanarImage): Plane {
   const n = img.width * img.height;
   const d = img.data;
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = 0.2126 * (d[i] as number) + 0.7152 * (d[n + i] as number) + 0.0722 * (d[2 * n + i] as number);
+  for (let i = 0; i < n; i++) out[i] = luma709(d[i] as number, d[n + i] as number, d[2 * n + i] as number);
   return { width: img.width, height: img.height, data: out };
 }
 

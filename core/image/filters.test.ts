@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { boxBlurInto, boxMean, clampUnit, clampUnitInPlace, luma } from './filters.ts';
+import { boxBlurInto, boxMean, clampUnit, clampUnitInPlace, luma601, luma709 } from './filters.ts';
 
 /** The definition, summed window by window: what the running sums must reproduce. */
 function naiveBoxMean(src: Float32Array, H: number, W: number, r: number): Float32Array {
@@ -57,11 +57,18 @@ describe('boxBlurInto', () => {
 });
 
 describe('luma', () => {
-  it('uses the BT.601 weights, which sum to 1', () => {
-    expect(luma(1, 0, 0)).toBeCloseTo(0.299, 12);
-    expect(luma(0, 1, 0)).toBeCloseTo(0.587, 12);
-    expect(luma(0, 0, 1)).toBeCloseTo(0.114, 12);
-    expect(luma(200, 200, 200)).toBeCloseTo(200, 10);
+  it('luma601 uses the BT.601 weights, which sum to 1', () => {
+    expect(luma601(1, 0, 0)).toBeCloseTo(0.299, 12);
+    expect(luma601(0, 1, 0)).toBeCloseTo(0.587, 12);
+    expect(luma601(0, 0, 1)).toBeCloseTo(0.114, 12);
+    expect(luma601(200, 200, 200)).toBeCloseTo(200, 10);
+  });
+
+  it('luma709 uses the BT.709 weights, which sum to 1', () => {
+    expect(luma709(1, 0, 0)).toBeCloseTo(0.2126, 12);
+    expect(luma709(0, 1, 0)).toBeCloseTo(0.7152, 12);
+    expect(luma709(0, 0, 1)).toBeCloseTo(0.0722, 12);
+    expect(luma709(0.5, 0.5, 0.5)).toBeCloseTo(0.5, 12);
   });
 });
 

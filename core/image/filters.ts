@@ -1,7 +1,7 @@
 /**
  * Small per-pixel and per-plane pieces of image maths that several tools share: the box filter
  * (local means for the gain/offset field, mask feathering, the inpaint seam ramp), BT.601 luma
- * (grey for depth maps and degradations), the clamp to the model range [−1, 1] and the one to
+ * (grey for depth maps and degradations), BT.709 luminance (brightness in metrics and edits), the clamp to the model range [−1, 1] and the one to
  * [0, 1] for alpha planes.
  *
  * The planes are typed arrays and every index below stays inside the loop's own bounds (edges are
@@ -44,9 +44,20 @@ export function boxMean(src: Float32Array, H: number, W: number, r: number): Flo
   return boxBlurInto(src, new Float32Array(H * W), new Float32Array(H * W), H, W, r);
 }
 
-/** ITU-R BT.601 luma of one RGB value (any scale: the weights sum to 1). */
-export function luma(r: number, g: number, b: number): number {
+/**
+ * ITU-R BT.601 luma of one RGB value (any scale: the weights sum to 1): grey for depth maps and
+ * degradations (CONVENTIONS.md).
+ */
+export function luma601(r: number, g: number, b: number): number {
   return 0.299 * r + 0.587 * g + 0.114 * b;
+}
+
+/**
+ * ITU-R BT.709 (sRGB) relative luminance weights of one RGB value, any scale: what the eval
+ * metrics, the synthetic edits and mask-from-image measure brightness with.
+ */
+export function luma709(r: number, g: number, b: number): number {
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
 /** `v` limited to the model range [−1, 1]; NaN stays NaN. */

@@ -6,7 +6,7 @@
  * The pixel loops index typed arrays within the loop's own bounds (checked against the shape up
  * front), so their element reads are cast `as number` instead of checked one by one.
  */
-import { luma } from '../image/filters.ts';
+import { luma601 } from '../image/filters.ts';
 import type { F32Tensor } from './ops.ts';
 
 /** Channels of an interleaved integer image: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA. */
@@ -104,7 +104,7 @@ export function rgbToGrey(x: F32Tensor): F32Tensor {
   for (let b = 0; b < B; b++) {
     const s = b * 3 * plane;
     for (let i = 0; i < plane; i++) {
-      out[b * plane + i] = luma(x.data[s + i] as number, x.data[s + plane + i] as number, x.data[s + 2 * plane + i] as number);
+      out[b * plane + i] = luma601(x.data[s + i] as number, x.data[s + plane + i] as number, x.data[s + 2 * plane + i] as number);
     }
   }
   return { data: out, shape: [B, 1, H, W] };

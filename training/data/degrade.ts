@@ -10,7 +10,7 @@
  * x4plus training). All randomness is drawn from the passed seeded {@link Rng}.
  */
 import sharp from 'sharp';
-import { luma } from '../../core/image/filters.ts';
+import { luma601 } from '../../core/image/filters.ts';
 import type { Rng } from '../../core/rng.ts';
 import { clamp01InPlace, createImage, fromInterleavedU8, quantize8InPlace, toInterleavedU8 } from './image.ts';
 import type { PlanarImage } from './image.ts';
@@ -211,7 +211,7 @@ export function addPoissonNoise(img: PlanarImage, rng: Rng, scale: number, gray:
   if (gray && img.channels === 3) {
     const y = new Float32Array(plane);
     const d = img.data;
-    for (let i = 0; i < plane; i++) y[i] = luma(d[i] as number, d[plane + i] as number, d[2 * plane + i] as number);
+    for (let i = 0; i < plane; i++) y[i] = luma601(d[i] as number, d[plane + i] as number, d[2 * plane + i] as number);
     const vals = levelsOf(y);
     for (let i = 0; i < plane; i++) {
       const v = Math.min(1, Math.max(0, Math.round((y[i] as number) * 255) / 255));

@@ -3,6 +3,7 @@
  * {@link EDIT_INSTRUCTIONS} maps to a deterministic pixel function on an RGB image in [0, 1]
  * (documented per edit in the table's `description`). Outputs are clamped to [0, 1].
  */
+import { luma709 } from '../../core/image/filters.ts';
 import { createImage } from './image.ts';
 import type { PlanarImage } from './image.ts';
 import { EDIT_INSTRUCTIONS } from './edit-instructions.ts';
@@ -15,9 +16,8 @@ type Rgb = [number, number, number];
 /** Per-pixel function; (u, v) are the pixel centre in [0, 1]² (u across, v down). */
 type PixelFn = (r: number, g: number, b: number, u: number, v: number) => Rgb;
 
-const luma = (r: number, g: number, b: number): number => 0.2126 * r + 0.7152 * g + 0.0722 * b;
 const sat = (r: number, g: number, b: number, s: number): Rgb => {
-  const y = luma(r, g, b);
+  const y = luma709(r, g, b);
   return [y + s * (r - y), y + s * (g - y), y + s * (b - y)];
 };
 const pow = (x: number, e: number): number => Math.pow(Math.max(0, x), e);
@@ -39,7 +39,7 @@ const PIXEL_FNS: Readonly<Record<EditId, PixelFn>> = {
     return [sr * shade, sg * shade, sb * shade];
   },
   black_and_white: (r, g, b) => {
-    const y = luma(r, g, b);
+    const y = luma709(r, g, b);
     return [y, y, y];
   },
   warmer: (r, g, b) => [r * 1.08 + 0.03, g * 1.02, b * 0.88],
@@ -69,7 +69,7 @@ const PIXEL_FNS: Readonly<Record<EditId, PixelFn>> = {
     return [r * k, g * k, b * k];
   },
   teal_orange: (r, g, b) => {
-    const y = luma(r, g, b);
+    const y = luma709(r, g, b);
     const hi = Math.min(1, Math.max(0, (y - 0.35) / 0.5));
     const lo = 1 - hi;
     // teal (−R, +G, +B) in shadows, orange (+R, ±G, −B) in highlights, amounts 0.12

@@ -4,6 +4,7 @@
  * JPEG) are defined there; conversion to the [-1, 1] model range happens in the dataset reader.
  */
 import sharp from 'sharp';
+import { luma709 } from '../../core/image/filters.ts';
 
 /** CHW float image, values nominally in [0, 1]. */
 export interface PlanarImage {
@@ -98,7 +99,7 @@ export function luminance(img: PlanarImage): Float32Array {
   const n = img.width * img.height;
   const y = new Float32Array(n);
   const d = img.data;
-  for (let i = 0; i < n; i++) y[i] = 0.2126 * (d[i] as number) + 0.7152 * (d[n + i] as number) + 0.0722 * (d[2 * n + i] as number);
+  for (let i = 0; i < n; i++) y[i] = luma709(d[i] as number, d[n + i] as number, d[2 * n + i] as number);
   return y;
 }
 

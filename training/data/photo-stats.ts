@@ -8,7 +8,7 @@
  * - `meanSaturation`: mean HSV saturation; ≈ 0 for greyscale images.
  * - `edgeDensity`: share of pixels with a luma gradient above 8/255 (texture and detail).
  */
-import { luma } from '../../core/image/filters.ts';
+import { luma601 } from '../../core/image/filters.ts';
 
 /** Thumbnail statistics of one image. */
 export interface PhotoStats {
@@ -28,7 +28,7 @@ export function photoStats(rgb: Uint8Array, thumbWidth: number, thumbHeight: num
   let edges = 0;
   let satSum = 0;
   const n = thumbWidth * thumbHeight;
-  const lumaAt = (i: number): number => luma(rgb[3 * i] as number, rgb[3 * i + 1] as number, rgb[3 * i + 2] as number);
+  const lumaAt = (i: number): number => luma601(rgb[3 * i] as number, rgb[3 * i + 1] as number, rgb[3 * i + 2] as number);
   for (let y = 0; y < thumbHeight; y++) {
     for (let x = 0; x < thumbWidth; x++) {
       const i = y * thumbWidth + x;

@@ -4,6 +4,7 @@
  * picture with real transparency is read from its alpha channel (a cut-out), anything else
  * from its luminance (white = fill).
  */
+import { luma709 } from '../../../core/image/filters.ts';
 
 /** Grey opaque RGBA of a mask (ImageData layout). */
 export function maskToRgba(mask: Uint8Array, width: number, height: number): Uint8ClampedArray<ArrayBuffer> {
@@ -36,7 +37,7 @@ export function rgbaToMask(rgba: Uint8Array | Uint8ClampedArray, width: number, 
     const o = i * 4;
     out[i] = translucent
       ? (rgba[o + 3] as number)
-      : Math.round(0.2126 * (rgba[o] as number) + 0.7152 * (rgba[o + 1] as number) + 0.0722 * (rgba[o + 2] as number));
+      : Math.round(luma709(rgba[o] as number, rgba[o + 1] as number, rgba[o + 2] as number));
   }
   return out;
 }
