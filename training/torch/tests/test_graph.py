@@ -5,7 +5,7 @@ import math
 
 import torch
 
-from codi_torch.graph import GraphProgram, group_norm_fp32, timestep_frequencies, to_record_layout, to_torch_layout
+from codi_torch.graph import GraphModule, GraphProgram, group_norm_fp32, timestep_frequencies, to_record_layout, to_torch_layout
 
 
 def _spec(ops: list[dict[str, object]], params: list[dict[str, object]], output: int) -> dict[str, object]:
@@ -58,3 +58,20 @@ def test_group_norm_stays_fp32_under_bf16() -> None:
     y = group_norm_fp32(x, 2, torch.ones(4), torch.zeros(4), 1e-5)
     assert y.dtype == torch.float32
     assert abs(float(y.mean())) < 1e-2
+
+
+def test_graph_module_holds_the_spec_names_as_parameters() -> None:
+    ops = [
+        {"op": "conv2d", "out": 2, "x": 0, "w": "backbone/c.w", "b": "backbone/c.b", "kernel": 1, "stride": 1},
+        {"op": "silu", "out": 3, "x": 2},
+    ]
+    params: list[dict[str, object]] = [{"name": "backbone/c.w", "shape": [1, 1, 2, 3]}, {"name": "backbone/c.b", "shape": [3]}]
+    prog = GraphProgram(_spec(ops, params, 3))
+    weights = {"backbone/c.w": torch.randn(3, 2, 1, 1), "backbone/c.b": torch.randn(3)}
+    module = GraphModule(prog, weights)
+    assert list(module.named_weights()) == ["backbone/c.w", "backbone/c.b"]
+    assert sum(p.numel() for p in module.parameters()) == 9
+    x = {"z": torch.randn(1, 2, 2, 2), "t": torch.zeros(1)}
+    assert torch.equal(module(x), prog(weights, x))
+    module(x).sum().backward()  # type: ignore[no-untyped-call]
+    assert all(p.grad is not None for p in module.parameters())
