@@ -188,11 +188,17 @@ class Engine:
 
             # Every rank's loss is the mean over its equal shard, so the mean over ranks is
             # the mean over the global batch: N processes at batch B/N follow one at batch B.
-            dist.all_reduce(values)  # type: ignore[no-untyped-call]
-            values /= self.world
-            for g in grads.values():
-                dist.all_reduce(g)  # type: ignore[no-untyped-call]
-                g /= self.world
+            # one bucket (loss terms + every gradient) per step instead of one collective per tensor
+            names = list(grads)
+            flat = torch.cat([values.to(self.device)] + [grads[n].reshape(-1).float() for n in names])
+            dist.all_reduce(flat)  # type: ignore[no-untyped-call]
+            flat /= self.world
+            values = flat[: values.numel()]
+            offset = values.numel()
+            for n in names:
+                size = grads[n].numel()
+                grads[n] = flat[offset:offset + size].view_as(grads[n])
+                offset += size
         host = values.cpu().tolist()
         return {k: float(v) for k, v in zip(terms, host)}, grads
 
