@@ -6,7 +6,7 @@
  *              [--steps N] [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X]
  *              [--seed N] [--net tiny|ci|small|default] [--distill-steps N] [--mu-lr-scale X] [--x-weight W] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N]
  *              [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition]
- *              [--engine tfjs|torch|auto] [--processes N] [--threads N] [--precision fp32|bf16]
+ *              [--engine tfjs|torch|auto] [--processes N] [--threads N] [--precision fp32|bf16] [--listen HOST:PORT]
  *
  * Progress lines go to stdout; the run folder (default PACK.run) holds resumable checkpoints.
  * Exit codes: 0 done, 1 usage or data error, 2 diverged (NaN/Inf; nothing exported), 130 stopped.
@@ -52,7 +52,7 @@ export const TRAIN_USAGE = `usage: codi train --task <restore|inpaint|edit|depth
   [--method codi|pe-codi|cm|teacher|pretrain] [--backbone PACK] [--init PACK] [--steps N]
   [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X] [--seed N] [--net tiny|ci|small|default]
   [--distill-steps N] [--mu-lr-scale X] [--x-weight W] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition] [--residual-scale K] [--text-lr-scale X]
-  [--engine tfjs|torch|auto] [--processes N] [--threads N] [--precision fp32|bf16]`;
+  [--engine tfjs|torch|auto] [--processes N] [--threads N] [--precision fp32|bf16] [--listen HOST:PORT]`;
 
 export interface TrainCommandIo {
   log: (line: string) => void;
@@ -114,6 +114,7 @@ export async function runTrainCommand(argv: string[], io: TrainCommandIo = { log
         engine: { type: 'string', default: 'tfjs' },
         processes: { type: 'string' },
         threads: { type: 'string' },
+        listen: { type: 'string' },
         precision: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
@@ -163,8 +164,20 @@ function chooseEngine(v: Values, io: TrainCommandIo): TorchEngineOptions | null 
   const precision = v.precision ?? 'fp32';
   if (precision !== 'fp32' && precision !== 'bf16') throw new UsageError(`--precision must be fp32 or bf16, got "${v.precision}"`);
   if (engine === 'tfjs') {
-    if (v.processes !== undefined || v.precision !== undefined || v.threads !== undefined) throw new UsageError('--processes, --threads and --precision need --engine torch or auto');
+    if (v.processes !== undefined || v.precision !== undefined || v.threads !== undefined || v.listen !== undefined) throw new UsageError('--processes, --threads, --precision and --listen need --engine torch or auto');
     return null;
+  }
+  let listen: TorchEngineOptions['listen'];
+  if (v.listen !== undefined) {
+    const m = /^(.+):(\d+)$/.exec(v.listen);
+    if (!m || Number(m[2]) > 65535) throw new UsageError(`--listen must be HOST:PORT, got "${v.listen}"`);
+    const [host, port] = [m[1]!, Number(m[2])];
+    listen = {
+      host,
+      port,
+      onListening: (address) =>
+        io.log(`waiting for ${processes} torch worker${processes > 1 ? 's' : ''} on ${address}; start them on each machine with: PYTHONPATH=training/torch torchrun --nnodes … --nproc_per_node … -m codi_torch.worker --connect ${host}:${port}`),
+    };
   }
   const probe = findTorchPython();
   if (!probe.ok) {
@@ -172,7 +185,7 @@ function chooseEngine(v: Values, io: TrainCommandIo): TorchEngineOptions | null 
     return null;
   }
   io.log(`engine: PyTorch ${probe.found.torch} via ${probe.found.python}`);
-  return { python: probe.found.python, processes, precision, ...(threads !== undefined ? { threads } : {}) };
+  return { python: probe.found.python, processes, precision, ...(threads !== undefined ? { threads } : {}), ...(listen ? { listen } : {}) };
 }
 
 /** A TF.js denoiser on exported weights (evaluating a torch-trained run with the TF.js sampler). */
@@ -215,6 +228,7 @@ type Values = {
   engine?: string;
   processes?: string;
   threads?: string;
+  listen?: string;
   precision?: string;
 };
 

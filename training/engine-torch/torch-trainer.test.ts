@@ -4,6 +4,7 @@
  * batch, and the same refusal of a NaN.
  */
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +16,8 @@ import { TINY_NET, randomLatentData } from '../trainer/test-fixtures.ts';
 import { Trainer } from '../trainer/trainer.ts';
 import type { ExportWeights, TrainConfig } from '../trainer/trainer.ts';
 import { parityPython } from './parity-fixtures.ts';
-import { TorchTrainer } from './torch-trainer.ts';
+import { freePort, TorchTrainer } from './torch-trainer.ts';
+import { TORCH_PACKAGE_DIR } from './worker.ts';
 
 const python = parityPython();
 const data = randomLatentData(12, 4, 4, 3);
@@ -138,6 +140,36 @@ describe.skipIf(python === null)('torch engine trainer', () => {
     const rel = one.curve.map((v, i) => Math.abs(v - two.curve[i]!) / v);
     expect(Math.max(...rel)).toBeLessThan(1e-5);
     expect(maxRelDiff(one.w, two.w)).toBeLessThan(1e-4);
+  });
+
+  it('ranks that connect over TCP (as torchrun starts them, on any machine) follow one process at the same global batch', async () => {
+    const curve = async (opts: Parameters<typeof TorchTrainer.create>[4]) => {
+      const events: TrainEvent[] = [];
+      const tr = await TorchTrainer.create({ ...base, method: 'codi', steps: 5 }, data, { backbone }, null, opts);
+      tr.events.on((e) => events.push(e));
+      await tr.run();
+      await tr.dispose();
+      return lossCurve(events);
+    };
+    const one = await curve({ python: python!, threads: 1 });
+    const [listenPort, masterPort] = [await freePort(), await freePort()];
+    // The environment torchrun gives each rank (Debian's torch 1.13 torchrun itself fails on
+    // Python 3.11 while parsing its --redirects default, so the test sets it directly).
+    const ranks = [0, 1].map((rank) =>
+      spawn(python!, ['-m', 'codi_torch.worker', '--connect', `127.0.0.1:${listenPort}`], {
+        cwd: TORCH_PACKAGE_DIR,
+        env: { ...process.env, PYTHONPATH: TORCH_PACKAGE_DIR, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(masterPort), OMP_NUM_THREADS: '1' },
+        stdio: 'ignore',
+      }),
+    );
+    const exited = Promise.all(ranks.map((p) => new Promise<number | null>((r) => p.once('exit', (code) => r(code)))));
+    try {
+      const two = await curve({ python: python!, processes: 2, listen: { host: '127.0.0.1', port: listenPort, timeoutMs: 120_000 } });
+      expect(Math.max(...one.map((v, i) => Math.abs(v - two[i]!) / v))).toBeLessThan(1e-5);
+      expect(await exited).toEqual([0, 0]);
+    } finally {
+      for (const p of ranks) p.kill();
+    }
   });
 
   it('stops on a NaN with the TF.js trainer\'s message, applying nothing and writing no checkpoint', async () => {

@@ -31,7 +31,8 @@ import type { RunPlan } from '../trainer/run-plan.ts';
 import { emaDecayAt, NonFiniteWeightsError, resolveConfig } from '../trainer/trainer.ts';
 import type { CheckpointState, ExportWeights, InitialWeights, TrainConfig, TrainData, TrainResult } from '../trainer/trainer.ts';
 import type { Header, TensorMap } from './protocol.ts';
-import { TorchWorker } from './worker.ts';
+import { RemoteWorker, TorchWorker } from './worker.ts';
+import type { WorkerLink } from './worker.ts';
 
 export interface TorchEngineOptions {
   /** Python with torch ≥ 1.13 (see python.ts). */
@@ -43,6 +44,11 @@ export interface TorchEngineOptions {
   /** Intra-op threads per worker (default: CPU cores / processes). */
   threads?: number;
   device?: 'auto' | 'cpu' | 'cuda';
+  /**
+   * Many machines: instead of starting workers, listen here for `processes` ranks started by
+   * torchrun (`-m codi_torch.worker --connect HOST:PORT`), on this machine or others.
+   */
+  listen?: { host: string; port: number; onListening?: (address: string) => void; timeoutMs?: number };
 }
 
 /** What the workers run for each method. */
@@ -76,7 +82,7 @@ function recordFrom(tensors: Map<string, StoredTensor>, prefix: string): ParamRe
   return rec;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -88,10 +94,44 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Accept `count` ranks on `listen`, in rank order; they must agree on the world size. */
+async function acceptRemoteWorkers(listen: NonNullable<TorchEngineOptions['listen']>, count: number): Promise<RemoteWorker[]> {
+  const server = createServer();
+  const accepted: Array<Promise<RemoteWorker>> = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listen.port, listen.host, () => resolve());
+    });
+    const addr = server.address();
+    listen.onListening?.(typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : `${listen.host}:${listen.port}`);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${accepted.length} of ${count} torch workers connected within ${Math.round((listen.timeoutMs ?? 600_000) / 1000)} s`)), listen.timeoutMs ?? 600_000);
+      server.on('connection', (socket) => {
+        accepted.push(RemoteWorker.accept(socket));
+        if (accepted.length === count) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const workers = await Promise.all(accepted);
+    workers.sort((a, b) => a.rank - b.rank);
+    const bad = workers.find((w, i) => w.world !== count || w.rank !== i);
+    if (bad) {
+      await Promise.all(workers.map((w) => w.close()));
+      throw new Error(`torch workers report ranks [${workers.map((w) => w.rank)}] of world ${bad.world}; --processes is ${count}`);
+    }
+    return workers;
+  } finally {
+    server.close();
+  }
+}
+
 /** Workers set up with a run's weights; the building block of TorchTrainer and of the parity tests. */
 export class TorchSession {
   private constructor(
-    readonly workers: TorchWorker[],
+    readonly workers: WorkerLink[],
     readonly info: Header,
   ) {}
 
@@ -124,10 +164,20 @@ export class TorchSession {
       world: processes,
       ...(adamStep !== undefined ? { adamStep } : {}),
     };
-    const initMethod = processes > 1 ? `tcp://127.0.0.1:${await freePort()}` : undefined;
-    const workers = Array.from({ length: processes }, () => new TorchWorker(opts.python));
+    let workers: WorkerLink[];
+    let perRank: (rank: number) => Header;
+    if (opts.listen) {
+      // ranks from torchrun: it set their threads (OMP_NUM_THREADS) and the rendezvous (env://)
+      const remote = await acceptRemoteWorkers(opts.listen, processes);
+      workers = remote;
+      perRank = (rank) => ({ rank, localRank: remote[rank]!.localRank, threads: opts.threads ?? 0, ...(processes > 1 ? { initMethod: 'env://' } : {}) });
+    } else {
+      const initMethod = processes > 1 ? `tcp://127.0.0.1:${await freePort()}` : undefined;
+      workers = Array.from({ length: processes }, () => new TorchWorker(opts.python));
+      perRank = (rank) => ({ rank, ...(initMethod ? { initMethod } : {}) });
+    }
     try {
-      const replies = await Promise.all(workers.map((w, rank) => w.request({ ...header, rank, ...(initMethod ? { initMethod } : {}) }, tensors)));
+      const replies = await Promise.all(workers.map((w, rank) => w.request({ ...header, ...perRank(rank) }, tensors)));
       return new TorchSession(workers, replies[0]!.header);
     } catch (err) {
       await Promise.all(workers.map((w) => w.close()));

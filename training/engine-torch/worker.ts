@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +32,101 @@ export interface Reply {
   tensors: TensorMap;
 }
 
-export class TorchWorker {
+/** One worker as the driver sees it, whether a local child process or a remote rank on a socket. */
+export interface WorkerLink {
+  request(header: Header, tensors?: TensorMap): Promise<Reply>;
+  close(): Promise<void>;
+}
+
+/** Replies arrive in request order: one queue of pending requests per worker. */
+class ReplyQueue {
+  private readonly reader = new FrameReader();
+  private readonly pending: Array<{ resolve: (r: Reply) => void; reject: (e: Error) => void }> = [];
+  failed: Error | null = null;
+
+  push(chunk: Buffer): Reply[] {
+    const unsolicited: Reply[] = [];
+    for (const f of this.reader.push(chunk)) {
+      const p = this.pending.shift();
+      if (!p) {
+        unsolicited.push(f);
+        continue;
+      }
+      if (f.header.ok === false) p.reject(new Error(String(f.header.error)));
+      else p.resolve(f);
+    }
+    return unsolicited;
+  }
+
+  wait(): Promise<Reply> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise<Reply>((resolve, reject) => this.pending.push({ resolve, reject }));
+  }
+
+  fail(err: Error): void {
+    this.failed = err;
+    for (const p of this.pending.splice(0)) p.reject(err);
+  }
+}
+
+/**
+ * A rank started elsewhere (`torchrun … -m codi_torch.worker --connect HOST:PORT`, possibly on
+ * another machine) that connected to the driver: its first frame says which rank it is.
+ */
+export class RemoteWorker implements WorkerLink {
+  private readonly queue = new ReplyQueue();
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly rank: number,
+    readonly world: number,
+    readonly localRank: number,
+  ) {}
+
+  /** Wait for the worker's introduction on a fresh connection. */
+  static accept(socket: Socket): Promise<RemoteWorker> {
+    return new Promise((resolve, reject) => {
+      const queue = new ReplyQueue();
+      const onData = (chunk: Buffer) => {
+        // (a worker speaks only when asked after this, so nothing follows the introduction)
+        const [intro] = queue.push(chunk);
+        if (!intro) return;
+        socket.off('data', onData);
+        const h = intro.header;
+        const w = new RemoteWorker(socket, Number(h.rank), Number(h.world), Number(h.localRank ?? 0));
+        w.listen();
+        resolve(w);
+      };
+      socket.on('data', onData);
+      socket.once('error', reject);
+      socket.once('close', () => reject(new Error('a torch worker connected and left before saying which rank it is')));
+    });
+  }
+
+  private listen(): void {
+    this.socket.on('data', (chunk: Buffer) => void this.queue.push(chunk));
+    this.socket.on('error', () => {});
+    this.socket.on('close', () => this.queue.fail(new Error(`the torch worker of rank ${this.rank} disconnected`)));
+  }
+
+  request(header: Header, tensors?: TensorMap): Promise<Reply> {
+    const reply = this.queue.wait();
+    if (!this.queue.failed) this.socket.write(encodeFrame(header, tensors));
+    return reply;
+  }
+
+  async close(graceMs = 5000): Promise<void> {
+    if (this.queue.failed) return;
+    const done = new Promise<void>((r) => this.socket.once('close', () => r()));
+    this.request({ cmd: 'exit' }).catch(() => {});
+    this.socket.end();
+    const timer = setTimeout(() => this.socket.destroy(), graceMs);
+    await done;
+    clearTimeout(timer);
+  }
+}
+
+export class TorchWorker implements WorkerLink {
   private readonly proc: ChildProcessWithoutNullStreams;
   private readonly reader = new FrameReader();
   private readonly pending: Array<{ resolve: (r: Reply) => void; reject: (e: Error) => void }> = [];

@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 import os
 import signal
+import socket
 import sys
+import time
 import traceback
 from contextlib import nullcontext
 from typing import Any, Callable, ContextManager, Dict, List, Optional
@@ -62,14 +64,19 @@ class Engine:
         use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
         self.world = int(h.get("world", 1))
         self.rank = int(h.get("rank", 0))
+        local_rank = int(h.get("localRank", self.rank))
         if use_cuda:
-            self.device = torch.device("cuda", self.rank % max(1, torch.cuda.device_count()))
+            self.device = torch.device("cuda", local_rank % max(1, torch.cuda.device_count()))
             torch.cuda.set_device(self.device)
         else:
             self.device = torch.device("cpu")
         threads = int(h.get("threads", 0))
-        if threads > 0:
-            torch.set_num_threads(threads)
+        if threads <= 0:
+            # a rank from torchrun: its OMP_NUM_THREADS, else this machine's cores shared by its ranks
+            env_threads = os.environ.get("OMP_NUM_THREADS", "")
+            local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+            threads = int(env_threads) if env_threads.isdigit() else max(1, (os.cpu_count() or 1) // max(1, local_ranks))
+        torch.set_num_threads(threads)
         if self.world > 1:
             import torch.distributed as dist
 
@@ -309,13 +316,40 @@ def serve(stdin: Any, stdout: Any) -> None:
             write_frame(stdout, {"ok": False, "error": f"{type(err).__name__}: {err}" if not isinstance(err, ValueError) else str(err)})
 
 
+def connect(address: str, timeout_s: float = 600.0) -> socket.socket:
+    """A connection to the driver at HOST:PORT, retried while it is not listening yet."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise SystemExit(f"--connect needs HOST:PORT, got {address!r}")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return socket.create_connection((host, int(port)))
+        except OSError as err:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"cannot reach the codi train driver at {address}: {err}")
+            time.sleep(1.0)
+
+
 def main() -> None:
     # Ctrl-C reaches the whole process group: the driver stops between steps and checkpoints,
-    # which needs this worker alive; it exits when the driver closes its stdin.
+    # which needs this worker alive; it exits when the driver closes its end.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    args = sys.argv[1:]
     try:
-        serve(sys.stdin.buffer, sys.stdout.buffer)
-    except (BrokenPipeError, KeyboardInterrupt):
+        if args[:1] == ["--connect"] and len(args) == 2:
+            # A rank started by torchrun (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR/PORT in the
+            # environment), here or on another machine: introduce itself, then serve the driver.
+            conn = connect(args[1])
+            rfile, wfile = conn.makefile("rb"), conn.makefile("wb")
+            env = os.environ
+            write_frame(wfile, {"rank": int(env.get("RANK", "0")), "world": int(env.get("WORLD_SIZE", "1")), "localRank": int(env.get("LOCAL_RANK", "0"))})
+            serve(rfile, wfile)
+        elif args:
+            raise SystemExit("usage: python -m codi_torch.worker [--connect HOST:PORT]")
+        else:
+            serve(sys.stdin.buffer, sys.stdout.buffer)
+    except (BrokenPipeError, ConnectionResetError, KeyboardInterrupt):
         pass
 
 
