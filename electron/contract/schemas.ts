@@ -32,7 +32,8 @@ const side = z.number().int().min(1).max(MAX_IMAGE_SIDE);
 export const errorCode = z.enum([
   'invalid-request', // payload failed the schema
   'forbidden', // sender / origin not allowed
-  'not-found', // unknown image, job, pack or file
+  'not-found', // unknown job, pack, file or condition image
+  'image-gone', // the request's own imageId is no longer held (evicted, or the engine restarted): the sender may upload the pixels again
   'exists', // refusing to overwrite
   'is-original', // refusing to replace a file open as the original until that is confirmed on its own
   'unsupported', // not available in this mode (e.g. native dialogs in web mode)

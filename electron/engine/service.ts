@@ -77,7 +77,7 @@ export class EngineService {
 
     getImagePixels: async (req) => {
       const img = this.images.get(req.imageId);
-      if (!img) return fail('not-found', `no image ${req.imageId} (it may have been evicted or the engine restarted)`);
+      if (!img) return fail('image-gone', `no image ${req.imageId} (it may have been evicted or the engine restarted)`);
       const { width, height, rgba } = toRgba8(img, req.maxSide);
       return ok({ imageId: img.id, width, height, rgba });
     },
@@ -89,7 +89,7 @@ export class EngineService {
 
     runTool: async (req) => {
       const input = this.images.get(req.imageId);
-      if (!input) return fail('not-found', `no image ${req.imageId}`);
+      if (!input) return fail('image-gone', `no image ${req.imageId}`);
       const pack = this.choosePack(req.tool, req.pack, req.scale);
       if (!pack.ok) return pack;
       const maxSteps = this.registry.get(pack.value)?.manifest?.sampler.maxSteps;
@@ -149,7 +149,7 @@ export class EngineService {
 
     saveImage: async (req) => {
       const img = this.images.get(req.imageId);
-      if (!img) return fail('not-found', `no image ${req.imageId}`);
+      if (!img) return fail('image-gone', `no image ${req.imageId}`);
       try {
         // The engine decides what counts as an original, whatever the request claims.
         const original = await this.originals.isOriginal(req.path);
@@ -161,7 +161,7 @@ export class EngineService {
 
     encodeImage: async (req) => {
       const img = this.images.get(req.imageId);
-      if (!img) return fail('not-found', `no image ${req.imageId}`);
+      if (!img) return fail('image-gone', `no image ${req.imageId}`);
       try {
         return ok(await this.opts.codec.encode(img, req));
       } catch (err) {
