@@ -26,6 +26,8 @@ import type { HostBatch } from '../trainer/batch-sampler.ts';
 import { loadLatestCheckpoint, pruneCheckpoints, saveCheckpoint } from '../trainer/checkpoint.ts';
 import type { StoredTensor } from '../trainer/checkpoint.ts';
 import { TrainEvents } from '../trainer/events.ts';
+import { learningRateAt, runTrainingLoop } from '../trainer/loop.ts';
+import type { StepReport } from '../trainer/loop.ts';
 import { planRun } from '../trainer/run-plan.ts';
 import type { RunPlan } from '../trainer/run-plan.ts';
 import { emaDecayAt, NonFiniteWeightsError, resolveConfig } from '../trainer/trainer.ts';
@@ -293,65 +295,38 @@ export class TorchTrainer {
 
   /** The LR of the update that takes the run from `step` to `step + 1` (as Trainer.learningRate). */
   learningRate(step: number): number {
-    const { optimizer, warmupSteps } = this.config;
-    return warmupSteps > 0 ? optimizer.lr * Math.min(1, (step + 1) / warmupSteps) : optimizer.lr;
+    return learningRateAt(this.config, step);
   }
 
-  /** Train until `config.steps` (or `untilStep`); the same loop, events and NaN guard as Trainer.run. */
+  /** Train until `config.steps` (or `untilStep`): the loop both engines share (trainer/loop.ts). */
   async run(options: { untilStep?: number; signal?: { readonly aborted: boolean } } = {}): Promise<TrainResult> {
+    return runTrainingLoop(
+      {
+        config: this.config,
+        events: this.events,
+        checkpoints: this.runDir !== null,
+        position: () => this.stepCount,
+        step: () => this.trainStep(),
+        advance: (seconds) => {
+          this.stepCount += 1;
+          this.wallSeconds += seconds;
+        },
+        wallSeconds: () => this.wallSeconds,
+        checkpoint: () => this.checkpoint(),
+      },
+      options,
+    );
+  }
+
+  /** One step in the workers: Node draws the batch and the noise, the workers apply it (or refuse a non-finite one). */
+  private async trainStep(): Promise<StepReport> {
     const c = this.config;
     const geo = this.data.geometry;
-    const end = Math.min(c.steps, options.untilStep ?? c.steps);
-    let windowStart = performance.now();
-    let windowSteps = 0;
-    let windowLoss = 0;
-    let status: TrainResult['status'] = 'done';
-    let reason: string | undefined;
-    while (this.stepCount < end) {
-      if (options.signal?.aborted) {
-        status = 'stopped';
-        break;
-      }
-      const t0 = performance.now();
-      const batch = this.sampler.nextArrays();
-      const draws = drawStep(c, this.rng, batch.batch, this.schedule.T, batch.x.length);
-      const header = { cmd: 'step', lr: this.learningRate(this.stepCount), emaDecay: emaDecayAt(c, this.stepCount) };
-      const r = (await this.session.all(header, { ...batch, ...draws }, geo.channels, geo.condChannels, geo.textDim))[0]!;
-      const total = r.total as number;
-      const terms = r.terms as Record<string, number>;
-      const badTerm = Object.entries(terms).find(([, v]) => !Number.isFinite(v));
-      if (!r.applied) {
-        status = 'diverged';
-        reason = !Number.isFinite(total) || badTerm ? `non-finite loss (${badTerm ? badTerm[0] : 'total'} = ${badTerm ? badTerm[1] : total})` : `non-finite gradient norm (${String(r.gradNorm)})`;
-        this.events.emit({ type: 'diverged', step: this.stepCount, reason });
-        break;
-      }
-      this.stepCount += 1;
-      this.wallSeconds += (performance.now() - t0) / 1000;
-      windowSteps += 1;
-      windowLoss += total;
-      if (this.stepCount % c.logEvery === 0 || this.stepCount === end) {
-        const now = performance.now();
-        const sps = (windowSteps * c.batchSize) / Math.max(1e-9, (now - windowStart) / 1000);
-        this.events.emit({
-          type: 'progress',
-          step: this.stepCount,
-          totalSteps: c.steps,
-          losses: { total, ...terms },
-          meanLoss: windowLoss / windowSteps,
-          gradNorm: r.gradNorm as number,
-          samplesPerSec: sps,
-          etaSec: ((c.steps - this.stepCount) * c.batchSize) / Math.max(1e-9, sps),
-        });
-        windowStart = now;
-        windowSteps = 0;
-        windowLoss = 0;
-      }
-      if (this.runDir && c.checkpointEvery > 0 && this.stepCount % c.checkpointEvery === 0 && this.stepCount < end) await this.checkpoint();
-    }
-    if (this.runDir && status !== 'diverged') await this.checkpoint();
-    if (status === 'done') this.events.emit({ type: 'done', step: this.stepCount, wallSeconds: this.wallSeconds });
-    return { status, step: this.stepCount, wallSeconds: this.wallSeconds, ...(reason ? { reason } : {}) };
+    const batch = this.sampler.nextArrays();
+    const draws = drawStep(c, this.rng, batch.batch, this.schedule.T, batch.x.length);
+    const header = { cmd: 'step', lr: this.learningRate(this.stepCount), emaDecay: emaDecayAt(c, this.stepCount) };
+    const r = (await this.session.all(header, { ...batch, ...draws }, geo.channels, geo.condChannels, geo.textDim))[0]!;
+    return { applied: r.applied === true, total: r.total as number, terms: r.terms as Record<string, number>, gradNorm: r.gradNorm as number };
   }
 
   /** Everything the workers hold, in checkpoint names and ParamRecord layouts (rank 0's copy). */

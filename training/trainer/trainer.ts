@@ -31,6 +31,9 @@ import type { SamplerState } from './batch-sampler.ts';
 import { loadLatestCheckpoint, pruneCheckpoints, saveCheckpoint } from './checkpoint.ts';
 import type { StoredTensor } from './checkpoint.ts';
 import { TrainEvents } from './events.ts';
+import { learningRateAt, runTrainingLoop } from './loop.ts';
+import type { StepReport, TrainResult } from './loop.ts';
+export type { TrainResult } from './loop.ts';
 import { resolveConfig } from './config.ts';
 import type { InitialWeights, TrainConfig, TrainData } from './config.ts';
 
@@ -43,13 +46,6 @@ export type { InitialWeights, TrainConfig, TrainData, TrainMethod } from './conf
 export interface ExportWeights {
   backbone: ParamRecord;
   adapter?: ParamRecord;
-}
-
-export interface TrainResult {
-  status: 'done' | 'diverged' | 'stopped';
-  step: number;
-  wallSeconds: number;
-  reason?: string;
 }
 
 export interface CheckpointState {
@@ -240,74 +236,43 @@ export class Trainer {
     }
   }
 
-  /**
-   * Train until `config.steps` (or `untilStep`), emitting events. Stops early on a non-finite
-   * loss or gradient (nothing is applied; the last checkpoint stays the newest) or on `signal`.
-   */
+  /** Train until `config.steps` (or `untilStep`): the loop both engines share (loop.ts). */
   async run(options: { untilStep?: number; signal?: { readonly aborted: boolean } } = {}): Promise<TrainResult> {
-    const c = this.config;
-    const end = Math.min(c.steps, options.untilStep ?? c.steps);
-    let windowStart = performance.now();
-    let windowSteps = 0;
-    let windowLoss = 0;
-    let status: TrainResult['status'] = 'done';
-    let reason: string | undefined;
-    while (this.stepCount < end) {
-      if (options.signal?.aborted) {
-        status = 'stopped';
-        break;
-      }
-      const t0 = performance.now();
-      const batch = this.sampler.next();
-      const prepared = this.objective.prepare(batch, this.rng);
-      const g = computeGradients(prepared, this.trainable);
-      prepared.dispose();
-      disposeBatch(batch);
-      const badTerm = Object.entries(g.terms).find(([, v]) => !Number.isFinite(v));
-      let report = { gradNorm: Number.NaN, applied: false };
-      if (Number.isFinite(g.total) && !badTerm) report = this.opt.apply(g.grads, this.learningRate(this.stepCount));
-      tf.dispose([...g.grads.values()]);
-      if (!report.applied) {
-        status = 'diverged';
-        reason = !Number.isFinite(g.total) || badTerm ? `non-finite loss (${badTerm ? badTerm[0] : 'total'} = ${badTerm ? badTerm[1] : g.total})` : `non-finite gradient norm (${report.gradNorm})`;
-        this.events.emit({ type: 'diverged', step: this.stepCount, reason });
-        break;
-      }
-      updateEma(this.ema, this.trainable, emaDecayAt(c, this.stepCount));
-      this.stepCount += 1;
-      this.wallSeconds += (performance.now() - t0) / 1000;
-      windowSteps += 1;
-      windowLoss += g.total;
-      if (this.stepCount % c.logEvery === 0 || this.stepCount === end) {
-        const now = performance.now();
-        const sps = (windowSteps * c.batchSize) / Math.max(1e-9, (now - windowStart) / 1000);
-        this.events.emit({
-          type: 'progress',
-          step: this.stepCount,
-          totalSteps: c.steps,
-          losses: { total: g.total, ...g.terms },
-          meanLoss: windowLoss / windowSteps,
-          gradNorm: report.gradNorm,
-          samplesPerSec: sps,
-          etaSec: ((c.steps - this.stepCount) * c.batchSize) / Math.max(1e-9, sps),
-        });
-        windowStart = now;
-        windowSteps = 0;
-        windowLoss = 0;
-      }
-      if (this.runDir && c.checkpointEvery > 0 && this.stepCount % c.checkpointEvery === 0 && this.stepCount < end) await this.checkpoint();
-      // Let I/O and event listeners run between steps.
-      await new Promise<void>((r) => setImmediate(r));
-    }
-    if (this.runDir && status !== 'diverged') await this.checkpoint();
-    if (status === 'done') this.events.emit({ type: 'done', step: this.stepCount, wallSeconds: this.wallSeconds });
-    return { status, step: this.stepCount, wallSeconds: this.wallSeconds, ...(reason ? { reason } : {}) };
+    return runTrainingLoop(
+      {
+        config: this.config,
+        events: this.events,
+        checkpoints: this.runDir !== null,
+        position: () => this.stepCount,
+        step: () => Promise.resolve(this.trainStep()),
+        advance: (seconds) => {
+          this.stepCount += 1;
+          this.wallSeconds += seconds;
+        },
+        wallSeconds: () => this.wallSeconds,
+        checkpoint: () => this.checkpoint(),
+      },
+      options,
+    );
   }
 
-  /** The LR of the update that takes the run from `step` to `step + 1` (linear warm-up, then constant). */
+  /** One step on TF.js: gradients, the NaN/Inf guard, AdamW, then the EMA. */
+  private trainStep(): StepReport {
+    const batch = this.sampler.next();
+    const prepared = this.objective.prepare(batch, this.rng);
+    const g = computeGradients(prepared, this.trainable);
+    prepared.dispose();
+    disposeBatch(batch);
+    const finite = Number.isFinite(g.total) && Object.values(g.terms).every(Number.isFinite);
+    const report = finite ? this.opt.apply(g.grads, this.learningRate(this.stepCount)) : { gradNorm: Number.NaN, applied: false };
+    tf.dispose([...g.grads.values()]);
+    if (report.applied) updateEma(this.ema, this.trainable, emaDecayAt(this.config, this.stepCount));
+    return { applied: report.applied, total: g.total, terms: g.terms, gradNorm: report.gradNorm };
+  }
+
+  /** The LR of the update that takes the run from `step` to `step + 1`. */
   learningRate(step: number): number {
-    const { optimizer, warmupSteps } = this.config;
-    return warmupSteps > 0 ? optimizer.lr * Math.min(1, (step + 1) / warmupSteps) : optimizer.lr;
+    return learningRateAt(this.config, step);
   }
 
   /** Write a checkpoint of the current state (refuses non-finite weights). */
