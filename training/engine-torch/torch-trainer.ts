@@ -30,6 +30,7 @@ import { learningRateAt, runTrainingLoop } from '../trainer/loop.ts';
 import type { StepReport } from '../trainer/loop.ts';
 import { planRun } from '../trainer/run-plan.ts';
 import type { RunPlan } from '../trainer/run-plan.ts';
+import { resumedConfig } from '../trainer/config.ts';
 import { emaDecayAt, NonFiniteWeightsError, resolveConfig } from '../trainer/trainer.ts';
 import type { CheckpointState, ExportWeights, InitialWeights, TrainConfig, TrainData, TrainResult } from '../trainer/trainer.ts';
 import type { Header, TensorMap } from './protocol.ts';
@@ -264,11 +265,7 @@ export class TorchTrainer {
     const ck = await loadLatestCheckpoint<CheckpointState>(runDir);
     if (!ck) return null;
     const st = ck.state;
-    const config = resolveConfig({
-      ...st.config,
-      ...(overrides.steps !== undefined ? { steps: overrides.steps } : {}),
-      ...(overrides.resetEma ? { emaStartStep: st.step, emaWarmup: true } : {}),
-    });
+    const config = resumedConfig(st.config, st.step, overrides);
     const init: InitialWeights = { backbone: recordFrom(ck.tensors, 'model/backbone/') };
     if (st.hasAdapter) init.adapter = recordFrom(ck.tensors, 'model/adapter/');
     const kept = new Map([...ck.tensors].filter(([k]) => !(overrides.resetEma && k.startsWith('ema/'))));

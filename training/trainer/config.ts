@@ -134,3 +134,16 @@ export interface TrainData {
   items: readonly LatentItem[];
   geometry: LatentGeometry;
 }
+
+/**
+ * The config a resumed run continues with: the checkpoint's own, with switches added since filled
+ * by their defaults, an extended step count, and (resetEma) the EMA restarted at the checkpoint's
+ * step with warm-up. Both engines resume through this one rule.
+ */
+export function resumedConfig(saved: TrainConfig, savedStep: number, overrides: { steps?: number; resetEma?: boolean }): TrainConfig {
+  return resolveConfig({
+    ...saved,
+    ...(overrides.steps !== undefined ? { steps: overrides.steps } : {}),
+    ...(overrides.resetEma ? { emaStartStep: savedStep, emaWarmup: true } : {}),
+  });
+}

@@ -34,7 +34,7 @@ import { TrainEvents } from './events.ts';
 import { learningRateAt, runTrainingLoop } from './loop.ts';
 import type { StepReport, TrainResult } from './loop.ts';
 export type { TrainResult } from './loop.ts';
-import { resolveConfig } from './config.ts';
+import { resolveConfig, resumedConfig } from './config.ts';
 import type { InitialWeights, TrainConfig, TrainData } from './config.ts';
 
 // The run's config, its defaults and its inputs live in config.ts (the run plan reads them
@@ -150,12 +150,7 @@ export class Trainer {
     const ck = await loadLatestCheckpoint<CheckpointState>(runDir);
     if (!ck) return null;
     const st = ck.state;
-    // (resolveConfig fills switches added after the checkpoint was written with their defaults)
-    const config = resolveConfig({
-      ...st.config,
-      ...(overrides.steps !== undefined ? { steps: overrides.steps } : {}),
-      ...(overrides.resetEma ? { emaStartStep: st.step, emaWarmup: true } : {}),
-    });
+    const config = resumedConfig(st.config, st.step, overrides);
     const init: InitialWeights = { backbone: recordFrom(ck.tensors, 'model/backbone') };
     if (st.hasAdapter) init.adapter = recordFrom(ck.tensors, 'model/adapter');
     const tr = new Trainer(config, data, init, runDir);
