@@ -110,14 +110,18 @@ class Engine:
         clip = o.get("clipNorm")
         cfg = AdamWConfig(float(o["lr"]), float(o["beta1"]), float(o["beta2"]), float(o["eps"]), float(o["weightDecay"]), None if clip is None else float(clip))
         self.opt = AdamW({n: self.params[n] for n in self.trainable}, cfg, h.get("lrScale", {}))
+        # the EMA in one buffer laid out as the optimiser's flat weights: one update per step, not one per tensor
+        self._flat_ema: Optional[torch.Tensor] = None
+        if self.opt.flat is not None:
+            self._flat_ema = torch.cat([self.ema[n].reshape(-1) for n in self.trainable])
+            self.ema = dict(zip(self.trainable, self.opt.views(self._flat_ema)))
         if "adamStep" in h:
             m = _sub(tensors, "adam_m/")
             v = _sub(tensors, "adam_v/")
             for n in self.trainable:
                 if n not in m or n not in v:
                     raise ValueError(f'AdamW state lacks moments for "{n}"')
-                self.opt.m[n] = self._load(m[n])
-                self.opt.v[n] = self._load(v[n])
+            self.opt.load_moments({n: self._load(m[n]) for n in self.trainable}, {n: self._load(v[n]) for n in self.trainable})
             self.opt.step = int(h["adamStep"])
 
     def _load(self, record_value: torch.Tensor) -> torch.Tensor:
@@ -218,7 +222,10 @@ class Engine:
         report = self.opt.apply(grads, float(h["lr"]))
         out["gradNorm"] = report["gradNorm"]
         if report["applied"]:
-            update_ema(self.ema, {n: self.params[n] for n in self.trainable}, float(h["emaDecay"]))
+            if self._flat_ema is not None and self.opt.flat is not None:
+                update_ema({"all": self._flat_ema}, {"all": self.opt.flat}, float(h["emaDecay"]))
+            else:
+                update_ema(self.ema, {n: self.params[n] for n in self.trainable}, float(h["emaDecay"]))
             out["applied"] = True
         return out
 

@@ -42,6 +42,31 @@ def test_non_finite_gradient_changes_nothing() -> None:
     assert opt.m["p"].abs().sum() == 0
 
 
+def test_flat_buffer_update_equals_the_per_tensor_update() -> None:
+    """Contiguous weights take the flat-buffer path; a transposed (non-contiguous) copy takes the multi-tensor one."""
+    gen = torch.Generator().manual_seed(3)
+    shapes = {"w": (4, 3), "b": (3,), "s": (3, 4)}
+    init = {n: torch.randn(*s, generator=gen) for n, s in shapes.items()}
+    cfg = AdamWConfig(lr=0.05, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=0.1, clip_norm=0.5)
+    flat_params = {n: v.clone() for n, v in init.items()}
+    loose_params = {n: v.t().contiguous().t() if v.dim() == 2 else v.clone() for n, v in init.items()}
+    assert not loose_params["w"].is_contiguous()
+    flat = AdamW(flat_params, cfg, {"s": 3.0})
+    loose = AdamW(loose_params, cfg, {"s": 3.0})
+    assert flat.flat is not None and loose.flat is None
+    for step in range(4):
+        grads = {n: torch.randn(*s, generator=gen) for n, s in shapes.items()}
+        flat.apply(grads, 0.05 / (step + 1))
+        loose.apply(grads, 0.05 / (step + 1))
+    for n in shapes:
+        assert torch.equal(flat_params[n], loose_params[n]), n
+        assert torch.equal(flat.m[n], loose.m[n]) and torch.equal(flat.v[n], loose.v[n]), n
+    # resuming copies saved moments into the flat buffers
+    again = AdamW({n: v.clone() for n, v in init.items()}, cfg, {})
+    again.load_moments(flat.m, flat.v)
+    assert again.flat is not None and all(torch.equal(again.m[n], flat.m[n]) for n in shapes)
+
+
 def test_missing_gradient_is_an_error() -> None:
     opt = AdamW({"p": torch.ones(1)}, AdamWConfig(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, clip_norm=None), {})
     with pytest.raises(ValueError, match="no gradient"):
