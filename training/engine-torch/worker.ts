@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,12 +20,37 @@ export const TORCH_PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.
  * How the workers' OpenMP threads wait between parallel regions. Spinning is fastest on an idle
  * CPU and ruinous on a busy one, where a spinning thread waits for a descheduled peer: a small-net
  * CoDi step (2 cores) ran at 96 samples/s spinning vs 37 passive when the machine was free, and at
- * 1.1 spinning vs 38 passive at a load of 12. So: passive when the load already reaches half the
- * cores, OpenMP's default otherwise; an OMP_WAIT_POLICY the user set wins.
+ * 1.1 spinning vs 38 passive at a load of 12. So: passive when other work already wants half the
+ * cores, OpenMP's default (a bounded spin) otherwise; an OMP_WAIT_POLICY the user set wins.
  */
-export function ompWaitEnv(env: NodeJS.ProcessEnv = process.env, load = os.loadavg()[0] ?? 0, cores = os.availableParallelism()): Record<string, string> {
+export function ompWaitEnv(env: NodeJS.ProcessEnv = process.env, load = competingLoad(), cores = os.availableParallelism()): Record<string, string> {
   if (env.OMP_WAIT_POLICY) return {};
   return load >= cores / 2 ? { OMP_WAIT_POLICY: 'PASSIVE' } : {};
+}
+
+/**
+ * How many other tasks want a CPU as the worker starts. The 1-minute load average remembers the
+ * last minute, this process's own work included (in the bench, the TF.js or previous torch phase
+ * just before), which made a worker wait passively on a machine nobody else was using: a replayed
+ * small-net step took 175 ms with OpenMP's default waits vs 274-316 ms passive at a load average
+ * of 3-4 with 0-2 tasks actually runnable. So on Linux the kernel's count of runnable tasks now
+ * (/proc/loadavg's fourth field) is sampled a few times, less the reading thread itself; where
+ * there is no /proc the load average stands in.
+ */
+export function competingLoad(readLoadavg: () => string = () => readFileSync('/proc/loadavg', 'utf8'), samples = 5, gapMs = 10): number {
+  const counts: number[] = [];
+  try {
+    for (let i = 0; i < samples; i++) {
+      if (i > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, gapMs);
+      const running = Number(readLoadavg().split(/\s+/)[3]?.split('/')[0]);
+      if (!Number.isFinite(running)) return os.loadavg()[0] ?? 0;
+      counts.push(Math.max(0, running - 1));
+    }
+  } catch {
+    return os.loadavg()[0] ?? 0;
+  }
+  counts.sort((a, b) => a - b);
+  return counts[Math.floor(counts.length / 2)] ?? 0;
 }
 
 export interface Reply {
