@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { runBench } from './run.ts';
+import { reportedPacksDir, runBench } from './run.ts';
 import type { BenchReport } from './report.ts';
 import { netFromModelCard } from './bench-packs.ts';
 import { parseStepTable } from './sections/training.ts';
@@ -16,6 +16,8 @@ describe('npm run bench -- --quick (CI smoke)', () => {
       expect(report.schema).toBe(1);
       expect(report.quick).toBe(true);
       expect(report.packs.testPacks).toBe(true);
+      // the committed report never names this machine's folders
+      expect(report.packs.dir).toBe('temporary test packs');
       expect(report.machine.logicalCores).toBeGreaterThan(0);
       expect(report.machine.onnxruntime).toMatch(/^\d+\.\d+/);
       expect(report.sections).toHaveLength(1);
@@ -46,5 +48,12 @@ describe('bench helpers', () => {
       { backend: 'wasm + project kernels', timedSteps: 5, msPerStep: 812, samplesPerSec: 19.7, gflops: 1.23 },
       { backend: 'cpu (stock)', timedSteps: 1, msPerStep: 90000, samplesPerSec: 0.18, gflops: 0.011 },
     ]);
+  });
+});
+
+describe('the packs folder a committed report names', () => {
+  it('is relative to the repository for bundled packs and never an absolute path', () => {
+    expect(reportedPacksDir('/somewhere/repo/native-models', '/somewhere/repo')).toBe('native-models');
+    expect(reportedPacksDir('/tmp/codi-bench-x/test-packs', '/somewhere/repo')).toBe('temporary test packs');
   });
 });

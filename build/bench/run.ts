@@ -31,6 +31,16 @@ import { training } from './sections/training.ts';
 export const SECTIONS: Record<SectionId, Section> = { ceiling, steps, engines, peers, large, inpaint, training, stability };
 
 export const DEFAULT_OUT = fileURLToPath(new URL('../../bench/results', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * The packs folder as a report names it: relative to the repository for the bundled packs, since
+ * the report is committed and an absolute path would name one machine's checkout.
+ */
+export function reportedPacksDir(dir: string, root = REPO_ROOT): string {
+  const rel = path.relative(root, dir);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? 'temporary test packs' : rel;
+}
 
 export interface BenchOptions {
   quick: boolean;
@@ -66,7 +76,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
       startedAt,
       quick: o.quick,
       machine,
-      packs: { dir: bp.dir, testPacks: bp.testPacks, names: bp.packs.records.filter((r) => r.status === 'ok').map((r) => r.name) },
+      packs: { dir: reportedPacksDir(bp.dir), testPacks: bp.testPacks, names: bp.packs.records.filter((r) => r.status === 'ok').map((r) => r.name) },
       protocol: `Every timing: 2 warm-ups, then median and p90 of ${runs} runs (min for the conv microkernel); seeds fixed (7); ${threads} intra-op threads unless a row says otherwise.`,
       sections: [],
     };

@@ -20,11 +20,11 @@ describe('doc reference scanner', () => {
     expect(refs.filter((r) => r.kind === 'tag')).toHaveLength(1);
   });
 
-  it('flags files outside the repository and a § with no document', () => {
-    const refs = findReferences('// see ../shared/reference/codi-method.md §4\n');
-    expect(refs).toContainEqual({ kind: 'outside', line: 1, text: '../shared/reference/codi-method.md' });
+  it('flags absolute paths, a markdown file to resolve and a § with no document', () => {
+    const refs = findReferences('// see ../notes/method-notes.md §4, or /home/someone/notes.md\n');
+    expect(refs).toContainEqual({ kind: 'outside', line: 1, text: '/home/someone/notes.md' });
     expect(refs).toContainEqual({ kind: 'section', line: 1, doc: undefined, section: '4' });
-    expect(refs).toContainEqual({ kind: 'markdown', line: 1, text: '../shared/reference/codi-method.md' });
+    expect(refs).toContainEqual({ kind: 'markdown', line: 1, text: '../notes/method-notes.md' });
   });
 
   it('leaves sections of public standards alone', () => {

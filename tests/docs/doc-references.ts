@@ -18,7 +18,8 @@ const SECTION = /§§?\s*(\d+(?:\.\d+)*(?:\s*,\s*\d+(?:\.\d+)*)*)/g;
 const PITFALL = /\bpitfall\s+(\d+)/gi;
 const TAG = /\[(P\*?|[A-Z]{2,}(?:-[A-Z]{2,})?)\]/g;
 const MARKDOWN = /(?<![\w/.:-])((?:\.{1,2}\/)?[\w.-]+(?:\/[\w.-]+)*\.md)\b/g;
-const OUTSIDE = /(?:\.\.\/shared\/|\/work\/shared\/|shared\/reference\/)\S*/;
+/** An absolute path on some machine: a clone elsewhere has nothing there. */
+const OUTSIDE = /(?<![\w.:/-])\/(?:work|home|root|tmp|mnt|Users|srv|opt)\/[^\s)`'"]*/;
 
 /** The comment text of one line, or undefined when the line holds no comment. */
 function commentOf(line: string, inBlock: boolean): string | undefined {
