@@ -23,7 +23,7 @@ import { Rng } from '../../core/rng.ts';
 import { distillTimesteps, vLossTimesteps } from '../objectives/timestep-sampling.ts';
 import { BatchSampler } from '../trainer/batch-sampler.ts';
 import type { HostBatch } from '../trainer/batch-sampler.ts';
-import { loadLatestCheckpoint, pruneCheckpoints, saveCheckpoint } from '../trainer/checkpoint.ts';
+import { loadLatestCheckpoint, onlineWeightsFrom, pruneCheckpoints, recordUnder, saveCheckpoint } from '../trainer/checkpoint.ts';
 import type { StoredTensor } from '../trainer/checkpoint.ts';
 import { TrainEvents } from '../trainer/events.ts';
 import { learningRateAt, runTrainingLoop } from '../trainer/loop.ts';
@@ -77,12 +77,6 @@ export function drawStep(config: TrainConfig, rng: Rng, batch: number, T: number
 
 function put(into: TensorMap, prefix: string, rec: ParamRecord): void {
   for (const [k, p] of Object.entries(rec)) into.set(`${prefix}${k}`, { shape: [...p.shape], data: p.data });
-}
-
-function recordFrom(tensors: Map<string, StoredTensor>, prefix: string): ParamRecord {
-  const rec: ParamRecord = {};
-  for (const [k, t] of tensors) if (k.startsWith(prefix)) rec[k.slice(prefix.length)] = { shape: t.shape, data: t.data };
-  return rec;
 }
 
 export async function freePort(): Promise<number> {
@@ -266,8 +260,7 @@ export class TorchTrainer {
     if (!ck) return null;
     const st = ck.state;
     const config = resumedConfig(st.config, st.step, overrides);
-    const init: InitialWeights = { backbone: recordFrom(ck.tensors, 'model/backbone/') };
-    if (st.hasAdapter) init.adapter = recordFrom(ck.tensors, 'model/adapter/');
+    const init: InitialWeights = onlineWeightsFrom(ck.tensors, st.hasAdapter);
     const kept = new Map([...ck.tensors].filter(([k]) => !(overrides.resetEma && k.startsWith('ema/'))));
     const tr = await TorchTrainer.start(config, data, init, runDir, opts, { tensors: kept, adamStep: st.adamStep });
     tr.rng = Rng.fromState(st.rng);
@@ -360,9 +353,9 @@ export class TorchTrainer {
   private async weights(which: 'ema' | 'online'): Promise<ExportWeights> {
     const { tensors } = await this.state();
     const pick = (part: 'backbone' | 'adapter'): ParamRecord => {
-      const online = recordFrom(tensors, `model/${part}/`);
+      const online = recordUnder(tensors, `model/${part}`);
       if (which === 'online') return online;
-      const ema = recordFrom(tensors, `ema/${part}/`);
+      const ema = recordUnder(tensors, `ema/${part}`);
       return Object.keys(ema).length > 0 ? ema : online;
     };
     return { backbone: pick('backbone'), ...(this.plan.adapter ? { adapter: pick('adapter') } : {}) };

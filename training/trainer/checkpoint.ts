@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { ParamRecord } from '../../core/nn/params.ts';
 
 /** A named float32 tensor as plain data. */
 export interface StoredTensor {
@@ -176,4 +177,17 @@ export async function pruneCheckpoints(runDir: string, keep: number): Promise<vo
   const stale = done.slice(0, Math.max(0, done.length - Math.max(1, keep)));
   const temps = names.filter((n) => n.startsWith('.tmp-') && !n.includes(`-${process.pid}-`));
   for (const n of [...stale, ...temps]) await rm(path.join(root, n), { recursive: true, force: true });
+}
+
+/** The tensors stored under `prefix/` (e.g. 'model/backbone', 'ema'), named as in a ParamRecord. */
+export function recordUnder(tensors: Map<string, StoredTensor>, prefix: string): ParamRecord {
+  const rec: ParamRecord = {};
+  for (const [k, t] of tensors) if (k.startsWith(`${prefix}/`)) rec[k.slice(prefix.length + 1)] = { shape: t.shape, data: t.data };
+  return rec;
+}
+
+/** The online weights a run resumes from (either engine's checkpoint). */
+export function onlineWeightsFrom(tensors: Map<string, StoredTensor>, hasAdapter: boolean): { backbone: ParamRecord; adapter?: ParamRecord } {
+  const backbone = recordUnder(tensors, 'model/backbone');
+  return hasAdapter ? { backbone, adapter: recordUnder(tensors, 'model/adapter') } : { backbone };
 }

@@ -28,7 +28,7 @@ import { cloneParams, updateEma } from '../optim/ema.ts';
 import { allFinite, assignAll } from '../optim/variables.ts';
 import { BatchSampler, disposeBatch } from './batch-sampler.ts';
 import type { SamplerState } from './batch-sampler.ts';
-import { loadLatestCheckpoint, pruneCheckpoints, saveCheckpoint } from './checkpoint.ts';
+import { loadLatestCheckpoint, onlineWeightsFrom, pruneCheckpoints, recordUnder, saveCheckpoint } from './checkpoint.ts';
 import type { StoredTensor } from './checkpoint.ts';
 import { TrainEvents } from './events.ts';
 import { learningRateAt, runTrainingLoop } from './loop.ts';
@@ -70,11 +70,6 @@ function subset(all: Map<string, tf.Variable>, prefix: string): ParamSet {
 }
 function toStored(set: Map<string, tf.Tensor>, prefix: string, into: Map<string, StoredTensor>): void {
   for (const [k, v] of set) into.set(`${prefix}/${k}`, { shape: [...v.shape], data: new Float32Array(v.dataSync()) });
-}
-function recordFrom(tensors: Map<string, StoredTensor>, prefix: string): ParamRecord {
-  const rec: ParamRecord = {};
-  for (const [k, t] of tensors) if (k.startsWith(`${prefix}/`)) rec[k.slice(prefix.length + 1)] = { shape: t.shape, data: t.data };
-  return rec;
 }
 function frozenSet(rec: ParamRecord): ParamSet {
   // (a plain-data round trip makes an independent copy)
@@ -151,19 +146,18 @@ export class Trainer {
     if (!ck) return null;
     const st = ck.state;
     const config = resumedConfig(st.config, st.step, overrides);
-    const init: InitialWeights = { backbone: recordFrom(ck.tensors, 'model/backbone') };
-    if (st.hasAdapter) init.adapter = recordFrom(ck.tensors, 'model/adapter');
+    const init: InitialWeights = onlineWeightsFrom(ck.tensors, st.hasAdapter);
     const tr = new Trainer(config, data, init, runDir);
     // frozen models from the checkpoint (they were copies of the initial weights)
     for (const name of st.frozen) {
       const set = tr.frozen.get(name);
       if (!set) throw new Error(`checkpoint has frozen model ${name} that this config does not use`);
-      assignFromRecord(set, recordFrom(ck.tensors, `frozen/${name}`));
+      assignFromRecord(set, recordUnder(ck.tensors, `frozen/${name}`));
     }
     // (the constructor started the EMA as a copy of the online weights: keep that on a reset)
-    if (!overrides.resetEma) assignFromRecord(tr.ema, recordFrom(ck.tensors, 'ema'));
-    const m = toTensorMap(recordFrom(ck.tensors, 'adam_m'));
-    const v = toTensorMap(recordFrom(ck.tensors, 'adam_v'));
+    if (!overrides.resetEma) assignFromRecord(tr.ema, recordUnder(ck.tensors, 'ema'));
+    const m = toTensorMap(recordUnder(ck.tensors, 'adam_m'));
+    const v = toTensorMap(recordUnder(ck.tensors, 'adam_v'));
     tr.opt.setState({ step: st.adamStep, m, v });
     tf.dispose([...m.values(), ...v.values()]);
     tr.rng = Rng.fromState(st.rng);
