@@ -1,0 +1,1 @@
+"""Stable-Diffusion-class backbones for CoDi adapters: the UNet, its configs and weight loading."""
