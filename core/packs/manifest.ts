@@ -91,6 +91,21 @@ export const samplerDefaults = z.object({
 });
 export type SamplerDefaults = z.infer<typeof samplerDefaults>;
 
+/**
+ * Where a pack was downloaded from (written by the Hub model manager, electron/hub): the commit
+ * it was pinned to, the licence shown to the user and when they accepted it. Never a token.
+ */
+export const packSource = z.object({
+  kind: z.literal('huggingface'),
+  endpoint: z.string().max(300),
+  repo: z.string().max(200),
+  revision: z.string().max(100),
+  licence: z.string().max(200).nullable(),
+  gated: z.union([z.literal(false), z.literal('auto'), z.literal('manual')]),
+  licenceAcceptedAt: z.string().max(40).nullable(),
+});
+export type PackSource = z.infer<typeof packSource>;
+
 export const manifestSchema = z.object({
   schema: z.literal(1),
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
@@ -113,6 +128,12 @@ export const manifestSchema = z.object({
   residual: z.enum(['none', 'condition']).default('none'),
   /** k of y = k·(x − b) for residual packs (core/residual.ts); absent = 1. */
   residualScale: z.number().positive().finite().default(1),
+  /**
+   * Inpaint packs: what the condition carries under the hole (core/conditions.ts HoleFill), and
+   * so, with residual targets, the base the model's change is added to. 'telea': the classic
+   * fill (core/image/telea.ts). Absent = 'zero', the behaviour of every older pack.
+   */
+  holeFill: z.enum(['zero', 'telea']).optional(),
   /**
    * 'gain-offset': the engine keeps only the smooth part of the model's change, carried onto the
    * input as a per-pixel gain/offset field of this radius in pixels (core/image/gain-offset.ts
@@ -146,6 +167,8 @@ export const manifestSchema = z.object({
   backbone: z.object({ pack: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
   files: z.array(packFile).min(1).max(64),
   modelCard: packRelativePath,
+  /** Provenance of a pack pulled from a model hub; absent for bundled, trained and hand-imported packs. */
+  source: packSource.optional(),
   /** Training summary for the model card and UI (steps, wall time, metrics). */
   training: z
     .object({

@@ -11,15 +11,16 @@ import path from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { manifestSchema, packRelativePath, parseManifest } from '../../../core/packs/manifest.ts';
-import type { FileRole, PackFile, PackManifest, PackTask, TensorSignature } from '../../../core/packs/manifest.ts';
+import type { FileRole, PackFile, PackManifest, PackSource, PackTask, TensorSignature } from '../../../core/packs/manifest.ts';
 import { PackError, isInside, resolveInsidePack } from '../packs/verify.ts';
-import { controlnetResidualOutputs, modelIndexSchema, parseSidecar, schedulerSpec, SIDECAR, sidecarSchema, unetResidualInputs } from './config.ts';
+import { adapterFeatureStrides } from './codi-adapter.ts';
+import { codiAdapterNames, controlnetResidualOutputs, modelIndexSchema, parseSidecar, schedulerSpec, SIDECAR, sidecarSchema, unetResidualInputs } from './config.ts';
 import type { DiffusersSidecar, SchedulerSpec } from './config.ts';
 import { elemTypeName, scanOnnxFile } from './onnx-wire.ts';
 import type { OnnxScan, WireValueInfo } from './onnx-wire.ts';
 
-const MANIFEST = 'manifest.json';
-const MODEL_CARD = 'MODEL_CARD.md';
+export const MANIFEST = 'manifest.json';
+export const MODEL_CARD = 'MODEL_CARD.md';
 const MAX_FILES = 64;
 const MAX_JSON_BYTES = 4 * 1024 * 1024;
 
@@ -41,6 +42,8 @@ export interface ImportOptions {
   guidance?: { text?: number; image?: number };
   /** Restore packs: output scale (the low-res input is upscaled bicubically, then refined). Default 1. */
   upscale?: number;
+  /** Provenance recorded in the manifest (a pull from a model hub). */
+  source?: PackSource;
 }
 
 export interface ImportResult {
@@ -68,13 +71,13 @@ export async function hashFile(file: string, copyTo?: string): Promise<{ sha256:
   return { sha256: h.digest('hex'), bytes };
 }
 
-async function writeAtomic(file: string, data: string): Promise<void> {
+export async function writeAtomic(file: string, data: string): Promise<void> {
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   await fs.writeFile(tmp, data);
   await fs.rename(tmp, file);
 }
 
-async function readJson(root: string, rel: string): Promise<unknown> {
+export async function readJson(root: string, rel: string): Promise<unknown> {
   const abs = await resolveInsidePack(root, rel);
   const st = await fs.stat(abs);
   if (st.size > MAX_JSON_BYTES) throw new PackError(`${rel} is too large (${st.size} bytes)`);
@@ -85,7 +88,7 @@ async function readJson(root: string, rel: string): Promise<unknown> {
   }
 }
 
-async function exists(p: string): Promise<boolean> {
+export async function exists(p: string): Promise<boolean> {
   try {
     await fs.lstat(p);
     return true;
@@ -95,7 +98,7 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /** Every regular file under `dir` (pack-relative); symlinks and other file types are refused. */
-async function listFiles(root: string, rel: string, out: string[]): Promise<void> {
+export async function listFiles(root: string, rel: string, out: string[]): Promise<void> {
   const abs = path.join(root, rel);
   const st = await fs.lstat(abs);
   if (st.isSymbolicLink()) throw new PackError(`"${rel}" is a symbolic link; packs must contain real files`);
@@ -110,7 +113,7 @@ async function listFiles(root: string, rel: string, out: string[]): Promise<void
 }
 
 const DTYPES = new Set(['float32', 'float16', 'int64', 'int32', 'uint8', 'bool']);
-function signature(v: WireValueInfo): TensorSignature {
+export function signature(v: WireValueInfo): TensorSignature {
   const dtype = elemTypeName(v.elemType);
   if (!DTYPES.has(dtype)) throw new PackError(`graph IO "${v.name}" has unsupported type ${dtype}`);
   return { name: v.name, dtype: dtype as TensorSignature['dtype'], shape: v.shape.slice(0, 8).map((d) => (typeof d === 'string' ? d.slice(0, 32) || '?' : d)) };
@@ -143,13 +146,13 @@ async function checkExternal(root: string, graphRel: string, scan: OnnxScan): Pr
   return [...files.keys()].sort();
 }
 
-interface Graph {
+export interface Graph {
   rel: string;
   scan: OnnxScan;
   externalData: string[];
 }
 
-async function graph(root: string, rel: string): Promise<Graph> {
+export async function graph(root: string, rel: string): Promise<Graph> {
   const abs = await resolveInsidePack(root, rel);
   let scan: OnnxScan;
   try {
@@ -167,7 +170,7 @@ function need(scan: OnnxScan, rel: string, names: string[], kind: 'input' | 'out
 
 const dimOf = (v: WireValueInfo | undefined, i: number): number | undefined => (typeof v?.shape[i] === 'number' ? v.shape[i] : undefined);
 
-function packNameOf(folder: string): string {
+export function packNameOf(folder: string): string {
   const n = path.basename(folder).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 64);
   return n || 'diffusers-pack';
 }
@@ -272,12 +275,19 @@ export async function inspectDiffusersFolder(srcDir: string, options: ImportOpti
   const tokCfg = files.includes('tokenizer/tokenizer_config.json') ? ((await readJson(root, 'tokenizer/tokenizer_config.json')) as Record<string, unknown>) : {};
   const maxLen = num(tokCfg, 'model_max_length');
   const tiny = graphs.get('vae_decoder_tiny/model.onnx');
+  // A backbone exported for CoDi SD adapters: its feature inputs and μ, and their levels.
+  const unetInputs = unet.scan.inputs.map((i) => i.name);
+  const codi = codiAdapterNames(unetInputs);
+  if (codi && (codi.features.length === 0 || !unetInputs.includes(codi.mu))) {
+    throw new PackError(`${unet.rel} has CoDi adapter inputs but not both adapter_feature_0… and ${codi.mu}`);
+  }
+  const adapter = codi ? { ...codi, strides: adapterFeatureStrides(unet.scan.inputs, codi.features, unetCfg) } : undefined;
   const sidecar: DiffusersSidecar = {
     format: 'codi-diffusers',
     version: 1,
     kind: 'pipeline',
     pipelineClass: String(idx._class_name),
-    unet: { ...entry(unet.rel), inChannels, residuals: unetResidualInputs(unet.scan.inputs.map((i) => i.name)) },
+    unet: { ...entry(unet.rel), inChannels, residuals: unetResidualInputs(unetInputs), ...(adapter ? { adapter } : {}) },
     textEncoder: { ...entry(te.rel), hiddenSize },
     ...(encRel ? { vaeEncoder: entry(encRel) } : {}),
     vaeDecoder: entry(dec.rel),
@@ -376,6 +386,7 @@ export async function importDiffusersPack(srcDir: string, options: ImportOptions
       ...(found.backbone ? { backbone: found.backbone } : {}),
       files: packFiles,
       modelCard: MODEL_CARD,
+      ...(options.source ? { source: options.source } : {}),
     });
     if (!(await exists(path.join(out, MODEL_CARD)))) {
       await writeAtomic(
@@ -424,7 +435,7 @@ export async function verifyDiffusersPack(dir: string, options: { hashes?: boole
     }
   }
   const sidecar = parseSidecar(await fs.readFile(await resolveInsidePack(root, SIDECAR), 'utf8'));
-  const graphs = [sidecar.unet, sidecar.textEncoder, sidecar.vaeEncoder, sidecar.vaeDecoder, sidecar.vaeDecoderTiny, sidecar.controlnet].filter((g) => g !== undefined);
+  const graphs = [sidecar.unet, sidecar.textEncoder, sidecar.vaeEncoder, sidecar.vaeDecoder, sidecar.vaeDecoderTiny, sidecar.controlnet, sidecar.codiAdapter].filter((g) => g !== undefined);
   for (const g of graphs) {
     for (const p of [g.path, ...g.externalData]) if (!byPath.has(p)) throw new PackError(`${SIDECAR} names "${p}", which the manifest does not list`);
   }
