@@ -8,6 +8,7 @@ import path from 'node:path';
 import { packTask } from '../../../core/packs/manifest.ts';
 import { importDiffusersPack, verifyDiffusersPack } from './import.ts';
 import type { ImportOptions } from './import.ts';
+import { importCodiSdExport, isCodiSdExport } from './codi-import.ts';
 
 export interface CliIo {
   out(line: string): void;
@@ -76,6 +77,15 @@ export async function runImportCommand(argv: readonly string[], context: { packs
   }
   if (guidance.text !== undefined || guidance.image !== undefined) opts.guidance = guidance;
   try {
+    if (await isCodiSdExport(folder)) {
+      const r = await importCodiSdExport(folder, opts);
+      io.out(`${r.backbone.reused ? 'using installed backbone' : 'imported backbone'} ${r.backbone.name} → ${r.backbone.dir}`);
+      io.out(`imported ${r.adapter.manifest.name} (CoDi ${r.adapter.manifest.task} adapter on ${r.backbone.name}, ${r.adapter.manifest.files.length} files) → ${r.adapter.dir}`);
+      if (!r.backbone.reused) await verifyDiffusersPack(r.backbone.dir);
+      await verifyDiffusersPack(r.adapter.dir);
+      io.out('verified: sizes and sha256 match the manifests');
+      return 0;
+    }
     const r = await importDiffusersPack(folder, opts);
     const bytes = r.manifest.files.reduce((a, f) => a + f.bytes, 0);
     io.out(`imported ${r.manifest.name} (${r.manifest.task}, ${r.manifest.files.length} files, ${(bytes / 1e6).toFixed(1)} MB) → ${r.dir}`);

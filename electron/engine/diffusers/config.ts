@@ -79,19 +79,48 @@ export const graphEntrySchema = z.object({
   externalData: z.array(packRelativePath).max(64),
 });
 
+/**
+ * The CoDi inputs of a backbone UNet exported for CoDi SD adapters: the adapter's feature at
+ * each mix point and μ (docs/method.md §3.1). `strides` is each mix point's downsampling factor,
+ * needed only to feed zeros (μ = 0: the plain UNet) when no adapter runs; null when the import
+ * could not tell them.
+ */
+export const adapterInputsSchema = z.object({
+  features: z.array(ioName).min(1).max(64),
+  mu: ioName,
+  strides: z.array(z.number().int().min(1).max(64)).max(64).nullable(),
+});
+export type AdapterInputs = z.infer<typeof adapterInputsSchema>;
+
+/** A CoDi SD adapter graph (codi_adapter/model.onnx) and how it is sampled. */
+export const codiAdapterEntrySchema = graphEntrySchema.extend({
+  task: z.enum(['inpaint', 'restore', 'edit']),
+  conditionName: ioName,
+  conditionChannels: z.number().int().min(1).max(64),
+  features: z.array(ioName).min(1).max(64),
+  mu: ioName,
+  /** N of the distillation grid the adapter was trained on. */
+  distillSteps: z.number().int().min(1).max(1000),
+});
+export type CodiAdapterEntry = z.infer<typeof codiAdapterEntrySchema>;
+
 export const sidecarSchema = z.object({
   format: z.literal('codi-diffusers'),
   version: z.literal(1),
-  /** 'pipeline': a full SD-class pipeline; 'controlnet': an adapter on another pack's UNet. */
-  kind: z.enum(['pipeline', 'controlnet']),
+  /**
+   * 'pipeline': a full SD-class pipeline; 'controlnet': an adapter on another pack's UNet;
+   * 'codi-adapter': a CoDi SD adapter whose features and μ feed another pack's UNet.
+   */
+  kind: z.enum(['pipeline', 'controlnet', 'codi-adapter']),
   pipelineClass: z.string().max(120),
-  unet: graphEntrySchema.extend({ inChannels: z.number().int().min(1).max(64), residuals: residualNamesSchema }).optional(),
+  unet: graphEntrySchema.extend({ inChannels: z.number().int().min(1).max(64), residuals: residualNamesSchema, adapter: adapterInputsSchema.optional() }).optional(),
   textEncoder: graphEntrySchema.extend({ hiddenSize: z.number().int().min(1).max(8192) }).optional(),
   vaeEncoder: graphEntrySchema.optional(),
   vaeDecoder: graphEntrySchema.optional(),
   /** taesd-style preview decoder (same IO as vae_decoder) with its own latent scale. */
   vaeDecoderTiny: graphEntrySchema.extend({ scalingFactor: z.number().positive() }).optional(),
   controlnet: graphEntrySchema.extend({ residuals: residualNamesSchema, condName: ioName, scaleName: ioName.nullable() }).optional(),
+  codiAdapter: codiAdapterEntrySchema.optional(),
   tokenizer: z.object({ dir: packRelativePath, maxLength: z.number().int().min(2).max(4096) }).optional(),
   scheduler: schedulerSpecSchema.optional(),
   vae: z.object({ scalingFactor: z.number().positive(), factor: z.number().int().min(1).max(64), latentChannels: z.number().int().min(1).max(64) }).optional(),
@@ -136,4 +165,14 @@ export function unetResidualInputs(inputNames: readonly string[]): ResidualNames
 /** Residual outputs of a ControlNet graph. */
 export function controlnetResidualOutputs(outputNames: readonly string[]): ResidualNames {
   return { down: byIndex(outputNames, DOWN_OUT), mid: outputNames.find((n) => MID_OUT.test(n)) ?? null };
+}
+
+const ADAPTER_FEATURE = /^adapter_feature_(\d+)$/;
+export const ADAPTER_MU = 'adapter_mu';
+
+/** The CoDi feature names (by index) and μ among a graph's input or output names; null when it has none. */
+export function codiAdapterNames(names: readonly string[]): { features: string[]; mu: string } | null {
+  const features = byIndex(names, ADAPTER_FEATURE);
+  if (features.length === 0 && !names.includes(ADAPTER_MU)) return null;
+  return { features, mu: ADAPTER_MU };
 }

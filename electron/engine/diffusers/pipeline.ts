@@ -85,8 +85,8 @@ export async function loadControlNet(dir: string, factory: SessionFactory, backb
 
 // ---------------------------------------------------------------- small tensor helpers
 
-const feed = (t: F32Tensor): OrtTensorIn => ({ data: t.data, dims: t.shape });
-const tensor = (o: OrtTensorIn): F32Tensor => ({ data: o.data, shape: [...o.dims] });
+export const feed = (t: F32Tensor): OrtTensorIn => ({ data: t.data, dims: t.shape });
+export const tensor = (o: OrtTensorIn): F32Tensor => ({ data: o.data, shape: [...o.dims] });
 
 /** Stack tensors of equal shape [1, …] (or [n, …]) along the batch axis. */
 function batch(parts: readonly F32Tensor[]): F32Tensor {
@@ -108,7 +108,7 @@ function item(x: F32Tensor, i: number): F32Tensor {
 }
 
 /** Concatenate [1, C_k, h, w] tensors along channels. */
-function concatC(parts: readonly F32Tensor[]): F32Tensor {
+export function concatC(parts: readonly F32Tensor[]): F32Tensor {
   const [, , h, w] = shape4(parts[0]!);
   const C = parts.reduce((a, p) => a + p.shape[1]!, 0);
   const out = new Float32Array(C * h * w);
@@ -122,16 +122,16 @@ function concatC(parts: readonly F32Tensor[]): F32Tensor {
 
 const zerosOf = (shape: number[]): F32Tensor => ({ data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape });
 
-function randn(shape: number[], rng: Rng): F32Tensor {
+export function randn(shape: number[], rng: Rng): F32Tensor {
   return { data: rng.fillGaussian(new Float32Array(shape.reduce((a, b) => a * b, 1))), shape };
 }
 
-function clampUnit(x: F32Tensor): F32Tensor {
+export function clampUnit(x: F32Tensor): F32Tensor {
   return { data: clampUnitInPlace(x.data.slice()), shape: [...x.shape] };
 }
 
 /** Area-average a [1,1,H,W] mask down by `f` (latent mask for inpainting). */
-function downMask(mask: F32Tensor, f: number): F32Tensor {
+export function downMask(mask: F32Tensor, f: number): F32Tensor {
   const [, , H, W] = shape4(mask);
   const h = H / f;
   const w = W / f;
@@ -387,6 +387,7 @@ export async function generate(model: DiffusersPipelineModel, req: GenerateReque
         }
       }
     }
+    if (sc.unet!.adapter) Object.assign(feeds, plainAdapterFeeds(model, n, h, w));
     const out = await model.unet.run(feeds);
     return tensor(out.out_sample!);
   };
@@ -456,6 +457,24 @@ export async function generate(model: DiffusersPipelineModel, req: GenerateReque
     out = { data: out.data.map((v, i) => (mask.data[i % plane]! >= 0.5 ? v : image.data[i]!)), shape: [...out.shape] };
   }
   return crop(out, 0, 0, H0, W0);
+}
+
+/**
+ * A UNet exported for CoDi SD adapters, run without one: zero features and μ = 0, which is
+ * exactly the plain backbone (each mix point keeps (1 − 0)·h).
+ */
+function plainAdapterFeeds(model: DiffusersPipelineModel, n: number, h: number, w: number): Record<string, OrtTensorIn> {
+  const a = model.sidecar.unet!.adapter!;
+  if (!a.strides) throw new PackError(`"${model.manifest.name}" cannot tell the levels of its adapter inputs (no unet/config.json with down_block_types and layers_per_block); it runs only with its CoDi adapter pack`);
+  const feeds: Record<string, OrtTensorIn> = {};
+  a.features.forEach((name, i) => {
+    const c = model.unet.input(name)?.shape[1];
+    if (typeof c !== 'number') throw new PackError(`adapter input "${name}" has no fixed channel count`);
+    const s = a.strides![i]!;
+    feeds[name] = feed(zerosOf([n, c, Math.ceil(h / s), Math.ceil(w / s)]));
+  });
+  feeds[a.mu] = { data: new Float32Array(a.features.length), dims: [a.features.length] };
+  return feeds;
 }
 
 function binarise(m: F32Tensor): F32Tensor {

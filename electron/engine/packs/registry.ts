@@ -15,6 +15,9 @@ import { SIDECAR } from '../diffusers/config.ts';
 import { verifyDiffusersPack } from '../diffusers/import.ts';
 import { loadControlNet, loadDiffusersPipeline } from '../diffusers/pipeline.ts';
 import type { ControlNetModel, DiffusersPipelineModel } from '../diffusers/pipeline.ts';
+import { loadCodiAdapter } from '../diffusers/codi-pipeline.ts';
+import type { CodiAdapterModel } from '../diffusers/codi-pipeline.ts';
+import { CODI_ADAPTER_GRAPH } from '../diffusers/codi-adapter.ts';
 import type { LoadedSession, OrtRuntime } from '../ort.ts';
 import { checkGraphBytes, checkSessionIO, checkSizes, PackError, readVerified, resolveInsidePack } from './verify.ts';
 
@@ -52,6 +55,8 @@ export type PackModel =
       manifest: PackManifest;
       pipeline: DiffusersPipelineModel;
       controlnet: ControlNetModel | null;
+      /** A CoDi SD adapter pack: its adapter graph feeds the backbone pipeline's UNet. */
+      codi: CodiAdapterModel | null;
       instructions: null;
     };
 
@@ -207,7 +212,7 @@ export class PackRegistry {
   private async loadDiffusers(rec: PackRecord, m: PackManifest): Promise<PackModel> {
     if (!m.backbone) {
       const pipeline = await loadDiffusersPipeline(rec.root, this.runtime);
-      return { kind: 'diffusers', manifest: m, pipeline, controlnet: null, instructions: null };
+      return { kind: 'diffusers', manifest: m, pipeline, controlnet: null, codi: null, instructions: null };
     }
     let backbone: PackModel;
     try {
@@ -215,11 +220,15 @@ export class PackRegistry {
     } catch (err) {
       throw new PackError(`its backbone pack "${m.backbone.pack}" cannot be used: ${(err as Error).message}`);
     }
-    if (backbone.kind !== 'diffusers' || backbone.controlnet) {
+    if (backbone.kind !== 'diffusers' || backbone.controlnet || backbone.codi) {
       throw new PackError(`pack "${m.name}" needs a diffusers pipeline pack as backbone; "${m.backbone.pack}" is not one`);
     }
+    if (m.files.some((f) => f.path === CODI_ADAPTER_GRAPH)) {
+      const codi = await loadCodiAdapter(rec.root, this.runtime, backbone.pipeline);
+      return { kind: 'diffusers', manifest: m, pipeline: backbone.pipeline, controlnet: null, codi, instructions: null };
+    }
     const controlnet = await loadControlNet(rec.root, this.runtime, backbone.pipeline);
-    return { kind: 'diffusers', manifest: m, pipeline: backbone.pipeline, controlnet, instructions: null };
+    return { kind: 'diffusers', manifest: m, pipeline: backbone.pipeline, controlnet, codi: null, instructions: null };
   }
 }
 
@@ -281,6 +290,11 @@ async function checkDiffusersPack(root: string, manifest: PackManifest): Promise
   if (sidecar.kind === 'controlnet') {
     if (task !== 'restore') throw new PackError(`a diffusers ControlNet pack can serve restore, not ${task}`);
     if (!manifest.backbone) throw new PackError('a ControlNet pack must name its backbone pack');
+    return;
+  }
+  if (sidecar.kind === 'codi-adapter') {
+    if (task !== sidecar.codiAdapter?.task) throw new PackError(`a CoDi ${sidecar.codiAdapter?.task ?? '?'} adapter pack cannot serve ${task}`);
+    if (!manifest.backbone) throw new PackError('a CoDi adapter pack must name its backbone pack');
     return;
   }
   const latentC = sidecar.vae?.latentChannels ?? manifest.latent.channels;

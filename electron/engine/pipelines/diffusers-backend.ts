@@ -7,6 +7,8 @@
 import type { F32Tensor } from '../../../core/tensor/ops.ts';
 import { edit, inpaint, pixelAlign, restore } from '../diffusers/pipeline.ts';
 import type { DiffusersProgress, GenerateRequest } from '../diffusers/pipeline.ts';
+import { codiGenerate } from '../diffusers/codi-pipeline.ts';
+import type { CodiAdapterModel } from '../diffusers/codi-pipeline.ts';
 import { JobError } from '../jobs/queue.ts';
 import type { DiffusersPack, PipelineInput, ToolBackend } from './types.ts';
 
@@ -30,10 +32,34 @@ export function diffusersBackend(model: DiffusersPack): ToolBackend {
         throw new JobError('invalid-request', `diffusers packs do not provide the ${p.request.tool} tool`);
       }
     },
-    restore: (p, x, steps, notes) => diffusersRestore(p, model, x, steps, notes),
-    wholeImage: (p, x, steps, notes) => diffusersEdit(p, model, x, steps, notes),
-    fill: (p, image, mask, steps, notes) => diffusersFill(p, model, image, mask, steps, notes),
+    restore: (p, x, steps, notes) => (model.codi ? codiRun(p, model, model.codi, x, steps, notes) : diffusersRestore(p, model, x, steps, notes)),
+    wholeImage: (p, x, steps, notes) => (model.codi ? codiRun(p, model, model.codi, x, steps, notes) : diffusersEdit(p, model, x, steps, notes)),
+    fill: (p, image, mask, steps, notes) => (model.codi ? codiRun(p, model, model.codi, image, steps, notes, mask) : diffusersFill(p, model, image, mask, steps, notes)),
   };
+}
+
+/**
+ * A CoDi SD adapter pack: few-step CoDi sampling, no guidance (the distilled model has none);
+ * inpaint and restore run on the empty prompt, edit on the request's instruction.
+ */
+async function codiRun(p: PipelineInput, model: DiffusersPack, codi: CodiAdapterModel, image: F32Tensor, steps: number, notes: string[], mask?: F32Tensor): Promise<F32Tensor> {
+  const task = codi.entry.task;
+  const scale = task === 'restore' ? model.manifest.upscale : 1;
+  checkCanvas(model, image.shape[2]! * scale, image.shape[3]! * scale);
+  const instruction = p.request.prompt?.trim() ?? '';
+  if (task === 'edit' && !instruction) throw new JobError('invalid-request', `the edit tool of "${model.manifest.name}" needs an instruction (free text, e.g. "make it look like winter")`);
+  notes.push(`CoDi ${task} adapter on "${model.pipeline.manifest.name}", ${steps} step${steps === 1 ? '' : 's'}${task === 'edit' ? `, instruction: "${instruction}"` : ''}`);
+  return codiGenerate(model.pipeline, codi, {
+    task,
+    image,
+    ...(mask ? { mask } : {}),
+    ...(task === 'restore' ? { scale } : {}),
+    ...(task === 'edit' ? { instruction } : {}),
+    steps,
+    seed: p.request.seed,
+    signal: p.ctx.signal,
+    onProgress: (d) => reportProgress(p, d),
+  });
 }
 
 type CommonOptions = Omit<GenerateRequest, 'image' | 'mask' | 'edit' | 'controlnet'>;
