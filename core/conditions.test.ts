@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { f32Tensor } from './tensor/ops.ts';
 import { pixelUnshuffle } from './tensor/layout.ts';
 import { resizeBicubic } from './image/resize.ts';
+import { teleaFill } from './image/telea.ts';
 import {
   buildCondition,
   conditionChannels,
@@ -48,6 +49,24 @@ describe('conditions (CONVENTIONS.md)', () => {
     expect(c.data[(48 + 6) * plane]).toBe(0);
     // kept pixels are unchanged elsewhere
     expect(c.data[1]).toBe(im.data[4]);
+  });
+  it("inpaint, holeFill 'telea': the hole carries the classic fill (= the residual base), the rest and the mask are unchanged", () => {
+    const im = img(2, 3, 16, 16);
+    const mask = f32Tensor([1, 1, 16, 16]);
+    for (let y = 4; y < 11; y++) for (let x = 5; x < 12; x++) mask.data[y * 16 + x] = 0.8;
+    const zero = inpaintCondition(im, mask);
+    const telea = inpaintCondition(im, mask, 4, 'telea');
+    const binary = f32Tensor([1, 1, 16, 16], mask.data.map((v) => (v >= 0.5 ? 1 : 0)));
+    const expected = pixelUnshuffle(teleaFill(im, binary), 4);
+    const per = 64 * 16;
+    for (let b = 0; b < 2; b++) {
+      expect(Array.from(telea.data.subarray(b * per, b * per + 48 * 16))).toEqual(Array.from(expected.data.subarray(b * 48 * 16, (b + 1) * 48 * 16)));
+      expect(Array.from(telea.data.subarray(b * per + 48 * 16, (b + 1) * per))).toEqual(Array.from(zero.data.subarray(b * per + 48 * 16, (b + 1) * per)));
+    }
+    // the fill is not the zeroed hole, and buildCondition passes the choice through
+    expect(telea.data.some((v, i) => v !== zero.data[i])).toBe(true);
+    expect(Array.from(buildCondition({ task: 'inpaint', image: im, mask, holeFill: 'telea' }).data)).toEqual(Array.from(telea.data));
+    expect(Array.from(buildCondition({ task: 'inpaint', image: im, mask }).data)).toEqual(Array.from(zero.data));
   });
   it('inpaint: one mask broadcasts over a batch; mismatched sizes throw', () => {
     const c = inpaintCondition(img(2, 3, 4, 4), f32Tensor([1, 1, 4, 4]));

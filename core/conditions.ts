@@ -8,6 +8,7 @@ import type { PackTask } from './packs/manifest.ts';
 import type { F32Tensor } from './tensor/ops.ts';
 import { concatChannels, pixelUnshuffle, shape4 } from './tensor/layout.ts';
 import { resizeBicubic } from './image/resize.ts';
+import { teleaFill } from './image/telea.ts';
 
 /** Latent factor of the "pixel-unshuffle" codec. */
 export const LATENT_FACTOR = 4;
@@ -45,11 +46,20 @@ export function restoreCondition(lowRes: F32Tensor, outHeight: number, outWidth:
 }
 
 /**
- * inpaint: the image with pixels under the mask set to 0, unshuffled (3r²), concatenated with
- * the mask (1 = fill, 0 = keep) unshuffled (r²) → [B, 4r², H/r, W/r]. The mask is binarised
- * at 0.5 so soft (feathered) UI masks give the binary masks the model was trained on.
+ * What an inpaint condition carries under the hole (pack manifest `holeFill`): 'zero' (packs
+ * before 2026-12) or 'telea', the classic fill of core/image/telea.ts. With residual targets the
+ * condition's image is the base b (core/residual.ts), so a 'telea' pack learns the change over
+ * the classic fill and its worst case is that fill instead of a grey hole.
  */
-export function inpaintCondition(image: F32Tensor, mask: F32Tensor, r = LATENT_FACTOR): F32Tensor {
+export type HoleFill = 'zero' | 'telea';
+
+/**
+ * inpaint: the image with pixels under the mask set to 0 (or, `fill` 'telea', to the classic
+ * fill), unshuffled (3r²), concatenated with the mask (1 = fill, 0 = keep) unshuffled (r²) →
+ * [B, 4r², H/r, W/r]. The mask is binarised at 0.5 so soft (feathered) UI masks give the binary
+ * masks the model was trained on; pixels outside it are the image's, bit for bit.
+ */
+export function inpaintCondition(image: F32Tensor, mask: F32Tensor, r = LATENT_FACTOR, fill: HoleFill = 'zero'): F32Tensor {
   expectChannels(image, 3, 'inpaint image');
   expectChannels(mask, 1, 'inpaint mask');
   const [B, , H, W] = shape4(image);
@@ -66,8 +76,9 @@ export function inpaintCondition(image: F32Tensor, mask: F32Tensor, r = LATENT_F
       for (let i = 0; i < plane; i++) masked[o + i] = m[b * plane + i] === 1 ? 0 : (image.data[o + i] as number);
     }
   }
+  const under = fill === 'telea' ? teleaFill({ data: masked, shape: [B, 3, H, W] }, { data: m, shape: [B, 1, H, W] }).data : masked;
   return concatChannels([
-    pixelUnshuffle({ data: masked, shape: [B, 3, H, W] }, r),
+    pixelUnshuffle({ data: under, shape: [B, 3, H, W] }, r),
     pixelUnshuffle({ data: m, shape: [B, 1, H, W] }, r),
   ]);
 }
@@ -93,7 +104,7 @@ export function customCondition(before: F32Tensor, r = LATENT_FACTOR): F32Tensor
 /** Inputs of {@link buildCondition}, one variant per task. */
 export type ConditionInput =
   | { task: 'restore'; lowRes: F32Tensor; outHeight: number; outWidth: number }
-  | { task: 'inpaint'; image: F32Tensor; mask: F32Tensor }
+  | { task: 'inpaint'; image: F32Tensor; mask: F32Tensor; holeFill?: HoleFill }
   | { task: 'edit'; source: F32Tensor }
   | { task: 'depth'; depth: F32Tensor }
   | { task: 'custom'; before: F32Tensor };
@@ -104,7 +115,7 @@ export function buildCondition(input: ConditionInput, r = LATENT_FACTOR): F32Ten
     case 'restore':
       return restoreCondition(input.lowRes, input.outHeight, input.outWidth, r);
     case 'inpaint':
-      return inpaintCondition(input.image, input.mask, r);
+      return inpaintCondition(input.image, input.mask, r, input.holeFill ?? 'zero');
     case 'edit':
       return editCondition(input.source, r);
     case 'depth':

@@ -5,6 +5,7 @@
  *   pe-codi  → adapter pack (adapter.onnx) naming its backbone pack by sha256
  *   teacher / codi / cm → denoiser pack (denoiser.onnx, backbone and adapter fused)
  */
+import type { HoleFill } from '../../core/conditions.ts';
 import type { ResidualMode } from '../../core/residual.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -58,6 +59,8 @@ export interface PackExportOptions {
   residual?: ResidualMode;
   /** k of y = k·(x − b) (core/residual.ts); default 1. */
   residualScale?: number;
+  /** Inpaint: what the condition carries under the hole (manifest `holeFill`); default 'zero'. */
+  holeFill?: HoleFill;
   /** Pixel tile for inference (the training crop size). */
   tile: number;
   /** PE-CoDi: the backbone pack the adapter applies to. */
@@ -93,6 +96,9 @@ function modelCard(o: PackExportOptions, files: string[]): string {
       ? [`- Instructions: ${o.textDim}-wide hashed word/trigram features, projected into the time embedding and into a FiLM (per-channel scale and shift) of the condition embedding and of every adapter level, and gating a direct output path (a per-pixel colour map of the source photo added to v)`]
       : []),
     `- Schedule: ${o.schedule.kind}, T = ${o.schedule.trainSteps}; v-prediction; latent pixel-unshuffle ×4`,
+    ...(o.task === 'inpaint' && o.holeFill === 'telea' && o.residual === 'condition'
+      ? ['- Residual base: the classic Telea fill of the hole (core/image/telea.ts); the model generates the change over it']
+      : []),
     `- Steps: ${o.training.steps}, wall time ${o.training.wallSeconds.toFixed(0)} s`,
     o.training.data ? `- Data: ${o.training.data}` : '',
     '',
@@ -161,6 +167,7 @@ export async function writeTrainedPack(o: PackExportOptions): Promise<PackManife
       textEmbeddingDim: kind === 'backbone' ? 0 : o.textDim,
       residual: kind === 'backbone' ? 'none' : (o.residual ?? 'none'),
       ...(kind !== 'backbone' && o.residual === 'condition' && (o.residualScale ?? 1) !== 1 ? { residualScale: o.residualScale } : {}),
+      ...(o.task === 'inpaint' && kind !== 'backbone' && o.holeFill === 'telea' ? { holeFill: o.holeFill } : {}),
       upscale: o.upscale,
       tile: { size: o.tile, overlap: Math.min(o.tile / 4, 16) },
       ...(backboneRef ? { backbone: backboneRef } : {}),

@@ -68,6 +68,9 @@ describe('codi train', () => {
     const ad = path.join(root, 'adapter-res');
     expect(await runTrainCommand(['--task', 'restore', '--method', 'pe-codi', '--backbone', bb, '--out', path.join(root, 'bad'), '--residual', 'condition', '--residual-scale', '0', ...common], io)).toBe(1);
     expect(await runTrainCommand(['--task', 'restore', '--method', 'pe-codi', '--backbone', bb, '--out', path.join(root, 'bad'), '--residual-scale', '4', ...common], io)).toBe(1);
+    // the classic hole fill is an inpaint condition: refused elsewhere, and only 'zero' or 'telea'
+    expect(await runTrainCommand(['--task', 'restore', '--method', 'pe-codi', '--backbone', bb, '--out', path.join(root, 'bad'), '--hole-fill', 'telea', ...common], io)).toBe(1);
+    expect(await runTrainCommand(['--task', 'restore', '--method', 'pe-codi', '--backbone', bb, '--out', path.join(root, 'bad'), '--hole-fill', 'blur', ...common], io)).toBe(1);
     expect(await runTrainCommand(['--task', 'restore', '--method', 'pe-codi', '--backbone', bb, '--out', ad, '--residual', 'condition', '--residual-scale', '4', ...common], io)).toBe(0);
     const manifest = parseManifest(await readFile(path.join(ad, 'manifest.json'), 'utf8'));
     expect(manifest.residual).toBe('condition');

@@ -6,6 +6,7 @@
  *              [--steps N] [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X]
  *              [--seed N] [--net tiny|ci|small|default] [--distill-steps N] [--mu-lr-scale X] [--x-weight W] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N]
  *              [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition]
+ *              [--hole-fill zero|telea]
  *              [--engine tfjs|torch|auto] [--processes N] [--threads N] [--precision fp32|bf16] [--listen HOST:PORT]
  *
  * Progress lines go to stdout; the run folder (default PACK.run) holds resumable checkpoints.
@@ -51,7 +52,7 @@ export const NET_PRESETS: Record<'tiny' | 'ci' | 'small' | 'default', NetConfig>
 export const TRAIN_USAGE = `usage: codi train --task <restore|inpaint|edit|depth|custom> --data DIR --out PACK
   [--method codi|pe-codi|cm|teacher|pretrain] [--backbone PACK] [--init PACK] [--steps N]
   [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X] [--seed N] [--net tiny|ci|small|default]
-  [--distill-steps N] [--mu-lr-scale X] [--x-weight W] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition] [--residual-scale K] [--text-lr-scale X]
+  [--distill-steps N] [--mu-lr-scale X] [--x-weight W] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition] [--residual-scale K] [--text-lr-scale X] [--hole-fill zero|telea]
   [--engine tfjs|torch|auto] [--processes N] [--threads N] [--precision fp32|bf16] [--listen HOST:PORT]`;
 
 export interface TrainCommandIo {
@@ -111,6 +112,7 @@ export async function runTrainCommand(argv: string[], io: TrainCommandIo = { log
         residual: { type: 'string' },
         'text-lr-scale': { type: 'string' },
         'residual-scale': { type: 'string' },
+        'hole-fill': { type: 'string' },
         engine: { type: 'string', default: 'tfjs' },
         processes: { type: 'string' },
         threads: { type: 'string' },
@@ -225,6 +227,7 @@ type Values = {
   residual?: string;
   'text-lr-scale'?: string;
   'residual-scale'?: string;
+  'hole-fill'?: string;
   engine?: string;
   processes?: string;
   threads?: string;
@@ -267,12 +270,18 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
   }
 
   // 2. data
+  // Inpaint: what the condition carries under the hole, which is also the residual base
+  // (core/conditions.ts HoleFill); explicit flag, else inherited from an --init pack.
+  const holeFill = v['hole-fill'] ?? initPack?.manifest.holeFill ?? 'zero';
+  if (holeFill !== 'zero' && holeFill !== 'telea') throw new UsageError(`--hole-fill must be zero or telea, got "${v['hole-fill']}"`);
+  if (holeFill === 'telea' && (!task?.success || task.data !== 'inpaint')) throw new UsageError('--hole-fill telea needs --task inpaint');
   // Edit instructions are embedded with the engine's own featurizer, so training and inference agree.
   const maxItems = num(v['max-items'], 'max-items', true);
   const ds = await readDataset(v.data, {
     unconditional: m === 'pretrain',
     embedText: (text) => instructionFeatures(text, INSTRUCTION_FEATURE_DIM),
     textDim: INSTRUCTION_FEATURE_DIM,
+    holeFill,
     ...(maxItems !== undefined ? { maxItems: { train: maxItems, val: maxItems } } : {}),
   });
   if (m !== 'pretrain' && task?.success && ds.meta.task !== task.data) throw new UsageError(`--task ${task.data} but the dataset is a ${ds.meta.task} dataset`);
@@ -290,10 +299,11 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
     const t = engine ? await TorchTrainer.resume(runDir, data, overrides, engine) : await Trainer.resume(runDir, data, overrides);
     if (!t) throw new Error(`--resume: no checkpoint in ${runDir}`);
     if (t.config.method !== m) throw new Error(`--resume: the run in ${runDir} is a ${t.config.method} run, not ${m}`);
+    if (t.config.holeFill !== holeFill) throw new UsageError(`--resume: the run in ${runDir} was trained with --hole-fill ${t.config.holeFill}; pass the same`);
     trainer = t;
     io.log(`resumed ${runDir} at step ${t.step}`);
   } else {
-    const cfg: Partial<TrainConfig> = { method: m, net, crop };
+    const cfg: Partial<TrainConfig> = { method: m, net, crop, holeFill };
     if (steps !== undefined) cfg.steps = steps;
     const batch = num(v.batch, 'batch', true);
     if (batch !== undefined) cfg.batchSize = batch;
@@ -389,6 +399,7 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
       upscale: ds.meta.task === 'restore' ? ds.scale : 1,
       residual: trainer.config.residual,
       residualScale: trainer.config.residualScale,
+      holeFill: trainer.config.holeFill,
       tile: (crop?.h ?? ds.geometry.h) * 4,
       ...(backbonePack ? { backbonePack } : {}),
       ...(ds.instructions ? { instructions: ds.instructions } : {}),

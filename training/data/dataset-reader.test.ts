@@ -124,6 +124,20 @@ describe('dataset reader: every task the builder writes', () => {
     }
   });
 
+  it("inpaint, holeFill 'telea': the hole carries the classic fill (here the constant photo's own colour), the mask is unchanged", async () => {
+    const mask = ramp(1, (i) => (i % 16 < 4 ? 255 : 0));
+    const d = await writeTaskDataset('inpaint', [{ split: 'train', target: 't/0.png', mask: 'm/0.png' }], { 't/0.png': ramp(3, () => 255), 'm/0.png': mask });
+    try {
+      const zero = (await readDataset(d)).train[0]!.cond!;
+      const cond = (await readDataset(d, { holeFill: 'telea' })).train[0]!.cond!;
+      const img = pixelShuffle({ data: cond.slice(0, 48 * 16), shape: [1, 48, 4, 4] }, 4).data;
+      for (let p = 0; p < 256; p++) for (let c = 0; c < 3; c++) expect(img[c * 256 + p]).toBeCloseTo(1, 6);
+      expect(Array.from(cond.slice(48 * 16))).toEqual(Array.from(zero.slice(48 * 16)));
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
   it('edit: instructions are embedded; the known wordings are the train texts and the catalogue’s non-held-out ones', async () => {
     const catalogue = [{ id: 'dark', instruction: 'make it dark', paraphrases: [{ text: 'make it dark', heldOut: false }, { text: 'darken it', heldOut: false }, { text: 'dim the photo', heldOut: true }] }];
     const items = [

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { buildCondition, conditionChannels, LATENT_FACTOR } from '../../core/conditions.ts';
+import type { HoleFill } from '../../core/conditions.ts';
 import type { ConditionInput } from '../../core/conditions.ts';
 import type { KnownInstruction } from '../../core/text/instruction-features.ts';
 import type { PackTask } from '../../core/packs/manifest.ts';
@@ -65,6 +66,8 @@ export interface ReadDatasetOptions {
    * built and condChannels is 0.
    */
   unconditional?: boolean;
+  /** What inpaint conditions carry under the hole (core/conditions.ts HoleFill); default 'zero'. */
+  holeFill?: HoleFill;
 }
 
 const TASKS = ['restore', 'inpaint', 'edit', 'depth', 'custom', 'pretrain'] as const;
@@ -152,7 +155,7 @@ async function readItem(root: string, meta: DatasetMeta, item: DatasetItem, opts
     case 'inpaint': {
       const m = await grey(item.mask, 'mask');
       // The masked image is the target unless a separate input is given.
-      input = { task: 'inpaint', image: item.input ? await rgb(item.input, 'input') : target, mask: u8MaskToNchw(m.data, H, W, 1) };
+      input = { task: 'inpaint', image: item.input ? await rgb(item.input, 'input') : target, mask: u8MaskToNchw(m.data, H, W, 1), holeFill: opts.holeFill ?? 'zero' };
       break;
     }
     case 'edit': {

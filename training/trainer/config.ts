@@ -6,6 +6,7 @@
 import type { NetConfig } from '../../core/nn/config.ts';
 import { defaultNetConfig } from '../../core/nn/config.ts';
 import type { NoiseScheduleSpec, TrainingMethod } from '../../core/packs/manifest.ts';
+import type { HoleFill } from '../../core/conditions.ts';
 import type { ResidualMode } from '../../core/residual.ts';
 import type { ParamRecord } from '../model/network.ts';
 import { DEFAULT_CODI_SWITCHES } from '../objectives/codi.ts';
@@ -76,6 +77,11 @@ export interface TrainConfig {
   residual: ResidualMode;
   /** k of y = k·(x − b) for residual targets (core/residual.ts); 1 = unscaled. */
   residualScale: number;
+  /**
+   * Inpaint: what the condition carries under the hole (core/conditions.ts HoleFill), and so the
+   * residual base; kept in checkpoints so a resumed run reads its data the same way.
+   */
+  holeFill: HoleFill;
   /** Checkpoint every this many steps (0: only at the end of run()). */
   checkpointEvery: number;
   keepCheckpoints: number;
@@ -105,6 +111,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   crop: null,
   residual: 'none',
   residualScale: 1,
+  holeFill: 'zero',
   checkpointEvery: 0,
   keepCheckpoints: 2,
   logEvery: 10,

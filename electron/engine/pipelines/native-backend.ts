@@ -36,7 +36,8 @@ export function nativeBackend(model: NativePack): ToolBackend {
     },
     wholeImage: (p, x, steps, notes) => wholeImage(p, align, x, steps, notes),
     async fill(p, image, mask, steps, notes) {
-      const cond = inpaintCondition(image, mask, m.latent.factor);
+      // the pack's hole fill is also its residual base: a 'telea' pack adds its change to the classic fill
+      const cond = inpaintCondition(image, mask, m.latent.factor, m.holeFill ?? 'zero');
       checkConditionWidth(p, cond);
       return generate(p, cond, steps, notes, null);
     },
