@@ -21,6 +21,9 @@ from .config import UNetConfig
 # (features [L], μ [L]): what the CoDi adapter hands the backbone.
 Mix = Tuple[Sequence[Tensor], Tensor]
 
+# Runs one resnet or transformer (SDUNet._run: plain, or gradient-checkpointed).
+Runner = Callable[..., Tensor]
+
 # Diffusers' Transformer2DModel normalises with a fixed eps, whatever the UNet's norm_eps.
 TRANSFORMER_GROUP_NORM_EPS = 1e-6
 
@@ -203,6 +206,17 @@ class DownBlock(nn.Module):
             ])
         self.downsamplers: Optional[nn.ModuleList] = nn.ModuleList([Downsample2D(out_ch)]) if level < cfg.levels - 1 else None
 
+    def forward(self, h: Tensor, temb: Tensor, context: Tensor, point: Callable[[Tensor], Tensor], run: Runner) -> Tensor:
+        """`point` records (and mixes) each skip the decoder will read; what it returns feeds the next layer."""
+        for i, resnet in enumerate(self.resnets):
+            h = run(resnet, h, temb)
+            if self.attentions is not None:
+                h = run(self.attentions[i], h, context)
+            h = point(h)
+        if self.downsamplers is not None:
+            h = point(self.downsamplers[0](h))
+        return h
+
 
 class UpBlock(nn.Module):
     """CrossAttnUpBlock2D (with attentions) or UpBlock2D; `level` counts up blocks from the bottom (0 = deepest)."""
@@ -228,6 +242,17 @@ class UpBlock(nn.Module):
             ])
         self.upsamplers: Optional[nn.ModuleList] = nn.ModuleList([Upsample2D(out_ch)]) if index < cfg.levels - 1 else None
 
+    def forward(self, h: Tensor, skips: List[Tensor], temb: Tensor, context: Tensor, run: Runner) -> Tensor:
+        """Consumes this block's skips from the end of `skips`."""
+        for i, resnet in enumerate(self.resnets):
+            h = run(resnet, torch.cat([h, skips.pop()], dim=1), temb)
+            if self.attentions is not None:
+                h = run(self.attentions[i], h, context)
+        if self.upsamplers is not None:
+            target = skips[-1].shape[-2:]
+            h = self.upsamplers[0](h, (int(target[0]), int(target[1])))
+        return h
+
 
 class MidBlock(nn.Module):
     """UNetMidBlock2DCrossAttn: resnet, attention, resnet."""
@@ -239,6 +264,11 @@ class MidBlock(nn.Module):
         self.resnets = nn.ModuleList([
             ResnetBlock2D(ch, ch, cfg.time_embed_dim, cfg.norm_num_groups, cfg.norm_eps) for _ in range(2)
         ])
+
+    def forward(self, h: Tensor, temb: Tensor, context: Tensor, run: Runner) -> Tensor:
+        h = run(self.resnets[0], h, temb)
+        h = run(self.attentions[0], h, context)
+        return run(self.resnets[1], h, temb)
 
 
 class SDUNet(nn.Module):
@@ -317,24 +347,15 @@ class SDUNet(nn.Module):
             points.append(h)
             return h
 
+        # The blocks are called as modules (not their children one by one) so a traced export names its nodes by
+        # the full diffusers module path (/down_blocks.0/resnets.1/conv1/Conv), which onnx_weights.py reads back.
         h = self.conv_in(sample)
         if input_offset is not None:
             h = h + input_offset
         h = point(h)
         for block in self.down_blocks:
-            assert isinstance(block, DownBlock)
-            for i, resnet in enumerate(block.resnets):
-                h = self._run(resnet, h, temb)
-                if block.attentions is not None:
-                    h = self._run(block.attentions[i], h, encoder_hidden_states)
-                h = point(h)
-            if block.downsamplers is not None:
-                h = point(block.downsamplers[0](h))
-        mid = self.mid_block
-        h = self._run(mid.resnets[0], h, temb)
-        h = self._run(mid.attentions[0], h, encoder_hidden_states)
-        h = self._run(mid.resnets[1], h, temb)
-        point(h)
+            h = block(h, temb, encoder_hidden_states, point, self._run)
+        point(self.mid_block(h, temb, encoder_hidden_states, self._run))
         return points
 
     def decode(self, points: Sequence[Tensor], temb: Tensor, encoder_hidden_states: Tensor) -> Tensor:
@@ -342,15 +363,7 @@ class SDUNet(nn.Module):
         skips = list(points[:-1])
         h = points[-1]
         for block in self.up_blocks:
-            assert isinstance(block, UpBlock)
-            for i, resnet in enumerate(block.resnets):
-                h = torch.cat([h, skips.pop()], dim=1)
-                h = self._run(resnet, h, temb)
-                if block.attentions is not None:
-                    h = self._run(block.attentions[i], h, encoder_hidden_states)
-            if block.upsamplers is not None:
-                target = skips[-1].shape[-2:]
-                h = block.upsamplers[0](h, (int(target[0]), int(target[1])))
+            h = block(h, skips, temb, encoder_hidden_states, self._run)
         return self.conv_out(F.silu(self.conv_norm_out(h)))  # type: ignore[no-any-return]
 
     def forward(self, sample: Tensor, timestep: Tensor, encoder_hidden_states: Tensor, mix: Optional[Mix] = None) -> Tensor:
