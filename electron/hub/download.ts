@@ -47,7 +47,8 @@ async function hashInto(h: Hash, file: string): Promise<void> {
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
 }
 
-const fmtMB = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+const fmtMB = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`);
+const fmtSeconds = (ms: number) => (ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
 
 /**
  * Download `f` unless its final file is already there. Network drops are retried with Range
@@ -120,7 +121,7 @@ async function attemptDownload(f: PlannedFile, ctx: DownloadContext): Promise<vo
     } catch (err) {
       if (ctx.signal.aborted) throw new HubError('cancelled', 'the pull was cancelled; what was downloaded is kept, so pulling again resumes');
       if (stall.signal.aborted) {
-        throw new HubError('stalled', `no data from ${ctx.client.origin} for ${Math.round(ctx.stallMs / 1000)} s while downloading "${f.path}" (${fmtMB(got)} of ${fmtMB(f.size)}); the partial download is kept: pull again to resume`);
+        throw new HubError('stalled', `no data from ${ctx.client.origin} for ${fmtSeconds(ctx.stallMs)} while downloading "${f.path}" (${fmtMB(got)} of ${fmtMB(f.size)}); the partial download is kept: pull again to resume`);
       }
       if (err instanceof HubError) throw err;
       throw new HubError('network', `the download of "${f.path}" broke off after ${fmtMB(got)} of ${fmtMB(f.size)}: ${(err as Error).message}`);

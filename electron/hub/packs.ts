@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseManifest } from '../../core/packs/manifest.ts';
 import type { PackFile } from '../../core/packs/manifest.ts';
-import { hashFile, verifyDiffusersPack } from '../engine/diffusers/import.ts';
+import { hashFile, isDiffusersPack, verifyDiffusersPack } from '../engine/diffusers/import.ts';
 import { resolveInsidePack } from '../engine/packs/verify.ts';
 import { downloadFile, finalPath } from './download.ts';
 import { hubClient } from './http.ts';
@@ -79,9 +79,9 @@ export async function verifyPack(packDir: string, opts: HubOptions & { repair?: 
   const src = manifest.source;
   if (opts.repair && bad.length > 0 && src) {
     const client = hubClient({ ...opts, baseUrl: opts.baseUrl ?? src.endpoint });
-    const info = await describeWith(client, { repo: src.repo, revision: src.revision }, opts.signal);
     const stage = path.join(path.dirname(root), `.${manifest.name}.repair-${randomBytes(4).toString('hex')}`);
     try {
+      const info = await describeWith(client, { repo: src.repo, revision: src.revision }, opts.signal);
       for (const { file } of bad) {
         // The same path at the pinned commit; a precision variant saved under another name is found by its LFS sha256.
         const remote = info.files.find((r) => r.sha256 === file.sha256) ?? info.files.find((r) => r.path === file.path && r.size === file.bytes);
@@ -94,13 +94,14 @@ export async function verifyPack(packDir: string, opts: HubOptions & { repair?: 
       }
     } finally {
       await fs.rm(stage, { recursive: true, force: true });
+      await client.dispatcher.destroy();
     }
   }
   const problems = bad.filter((b) => !repaired.includes(b.file.path)).map((b) => b.problem);
   if (problems.length === 0) {
-    // The sidecar and manifest still agree (catches a manifest edited by hand).
+    // A diffusers pack's sidecar and manifest still agree (catches a manifest edited by hand).
     try {
-      await verifyDiffusersPack(root, { hashes: false });
+      if (await isDiffusersPack(root)) await verifyDiffusersPack(root, { hashes: false });
     } catch (err) {
       problems.push((err as Error).message);
     }

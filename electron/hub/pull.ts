@@ -18,6 +18,7 @@ import { importDiffusersPack } from '../engine/diffusers/import.ts';
 import { PackError } from '../engine/packs/verify.ts';
 import { bytesOnDisk, downloadFile, finalPath } from './download.ts';
 import { hubClient } from './http.ts';
+import type { HubClient } from './http.ts';
 import { ProgressMeter } from './progress.ts';
 import { describeWith, parseRepoSpec } from './repo.ts';
 import { licenceNeedsAcceptance, planPackFiles } from './select.ts';
@@ -98,6 +99,15 @@ function modelCard(info: RepoInfo, source: PackSource, readme: string | null): s
 /** Download a diffusers ONNX pack from the Hub and install it as `<packsDir>/<name>`. */
 export async function pullPack(repoSpec: string, opts: PullOptions): Promise<PullResult> {
   const client = hubClient(opts);
+  try {
+    return await pullWith(client, repoSpec, opts);
+  } finally {
+    // Idle keep-alive sockets (and proxy tunnels) go with the pull.
+    await client.dispatcher.destroy();
+  }
+}
+
+async function pullWith(client: HubClient, repoSpec: string, opts: PullOptions): Promise<PullResult> {
   const meter = new ProgressMeter(opts.onProgress);
   const userSignal = opts.signal ?? new AbortController().signal;
   const cancelled = () => new HubError('cancelled', 'the pull was cancelled; what was downloaded is kept, so pulling again resumes');

@@ -89,7 +89,13 @@ function nextPage(link: string | null, client: HubClient): string | null {
 
 /** Resolve a repository at a revision: commit, licence, gating and the file list. */
 export async function describeRepo(repoSpec: string, opts: HubOptions): Promise<RepoInfo> {
-  return describeWith(hubClient(opts), parseRepoSpec(repoSpec), opts.signal);
+  const spec = parseRepoSpec(repoSpec);
+  const client = hubClient(opts);
+  try {
+    return await describeWith(client, spec, opts.signal);
+  } finally {
+    await client.dispatcher.destroy();
+  }
 }
 
 export async function describeWith(client: HubClient, spec: RepoSpec, signal?: AbortSignal): Promise<RepoInfo> {
