@@ -1,6 +1,6 @@
 /**
  * CodiApi on top of EngineHost plus the broker's own servers (the shell's app info and native
- * dialogs, batches, autosave, personal adapters). Electron main, the web server and the CLI all
+ * dialogs, batches, autosave, personal adapters, the model manager). Electron main, the web server and the CLI all
  * dispatch through {@link dispatch}, which routes by the contract's channel table, so request
  * validation and routing exist once.
  */
@@ -12,7 +12,12 @@ import type { ChannelName, ChannelOf, ChannelServer } from '../contract/channels
 import type { AppInfo, ParsedRequestOf, ResponseOf } from '../contract/schemas.ts';
 import type { EngineHost } from './engine-host.ts';
 import { BatchManager } from './batch.ts';
-import { defaultSaveFolder } from './config.ts';
+import { defaultSaveFolder, modelsOptionsFromEnv } from './config.ts';
+import { defaultHubClient } from './hub-client.ts';
+import { HubConfig, sessionVault } from './hub-settings.ts';
+import type { TokenVault } from './hub-settings.ts';
+import { ModelManager } from './models.ts';
+import type { HubClient } from './models.ts';
 import { personalOptionsFromEnv, PersonalManager } from './personal.ts';
 import type { PersonalOptions } from './personal.ts';
 
@@ -33,6 +38,34 @@ function personalOf(host: EngineHost, shell: ShellServices): PersonalManager {
     personals.set(host, m);
   }
   return m;
+}
+
+/** One model manager per engine host: pulls, removals and the Hub settings of this app. */
+const models = new WeakMap<EngineHost, ModelManager>();
+
+function modelsOf(host: EngineHost, shell: ShellServices): ModelManager {
+  let m = models.get(host);
+  if (!m) {
+    const fromEnv = modelsOptionsFromEnv();
+    const own = shell.models ?? {};
+    m = new ModelManager({
+      userPacksDir: own.userPacksDir ?? fromEnv.userPacksDir,
+      bundledPacksDir: own.bundledPacksDir ?? fromEnv.bundledPacksDir,
+      config: new HubConfig({ vault: own.vault ?? sessionVault(), settingsFile: own.settingsFile !== undefined ? own.settingsFile : fromEnv.settingsFile }),
+      hub: own.hub ?? defaultHubClient,
+      publish: (e) => host.publish(e),
+      rescanPacks: async () => {
+        await host.request('listPacks', { rescan: true });
+      },
+    });
+    models.set(host, m);
+  }
+  return m;
+}
+
+/** The model manager of a host, for the shell's shutdown (stops running pulls). */
+export function modelManagerOf(host: EngineHost, shell: ShellServices): ModelManager {
+  return modelsOf(host, shell);
 }
 
 /** One batch manager per engine host, driving the engine through the same routing. */
@@ -57,6 +90,12 @@ export interface ShellServices {
   autosave?: AutosaveStore;
   /** Personal adapters: where runs and user packs live (default: CODI_USER_DATA, CODI_USER_PACKS, CODI_PACKS). */
   personal?: { runsDir?: string; userPacksDir?: string; backbonePack?: string; spawnWorker?: PersonalOptions['spawnWorker'] };
+  /**
+   * The model manager: where pulled packs go, where the Hub token is kept (default: the broker's
+   * memory for this session) and the settings file (null = not kept); defaults from the
+   * environment (CODI_USER_PACKS, CODI_PACKS, CODI_USER_DATA). `hub` swaps the Hub client (tests).
+   */
+  models?: { userPacksDir?: string; bundledPacksDir?: string; vault?: TokenVault; settingsFile?: string | null; hub?: HubClient };
 }
 
 /** The shell's channels: app info and the native dialogs (absent in web mode and the CLI). */
@@ -95,6 +134,7 @@ const ROUTES: { [S in ChannelServer]: Route<S> } = {
   batch: (host, shell, channel, payload) => batchesOf(host, shell).handle(channel, payload),
   autosave: (_host, shell, channel, payload) => serve(autosaveHandlers(shell), channel, payload),
   personal: (host, shell, channel, payload) => personalOf(host, shell).handle(channel, payload),
+  models: (host, shell, channel, payload) => modelsOf(host, shell).handle(channel, payload),
 };
 
 /** Route one untrusted request (channel name + payload) to the server the channel table names. */

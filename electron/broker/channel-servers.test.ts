@@ -15,6 +15,9 @@ import { autosaveHandlers, dispatch, shellHandlers } from './api.ts';
 import type { ShellServices } from './api.ts';
 import { BatchManager } from './batch.ts';
 import { EngineHost } from './engine-host.ts';
+import { HubConfig, sessionVault } from './hub-settings.ts';
+import { ModelManager } from './models.ts';
+import type { HubClient } from './models.ts';
 import { PersonalManager } from './personal.ts';
 
 const shell: ShellServices = { appInfo: { mode: 'cli', version: '0.0.0', nativeDialogs: false, canSaveToPath: true, saveFolder: '/tmp' } };
@@ -24,7 +27,9 @@ function implementations(): Record<ChannelServer, object> {
   const engine = new EngineService({ packDirs: [], runtime: {} as OrtRuntime, codec: {} as ImageCodec, emit: () => {} });
   const personal = new PersonalManager({ runsDir: '/nonexistent/runs', userPacksDir: '/nonexistent/packs', backbonePack: '/nonexistent/backbone', publish: () => {}, rescanPacks: async () => {} });
   const batch = new BatchManager({} as ConstructorParameters<typeof BatchManager>[0], () => {});
-  return { engine: engine.handlers, shell: shellHandlers(shell), batch: batch.handlers, autosave: autosaveHandlers(shell), personal: personal.handlers };
+  const config = new HubConfig({ vault: sessionVault(), settingsFile: null, env: {} });
+  const models = new ModelManager({ userPacksDir: '/nonexistent/packs', bundledPacksDir: '/nonexistent/bundled', config, hub: {} as HubClient, publish: () => {}, rescanPacks: async () => {} });
+  return { engine: engine.handlers, shell: shellHandlers(shell), batch: batch.handlers, autosave: autosaveHandlers(shell), personal: personal.handlers, models: models.handlers };
 }
 
 describe('the channel table', () => {

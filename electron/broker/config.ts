@@ -28,13 +28,27 @@ export function userPacksDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.CODI_USER_PACKS || path.join(os.homedir(), '.codi-studio', 'packs');
 }
 
+/** The bundled packs: CODI_PACKS, else the repository's native-models. */
+export function bundledPacksDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CODI_PACKS || path.join(REPO_ROOT, 'native-models');
+}
+
+/** The model manager's folders from the environment: user packs, bundled packs, and the Hub settings file under CODI_USER_DATA. */
+export function modelsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): { userPacksDir: string; bundledPacksDir: string; settingsFile: string } {
+  return {
+    userPacksDir: userPacksDir(env),
+    bundledPacksDir: bundledPacksDir(env),
+    settingsFile: path.join(env.CODI_USER_DATA || path.join(os.homedir(), '.codi-studio'), 'hub-settings.json'),
+  };
+}
+
 /** Engine config from the environment: CODI_PACKS (bundled dir), CODI_USER_PACKS, CODI_EP, CODI_THREADS. */
 export function engineConfigFromEnv(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const threads = Number(env.CODI_THREADS);
   const providers = parseProviderList(env.CODI_EP);
   return {
     packDirs: [
-      { path: env.CODI_PACKS || path.join(REPO_ROOT, 'native-models'), source: 'bundled' },
+      { path: bundledPacksDir(env), source: 'bundled' },
       { path: userPacksDir(env), source: 'user' },
     ],
     ...(providers ? { providers } : {}),

@@ -14,9 +14,10 @@
  * Who answers a channel. `engine` is the engine process (images, packs, jobs); the others run
  * in the broker: `shell` is what the hosting shell provides (app info, native dialogs),
  * `batch` the folder batch runner, `autosave` session recovery, `personal` the
- * personal-adapter trainer and adapter files.
+ * personal-adapter trainer and adapter files, `models` the model manager (packs pulled from the
+ * Hugging Face Hub, removed, verified; the Hub's address and token).
  */
-export const SERVERS = ['engine', 'shell', 'batch', 'autosave', 'personal'] as const;
+export const SERVERS = ['engine', 'shell', 'batch', 'autosave', 'personal', 'models'] as const;
 export type ChannelServer = (typeof SERVERS)[number];
 
 /** Each channel's short name → the server that answers it (exactly one, by construction). */
@@ -48,6 +49,13 @@ export const CHANNEL_TABLE = {
   personalStatus: 'personal',
   exportAdapter: 'personal',
   importAdapter: 'personal',
+  describeHubRepo: 'models',
+  startPull: 'models',
+  cancelPull: 'models',
+  removePack: 'models',
+  verifyPack: 'models',
+  getHubSettings: 'models',
+  setHubSettings: 'models',
 } as const satisfies Record<string, ChannelServer>;
 
 /** The request kinds, keyed by their short name (`'runTool'`, …). */

@@ -6,7 +6,7 @@
  * WebSocket), never base64 in JSON.
  *
  * The schemas live by area in schemas/ (common pieces, app, packs, images, jobs, files, batch,
- * autosave, events; personal adapters in personal-schemas.ts); this module re-exports them and
+ * autosave, events, models; personal adapters in personal-schemas.ts); this module re-exports them and
  * holds the one table of each channel's request and response schema.
  */
 import type { z } from 'zod';
@@ -19,6 +19,10 @@ import { encodeImageRequest, encodeImageResponse, saveImageRequest, saveImageRes
 import { getImagePixelsRequest, imagePixels, openImageRequest, openImageResponse, releaseImageRequest, releaseImageResponse } from './schemas/images.ts';
 import { cancelJobRequest, cancelJobResponse, jobInfo, jobStatusRequest, runToolRequest, runToolResponse } from './schemas/jobs.ts';
 import { listPacksRequest, listPacksResponse } from './schemas/packs.ts';
+import {
+  cancelPullRequest, cancelPullResponse, describeHubRepoRequest, getHubSettingsRequest, hubRepoSummary, hubSettings, removePackRequest, removePackResponse,
+  setHubSettingsRequest, startPullRequest, startPullResponse, verifyPackRequest, verifyPackResponse,
+} from './schemas/models.ts';
 
 // Named, not `export *`: `side` is shared between the areas only, not a name of the contract.
 export { bytes, errorCode, errorInfo, executionProvider, filePath, imageId, jobId, MAX_IMAGE_SIDE, packName, resultOf } from './schemas/common.ts';
@@ -31,6 +35,7 @@ export * from './schemas/files.ts';
 export * from './schemas/batch.ts';
 export * from './schemas/autosave.ts';
 export * from './schemas/events.ts';
+export * from './schemas/models.ts';
 
 /** Request and response schema of every channel: the single source the wrappers validate with. */
 export const SCHEMAS = {
@@ -54,6 +59,13 @@ export const SCHEMAS = {
   readAutosave: { request: readAutosaveRequest, response: readAutosaveResponse },
   clearAutosave: { request: clearAutosaveRequest, response: clearAutosaveResponse },
   ...PERSONAL_SCHEMAS,
+  describeHubRepo: { request: describeHubRepoRequest, response: hubRepoSummary },
+  startPull: { request: startPullRequest, response: startPullResponse },
+  cancelPull: { request: cancelPullRequest, response: cancelPullResponse },
+  removePack: { request: removePackRequest, response: removePackResponse },
+  verifyPack: { request: verifyPackRequest, response: verifyPackResponse },
+  getHubSettings: { request: getHubSettingsRequest, response: hubSettings },
+  setHubSettings: { request: setHubSettingsRequest, response: hubSettings },
 } as const satisfies Record<ChannelName, { request: z.ZodType; response: z.ZodType }>;
 
 /** What the caller passes (defaults not yet applied). */

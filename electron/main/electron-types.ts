@@ -105,6 +105,8 @@ export interface ElectronMainLike {
     ): Promise<{ canceled: boolean; filePath?: string }>;
   };
   session: { defaultSession: SessionLike };
+  /** The OS keychain's encryption (the Hub token is kept with it). */
+  safeStorage: { isEncryptionAvailable(): boolean; encryptString(plain: string): Buffer; decryptString(encrypted: Buffer): string };
   utilityProcess: {
     fork(
       modulePath: string,

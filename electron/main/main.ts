@@ -6,10 +6,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dispatch } from '../broker/api.ts';
+import { dispatch, modelManagerOf } from '../broker/api.ts';
 import { AutosaveStore } from '../broker/autosave.ts';
 import type { ShellServices } from '../broker/api.ts';
 import { EngineHost } from '../broker/engine-host.ts';
+import { keychainVault } from '../broker/hub-settings.ts';
 import { CHANNELS, EVENT_CHANNEL } from '../contract/channels.ts';
 import type { ChannelName } from '../contract/channels.ts';
 import { SCHEMAS } from '../contract/schemas.ts';
@@ -27,7 +28,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const IMAGE_FILTERS = [{ name: 'Images', extensions: ['png', 'jpg', 'jpeg', 'webp', 'tif', 'tiff', 'avif', 'heic', 'heif', 'gif'] }];
 
 async function run(electron: ElectronMainLike): Promise<void> {
-  const { app, BrowserWindow, ipcMain, protocol, dialog, session } = electron;
+  const { app, BrowserWindow, ipcMain, protocol, dialog, session, safeStorage } = electron;
   if (!app.requestSingleInstanceLock()) {
     app.quit();
     return;
@@ -40,10 +41,11 @@ async function run(electron: ElectronMainLike): Promise<void> {
     ? path.join((process as unknown as { resourcesPath: string }).resourcesPath, 'native-models')
     : path.resolve(here, '..', '..', 'native-models');
   const providers = parseProviderList(process.env.CODI_EP);
+  const userPacks = path.join(app.getPath('userData'), 'packs');
   const config: EngineConfig = {
     packDirs: [
       { path: bundledPacks, source: 'bundled' },
-      { path: path.join(app.getPath('userData'), 'packs'), source: 'user' },
+      { path: userPacks, source: 'user' },
     ],
     ...(providers ? { providers } : {}),
   };
@@ -61,6 +63,13 @@ async function run(electron: ElectronMainLike): Promise<void> {
   const shell: ShellServices = {
     appInfo: { mode: 'electron', version: app.getVersion(), nativeDialogs: true, canSaveToPath: true },
     autosave: new AutosaveStore(path.join(app.getPath('userData'), 'autosave')),
+    // The Hub token in the OS keychain where safeStorage has one; otherwise for this session only.
+    models: {
+      userPacksDir: userPacks,
+      bundledPacksDir: bundledPacks,
+      vault: keychainVault(safeStorage, path.join(app.getPath('userData'), 'hub-token.bin')),
+      settingsFile: path.join(app.getPath('userData'), 'hub-settings.json'),
+    },
     pickOpenPath: async () => {
       const r = await dialog.showOpenDialog(win ?? undefined, { properties: ['openFile'], filters: IMAGE_FILTERS });
       return r.canceled ? null : (r.filePaths[0] ?? null);
@@ -97,7 +106,11 @@ async function run(electron: ElectronMainLike): Promise<void> {
     if (!win) createWindow();
   });
   app.on('window-all-closed', () => app.quit());
-  app.on('before-quit', () => void host.stop());
+  app.on('before-quit', () => {
+    // a pull stops and keeps its partial files for a later resume
+    void modelManagerOf(host, shell).shutdown();
+    void host.stop();
+  });
 }
 
 void run(loadElectron()).catch((err: unknown) => {

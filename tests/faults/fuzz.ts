@@ -86,6 +86,13 @@ export function templates(sandbox: string): Record<ChannelName, Record<string, u
     personalStatus: {},
     exportAdapter: { pack: 'fuzz-missing', path: `${sandbox}/x.codi-adapter` },
     importAdapter: { path: `${sandbox}/missing.codi-adapter` },
+    describeHubRepo: { repo: 'fuzz/missing' },
+    startPull: { repo: 'fuzz/missing', acceptLicence: false },
+    cancelPull: { pullId: 'pull_fuzz' },
+    removePack: { name: 'fuzz-missing' },
+    verifyPack: { name: 'fuzz-missing', repair: false },
+    getHubSettings: {},
+    setHubSettings: { endpoint: null },
   };
 }
 

@@ -31,8 +31,10 @@ import type { EngineStack, FuzzStack } from './harness.ts';
 import { fuzzPayload, Prng, prototypeFingerprint, templates } from './fuzz.ts';
 
 // The personal-adapter channels fork a training worker for every schema-valid payload: they are
-// fuzzed in ipc-personal.faults.test.ts with an in-process worker double.
-const CHANNEL_NAMES = ALL_CHANNELS.filter((n) => serverOf(n) !== 'personal');
+// fuzzed in ipc-personal.faults.test.ts with an in-process worker double. The model manager's
+// channels reach the network (a schema-valid startPull or describeHubRepo asks the Hub): their
+// validation is tested with a Hub client double in electron/broker/models.test.ts.
+const CHANNEL_NAMES = ALL_CHANNELS.filter((n) => serverOf(n) !== 'personal' && serverOf(n) !== 'models');
 /**
  * Per channel: 10 000 handle() calls + 10 000 WebSocket frames under CODI_FAULTS_FULL; the
  * fast set (inside the normal `vitest run`) keeps 1 500 + 500 so the whole suite stays quick.

@@ -1,9 +1,10 @@
-/** The push channel: engine status and every job, batch and personal-training event as one tagged union. */
+/** The push channel: engine status and every job, batch, personal-training and pack-pull event as one tagged union. */
 import { z } from 'zod';
 import { personalProgress } from '../personal-schemas.ts';
 import { batchProgress } from './batch.ts';
 import { executionProvider } from './common.ts';
 import { jobDone, jobFailed, jobProgress } from './jobs.ts';
+import { pullProgress } from './models.ts';
 
 export const engineState = z.enum(['starting', 'ready', 'restarting', 'crashed']);
 export type EngineState = z.infer<typeof engineState>;
@@ -21,5 +22,6 @@ export const codiEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('engine-status'), status: engineStatus }),
   z.object({ type: z.literal('batch-progress'), batch: batchProgress }),
   z.object({ type: z.literal('personal-progress'), personal: personalProgress }),
+  z.object({ type: z.literal('pull-progress'), pull: pullProgress }),
 ]);
 export type CodiEvent = z.infer<typeof codiEvent>;

@@ -28,6 +28,10 @@ export const packInfo = z.object({
   problem: z.string().optional(),
   /** For adapter packs: the backbone pack they need. */
   backbone: z.string().optional(),
+  /** Bytes of the files its manifest lists (what removing it frees). */
+  bytes: z.number().int().nonnegative().optional(),
+  /** A pack pulled from the Hub: the repo, the revision fetched and the licence the user accepted. */
+  origin: z.object({ repo: z.string().max(200), revision: z.string().max(200), licence: z.string().max(200).nullable() }).optional(),
   /** Held-out PSNR per step count and of the unchanged input, from the manifest (core/packs/measured-steps.ts). */
   measured: z
     .object({

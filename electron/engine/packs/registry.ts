@@ -396,6 +396,8 @@ export function toPackInfo(rec: PackRecord, instructions: readonly string[] = []
     status: rec.status,
     ...(rec.problem ? { problem: rec.problem } : {}),
     ...(m.backbone ? { backbone: m.backbone.pack } : {}),
+    bytes: m.files.reduce((sum, f) => sum + f.bytes, 0),
+    ...(m.source ? { origin: { repo: m.source.repo, revision: m.source.revision, licence: m.source.licence } } : {}),
     measured: measuredSteps(m),
   };
 }

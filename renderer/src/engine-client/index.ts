@@ -10,7 +10,7 @@ import { createWebSocketApi } from './wsClient.ts';
 export type { CodiApi, Result } from '../../../electron/contract/api.ts';
 export type {
   AppInfo, BatchProgress, CodiEvent, StartBatchRequest, EngineState, EngineStatus, ErrorCode, ErrorInfo, ImageFormat, ImagePixels, JobDone, JobFailed,
-  JobProgress, ListPacksResponse, OpenImageResponse, PackInfo, RunToolRequest,
+  JobProgress, ListPacksResponse, OpenImageResponse, PackInfo, RunToolRequest, HubRepoSummary, HubSettings, PullProgress, VerifyPackResponse,
 } from '../../../electron/contract/schemas.ts';
 export type { LinkState } from './wsClient.ts';
 

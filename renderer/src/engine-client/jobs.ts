@@ -96,7 +96,7 @@ export class JobTracker {
       }
       return;
     }
-    if (e.type === 'batch-progress' || e.type === 'personal-progress') return;
+    if (e.type === 'batch-progress' || e.type === 'personal-progress' || e.type === 'pull-progress') return;
     const jobId = e.type === 'job-progress' ? e.progress.jobId : e.type === 'job-done' ? e.done.jobId : e.failed.jobId;
     const t = this.#active.get(jobId);
     if (!t) {
