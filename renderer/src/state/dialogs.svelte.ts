@@ -6,8 +6,10 @@ export class Dialogs {
   batch = $state(false);
   /** The Adapters panel (personal adapters from before/after pairs). */
   adapters = $state(false);
+  /** The Models panel (installed packs; pulling from the Hub). */
+  models = $state(false);
 
   get anyOpen(): boolean {
-    return this.save || this.openPath || this.help || this.batch || this.adapters;
+    return this.save || this.openPath || this.help || this.batch || this.adapters || this.models;
   }
 }

@@ -17,6 +17,7 @@ import { ImageLedger } from './imageLedger.ts';
 import type { JobResult } from './jobRunner.svelte.ts';
 import { JobRunner } from './jobRunner.svelte.ts';
 import { MaskEditor } from './maskEditor.svelte.ts';
+import { ModelsState } from './models.svelte.ts';
 import { Notices } from './notices.svelte.ts';
 import { Opener } from './opener.svelte.ts';
 import type { KeyValueStore } from './recentFiles.ts';
@@ -39,6 +40,8 @@ export class Studio {
   readonly variations = new Variations();
   readonly depth: DepthCondition;
   readonly batch: BatchState;
+  /** The Models panel: packs pulled from the Hub, removed, verified. */
+  readonly models: ModelsState;
   readonly saving: Saver;
   readonly opener: Opener;
   readonly dialogs = new Dialogs();
@@ -74,6 +77,7 @@ export class Studio {
     this.runner = new JobRunner(conn.api, this.ledger, this.notices);
     this.depth = new DepthCondition(conn.api, this.notices);
     this.batch = new BatchState(conn.api, this.notices);
+    this.models = new ModelsState(conn.api, this.notices, () => this.session.loadPacks());
     this.saving = new Saver({ api: conn.api, ledger: this.ledger, notices: this.notices, doc, appInfo: () => this.session.appInfo });
     this.opener = new Opener({
       api: conn.api,
@@ -89,6 +93,7 @@ export class Studio {
   dispose(): void {
     this.session.dispose();
     this.batch.dispose();
+    this.models.dispose();
     this.runner.dispose();
   }
 
