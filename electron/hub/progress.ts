@@ -40,6 +40,11 @@ export class ProgressMeter {
     this.send(false);
   }
 
+  /** Send the current state now (the last bytes of a phase are not lost to the throttle). */
+  flush(): void {
+    this.send(true);
+  }
+
   snapshot(): PullProgress {
     const t = this.now();
     while (this.samples.length > 1 && t - (this.samples[1] as { t: number }).t > WINDOW_MS) this.samples.shift();

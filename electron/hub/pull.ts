@@ -149,6 +149,7 @@ async function pullWith(client: HubClient, repoSpec: string, opts: PullOptions):
     throw userSignal.aborted ? cancelled() : err;
   });
   if (userSignal.aborted) throw cancelled();
+  meter.flush();
   return install(info, files, { stage, dest, name, packsDir, acceptedAt: why ? new Date().toISOString() : null, endpoint: client.base, backbone: opts.backbone, meter, signal: userSignal, cancelled, alreadyThere });
 }
 
@@ -172,7 +173,7 @@ interface InstallContext {
  * taken meanwhile, a missing backbone) does not cost the download.
  */
 async function install(info: RepoInfo, files: PlannedFile[], c: InstallContext): Promise<PullResult> {
-  c.meter.set('installing');
+  c.meter.set('verifying');
   const work = path.join(c.packsDir, `.${c.name}.installing-${randomBytes(4).toString('hex')}`);
   const packDir = path.join(work, c.name);
   await fs.mkdir(work);
@@ -189,7 +190,6 @@ async function install(info: RepoInfo, files: PlannedFile[], c: InstallContext):
     const readme = readmeFile ? await fs.readFile(finalPath(packDir, readmeFile), 'utf8') : null;
     if (readmeFile) await fs.rm(finalPath(packDir, readmeFile));
     await fs.writeFile(path.join(packDir, 'MODEL_CARD.md'), modelCard(info, source, readme));
-    c.meter.set('verifying');
     let backboneDir: string | undefined;
     if (c.backbone) backboneDir = PACK_NAME.test(c.backbone) ? path.join(c.packsDir, c.backbone) : c.backbone;
     try {
@@ -200,6 +200,7 @@ async function install(info: RepoInfo, files: PlannedFile[], c: InstallContext):
     }
     if (c.signal.aborted) throw c.cancelled();
     if (await exists(c.dest)) throw c.alreadyThere();
+    c.meter.set('installing');
     await fs.rename(packDir, c.dest);
   } catch (err) {
     if (await exists(packDir)) {
