@@ -13,31 +13,16 @@ import { buildCondition, conditionChannels, LATENT_FACTOR } from '../../core/con
 import type { HoleFill } from '../../core/conditions.ts';
 import type { ConditionInput } from '../../core/conditions.ts';
 import type { KnownInstruction } from '../../core/text/instruction-features.ts';
-import type { PackTask } from '../../core/packs/manifest.ts';
 import { packRelativePath } from '../../core/packs/manifest.ts';
 import { pixelUnshuffle, u8HwcToNchw, u8MaskToNchw } from '../../core/tensor/layout.ts';
 import type { F32Tensor } from '../../core/tensor/ops.ts';
 import type { LatentGeometry, LatentItem } from '../trainer/batch-sampler.ts';
+import { parseItems, parseMeta } from '../../core/data/dataset-format.ts';
+import type { DatasetItem, DatasetMeta } from '../../core/data/dataset-format.ts';
 
-/** One line of items.jsonl. */
-export interface DatasetItem {
-  split: 'train' | 'val';
-  target: string;
-  input?: string;
-  mask?: string;
-  depth?: string;
-  text?: string;
-  scale?: number;
-}
+export { parseItems, parseMeta };
+export type { DatasetItem, DatasetMeta, DatasetTask } from '../../core/data/dataset-format.ts';
 
-/** What a dataset folder holds: a conditional task, or targets only ('pretrain', for the backbone). */
-export type DatasetTask = Exclude<PackTask, 'backbone'> | 'pretrain';
-
-export interface DatasetMeta {
-  task: DatasetTask;
-  size: [number, number];
-  sources: unknown[];
-}
 
 export interface LatentDataset {
   meta: DatasetMeta;
@@ -70,7 +55,6 @@ export interface ReadDatasetOptions {
   holeFill?: HoleFill;
 }
 
-const TASKS = ['restore', 'inpaint', 'edit', 'depth', 'custom', 'pretrain'] as const;
 /** Pixel cap per image: the dataset is for small training crops, not for posters. */
 const MAX_PIXELS = 4096 * 4096;
 
@@ -92,34 +76,6 @@ function resolveInside(root: string, rel: string, what: string): string {
   const ok = packRelativePath.safeParse(rel);
   if (!ok.success) throw new Error(`${what} path "${rel}" must be relative and stay inside the dataset folder`);
   return path.join(root, rel);
-}
-
-/** dataset.json, checked. */
-export function parseMeta(text: string): DatasetMeta {
-  const raw = JSON.parse(text) as Partial<DatasetMeta>;
-  if (!raw.task || !(TASKS as readonly string[]).includes(raw.task)) throw new Error(`dataset.json: unknown task "${String(raw.task)}"`);
-  const size = raw.size;
-  if (!Array.isArray(size) || size.length !== 2 || !size.every((n) => Number.isInteger(n) && n > 0 && n % LATENT_FACTOR === 0)) {
-    throw new Error(`dataset.json: size must be [H, W], positive multiples of ${LATENT_FACTOR}`);
-  }
-  return { task: raw.task, size: [size[0], size[1]], sources: Array.isArray(raw.sources) ? raw.sources : [] };
-}
-
-/** items.jsonl, checked line by line. */
-export function parseItems(text: string): DatasetItem[] {
-  const items: DatasetItem[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let o: DatasetItem;
-    try {
-      o = JSON.parse(line) as DatasetItem;
-    } catch (err) {
-      throw new Error(`items.jsonl line ${i + 1}: ${(err as Error).message}`);
-    }
-    if ((o.split !== 'train' && o.split !== 'val') || typeof o.target !== 'string') throw new Error(`items.jsonl line ${i + 1}: needs split (train|val) and target`);
-    items.push(o);
-  });
-  return items;
 }
 
 async function readItem(root: string, meta: DatasetMeta, item: DatasetItem, opts: ReadDatasetOptions): Promise<LatentItem> {

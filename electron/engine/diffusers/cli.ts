@@ -1,12 +1,17 @@
 /**
  * `codi import <folder> [--name n] [--task t] [--backbone <pack folder or installed pack name>] [--into <packs folder>]
  * [--in-place] [--title t] [--guidance w] [--image-guidance s] [--upscale n]` and `codi verify-diffusers <pack>`,
- * exposed as functions for bin/codi to call. Returns the exit code; writes human-readable lines.
+ * and `codi encode-dataset`, exposed as functions for bin/codi to call. Returns the exit code; writes human-readable lines.
  */
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { AbortError } from '../../../core/samplers/index.ts';
 import { packTask } from '../../../core/packs/manifest.ts';
-import { importDiffusersPack, verifyDiffusersPack } from './import.ts';
+import { importDiffusersPack, isDiffusersPack, verifyDiffusersPack } from './import.ts';
+import { encodeDataset } from './encode-dataset.ts';
+import { loadDiffusersPipeline } from './pipeline.ts';
+import type { SessionFactory } from './sessions.ts';
 import type { ImportOptions } from './import.ts';
 import { importCodiSdExport, isCodiSdExport } from './codi-import.ts';
 
@@ -122,3 +127,72 @@ async function isDir(p: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * `codi encode-dataset --pack <imported pack, installed pack name or diffusers ONNX folder>
+ * --data <dataset folder> --out <new folder> [--split train|val|all]`: encodes the dataset with
+ * the pack's VAE and text encoder (encode-dataset.ts). Ctrl-C cancels and leaves nothing behind.
+ */
+export async function runEncodeDatasetCommand(argv: readonly string[], context: { packsDir?: string; io?: CliIo; runtime: SessionFactory; signal?: AbortSignal }): Promise<number> {
+  const io = context.io ?? stdio;
+  const usage = 'usage: codi encode-dataset --pack <diffusers pack, installed pack name or diffusers ONNX folder> --data <dataset folder (codi build-dataset)> --out <new folder> [--split train|val|all]';
+  const got = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--help' || a === '-h') {
+      io.out(usage);
+      return 0;
+    }
+    const v = argv[i + 1];
+    if (!['--pack', '--data', '--out', '--split'].includes(a) || v === undefined) {
+      io.err(`${a.startsWith('-') ? `${a} ${v === undefined ? 'needs a value' : 'is not an option'}` : `unexpected argument ${a}`}\n${usage}`);
+      return 2;
+    }
+    got.set(a, v);
+    i++;
+  }
+  const pack = got.get('--pack');
+  const data = got.get('--data');
+  const out = got.get('--out');
+  const split = got.get('--split') ?? 'train';
+  if (!pack || !data || !out || (split !== 'train' && split !== 'val' && split !== 'all')) {
+    io.err(usage);
+    return 2;
+  }
+  let temp: string | null = null;
+  try {
+    let dir = pack;
+    if (!(await isDir(dir)) && context.packsDir && /^[a-z0-9][a-z0-9._-]{0,63}$/.test(pack)) dir = path.join(context.packsDir, pack);
+    if (!(await isDiffusersPack(dir))) {
+      // A plain diffusers folder: imported (copied and hashed) into a scratch packs folder for this run.
+      temp = await fs.mkdtemp(path.join(os.tmpdir(), 'codi-encode-'));
+      io.err(`importing ${pack} for this run (hashing every file)…`);
+      dir = (await importDiffusersPack(dir, { into: temp, name: 'encoder' })).dir;
+    }
+    const model = await loadDiffusersPipeline(dir, context.runtime);
+    let last = 0;
+    const info = await encodeDataset(model, data, out, {
+      split,
+      ...(context.signal ? { signal: context.signal } : {}),
+      onProgress: (done, total) => {
+        // about twenty lines for a long run, every item for a short one
+        if (done === total || done - last >= Math.max(1, Math.floor(total / 20))) {
+          last = done;
+          io.err(`encoded ${done}/${total}`);
+        }
+      },
+    });
+    io.out(`wrote ${out}: ${info.count} ${info.task} items, latent [${info.latent.join(', ')}], condition [${info.condition.join(', ')}], text [${info.textRows}, ${info.text.join(', ')}]`);
+    return 0;
+  } catch (err) {
+    if (err instanceof AbortError) {
+      io.err('cancelled; nothing was written');
+      return 130;
+    }
+    io.err(`encode-dataset failed: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    if (temp) await fs.rm(temp, { recursive: true, force: true });
+  }
+}
+

@@ -76,15 +76,15 @@ export function sdMixPointStrides(config: Record<string, unknown>): number[] | n
 
 /**
  * Each feature input's downsampling factor, from the graph's declared shapes when they tell it
- * (fixed sizes relative to `sample`'s, or "height/4"-style names), else from the SD config.
+ * (fixed sizes relative to `sample`'s, or "height/4" / "height_div4" names), else from the SD config.
  */
 export function adapterFeatureStrides(inputs: readonly WireValueInfo[], features: readonly string[], unetConfig: Record<string, unknown>): number[] | null {
   const sampleH = inputs.find((i) => i.name === 'sample')?.shape[2];
   const declared = features.map((name) => {
     const d = inputs.find((i) => i.name === name)?.shape[2];
     if (typeof d === 'number' && typeof sampleH === 'number' && d > 0 && sampleH % d === 0) return sampleH / d;
-    const m = typeof d === 'string' ? /^height(?:\/(\d+))?$/.exec(d) : null;
-    return m ? Number(m[1] ?? 1) : null;
+    const m = typeof d === 'string' ? /^height(?:\/(\d+)|_div(\d+))?$/.exec(d) : null;
+    return m ? Number(m[1] ?? m[2] ?? 1) : null;
   });
   if (declared.every((s): s is number => s !== null)) return declared;
   const fromConfig = sdMixPointStrides(unetConfig);

@@ -354,7 +354,14 @@ export async function generate(model: DiffusersPipelineModel, req: GenerateReque
   }
 
   const prediction = spec.prediction;
-  const timestepFeed = (t: number): OrtTensorIn => ({ data: Float32Array.of(t), dims: [1] });
+  /**
+   * The timestep as the graph declares it: [1] (Optimum), or one per batch item when its first
+   * dim is the batch's (torch exports that name both "batch" make ORT insist they agree).
+   */
+  const timestepFeed = (t: number, graph: DiffusersGraph = model.unet, n = 1): OrtTensorIn => {
+    const perItem = n > 1 && graph.input('timestep')?.shape[0] === graph.input('sample')?.shape[0];
+    return perItem ? { data: new Float32Array(n).fill(t), dims: [n] } : { data: Float32Array.of(t), dims: [1] };
+  };
 
   /** One UNet call on a batch of branches. */
   const unetBatch = async (z: F32Tensor, t: number, ehs: F32Tensor[], extras: (F32Tensor | null)[]): Promise<F32Tensor> => {
@@ -362,14 +369,14 @@ export async function generate(model: DiffusersPipelineModel, req: GenerateReque
     const samples = extras.map((e) => (e ? concatC([z, e]) : z));
     const sample = batch(samples);
     const ehsB = batch(ehs);
-    const feeds: Record<string, OrtTensorIn> = { sample: feed(sample), timestep: timestepFeed(t), encoder_hidden_states: feed(ehsB) };
+    const feeds: Record<string, OrtTensorIn> = { sample: feed(sample), timestep: timestepFeed(t, model.unet, n), encoder_hidden_states: feed(ehsB) };
     const res = sc.unet!.residuals;
     if (res.down.length > 0 || res.mid) {
       if (cn && cnImage) {
         const c = cn.model.sidecar.controlnet!;
         const cFeeds: Record<string, OrtTensorIn> = {
           sample: feed(batch(Array(n).fill(z))),
-          timestep: timestepFeed(t),
+          timestep: timestepFeed(t, cn.model.graph, n),
           encoder_hidden_states: feed(ehsB),
           [c.condName]: feed(batch(Array(n).fill(cnImage))),
         };
