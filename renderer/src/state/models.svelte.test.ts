@@ -52,6 +52,7 @@ describe('ModelsState', () => {
     s.emit({ type: 'pull-progress', pull: progress('pull_1', 'done', { pack: 'tiny-sd', bytesDone: 4096 }) });
     await flush();
     expect(m.pulling).toBe(false);
+    expect(m.summary).toBeNull();
     expect(reloads).toBe(1);
     expect(notices.current).toEqual({ kind: 'info', text: 'Installed "tiny-sd" from acme/tiny-sd; it is in your tools.' });
   });

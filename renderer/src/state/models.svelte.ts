@@ -118,6 +118,8 @@ export class ModelsState {
   async #onProgress(p: PullProgress): Promise<void> {
     this.pull = p;
     if (p.phase === 'done') {
+      // the look-up has served its purpose: a second Pull would only be refused as installed
+      if (this.summary?.repo === p.repo) this.summary = null;
       await this.#reloadPacks();
       this.#notices.info(`Installed "${p.pack ?? p.repo}" from ${p.repo}; it is in your tools.`);
     } else if (p.phase === 'cancelled') {
