@@ -4,6 +4,8 @@ import {
   cornerToCentreLuma,
   edgeSsim,
   gaussianTaps,
+  gmsd,
+  holeMeasures,
   lumaCorrelation,
   lumaStd,
   meanChroma,
@@ -148,5 +150,90 @@ describe('summary statistics', () => {
     expect(cornerToCentreLuma(solid(20, 20, [0.5, 0.5, 0.5]))).toBeCloseTo(1, 6);
     const a = textured(16, 16);
     expect(lumaCorrelation(a, { ...a, data: a.data.map((v) => 1 - v) })).toBeCloseTo(-1, 6);
+  });
+});
+
+describe('gmsd', () => {
+  it('is 0 for identical images and symmetric', () => {
+    const a = textured(24, 20);
+    expect(gmsd(a, a)).toBeCloseTo(0, 12);
+    const b = { ...a, data: a.data.map((v, i) => Math.min(1, v + ((i * 37) % 11) / 255)) };
+    expect(gmsd(a, b)).toBeGreaterThan(0);
+    expect(gmsd(a, b)).toBeCloseTo(gmsd(b, a), 12);
+  });
+
+  it('matches the reference computation on a 4×4 image (2×2 mean, subsample, Prewitt, c = 170, std N − 1)', () => {
+    const black = solid(4, 4, [0, 0, 0]);
+    const block = solid(4, 4, [0, 0, 0]);
+    for (let c = 0; c < 3; c++) for (const i of [0, 1, 4, 5]) block.data[c * 16 + i] = 1;
+    // subsampled block: [255 0; 0 0]; its Prewitt magnitudes: 0, 85, 85, 85·√2; the black image's: 0
+    const q = [0, 85, 85, 85 * Math.SQRT2].map((m) => 170 / (m * m + 170));
+    const mean = q.reduce((s, v) => s + v, 0) / 4;
+    const expected = Math.sqrt(q.reduce((s, v) => s + (v - mean) ** 2, 0) / 3);
+    expect(gmsd(black, block)).toBeCloseTo(expected, 10);
+  });
+
+  it('grows as an image is blurred more (blur is lost structure, not a free pass)', () => {
+    const a = textured(32, 32);
+    const blur = (img: PlanarImage, r: number): PlanarImage => {
+      const out = { ...img, data: new Float32Array(img.data.length) };
+      for (let c = 0; c < 3; c++) for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) {
+        let s = 0;
+        let n = 0;
+        for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) {
+          const yy = Math.min(31, Math.max(0, y + dy));
+          const xx = Math.min(31, Math.max(0, x + dx));
+          s += img.data[c * 1024 + yy * 32 + xx] as number;
+          n++;
+        }
+        out.data[c * 1024 + y * 32 + x] = s / n;
+      }
+      return out;
+    };
+    const g1 = gmsd(a, blur(a, 1));
+    const g2 = gmsd(a, blur(a, 2));
+    expect(g1).toBeGreaterThan(0.01);
+    expect(g2).toBeGreaterThan(g1);
+  });
+});
+
+describe('holeMeasures', () => {
+  const hole = (w: number, h: number, x0: number, y0: number, x1: number, y1: number): Float32Array => {
+    const m = new Float32Array(w * h);
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) m[y * w + x] = 1;
+    return m;
+  };
+
+  it('a perfect fill: infinite PSNR, no colour error, the truth\'s gradient energy', () => {
+    const t = textured(20, 20);
+    const r = holeMeasures(t, t, hole(20, 20, 5, 5, 15, 12));
+    expect(r).toEqual({ psnr: Infinity, meanColourDistance: 0, gradientEnergyRatio: 1 });
+  });
+
+  it('counts only the hole: a colour cast of (10, 0, 0) inside it is distance 10 and PSNR 10·log10(255²/(100/3))', () => {
+    const t = solid(12, 12, [0.4, 0.5, 0.6]);
+    const m = hole(12, 12, 2, 2, 8, 8);
+    const f = { ...t, data: t.data.slice() };
+    for (let i = 0; i < 144; i++) {
+      if (m[i] === 1) f.data[i] = 112 / 255;
+      else f.data[144 + i] = 0; // a change outside the hole is not measured
+    }
+    const r = holeMeasures(f, solid(12, 12, [102 / 255, 0.5, 0.6]), m);
+    expect(r.meanColourDistance).toBeCloseTo(10, 10);
+    expect(r.psnr).toBeCloseTo(10 * Math.log10(65025 / (100 / 3)), 10);
+  });
+
+  it('a flat fill of a textured hole has a small gradient-energy ratio; noise a large one', () => {
+    const t = textured(32, 32);
+    const m = hole(32, 32, 8, 8, 24, 24);
+    const flat = { ...t, data: t.data.slice() };
+    const noisy = { ...t, data: t.data.slice() };
+    for (let c = 0; c < 3; c++) for (let i = 0; i < 1024; i++) if (m[i] === 1) {
+      flat.data[c * 1024 + i] = 0.5;
+      noisy.data[c * 1024 + i] = (Math.imul(i + 1, 2654435761) >>> 16) & 1;
+    }
+    expect(holeMeasures(flat, t, m).gradientEnergyRatio).toBeLessThan(0.4);
+    expect(holeMeasures(noisy, t, m).gradientEnergyRatio).toBeGreaterThan(2);
+    expect(() => holeMeasures(t, t, new Float32Array(1024))).toThrow(/empty/);
   });
 });

@@ -6,7 +6,9 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { restoreCondition } from '../../core/conditions.ts';
+import { inpaintCondition, restoreCondition } from '../../core/conditions.ts';
+import { innerFeather } from '../../core/image/blend.ts';
+import { matchFillColors } from '../../core/image/color-match.ts';
 import { makeSchedule } from '../../core/math/schedule.ts';
 import type { TrainingMethod } from '../../core/packs/manifest.ts';
 import { Rng } from '../../core/rng.ts';
@@ -19,7 +21,9 @@ import { pixelShuffle } from '../../core/tensor/layout.ts';
 import { f32Ops } from '../../core/tensor/ops.ts';
 import type { F32Tensor } from '../../core/tensor/ops.ts';
 import { OrtRuntime } from '../../electron/engine/ort.ts';
+import { PASTE_FEATHER_PX } from '../../electron/engine/pipelines/compose.ts';
 import { makeDenoiseFn, seededNoise } from '../../electron/engine/pipelines/denoise.ts';
+import { INPAINT_MATCH_PX, INPAINT_RING_PX } from '../../electron/engine/pipelines/run.ts';
 import { LATENT_ALIGN } from '../../electron/engine/pipelines/tiled.ts';
 import { normalizeInstruction, PackRegistry } from '../../electron/engine/packs/registry.ts';
 import type { PackModel, PackRecord } from '../../electron/engine/packs/registry.ts';
@@ -72,7 +76,7 @@ export async function openPacks(dir: string = DEFAULT_PACKS_DIR, threads?: numbe
 }
 
 /** The usable pack for a task/method (and upscale factor for restore), or why there is none. */
-export function findPack(records: readonly PackRecord[], task: 'restore' | 'edit', method: TrainingMethod | null, upscale?: number): PackRecord | string {
+export function findPack(records: readonly PackRecord[], task: 'restore' | 'edit' | 'inpaint', method: TrainingMethod | null, upscale?: number): PackRecord | string {
   const matching = records.filter(
     (r) => r.manifest?.task === task && (method === null || r.manifest.method === method) && (upscale === undefined || r.manifest.upscale === upscale),
   );
@@ -136,4 +140,33 @@ export async function editWithPack(model: PackModel, source: PlanarImage, instru
     return { data: mean, shape: [...low.shape] };
   });
   return modelToPlanar(carried);
+}
+
+/**
+ * Fill the hole of `image` (mask: 1 = fill, row-major) with an inpaint pack at its default sampler
+ * and steps, finished as the engine finishes it (electron/engine/pipelines/run.ts, compose.ts):
+ * the fill's colours matched to a ring around the hole, then pasted with the same inner feather.
+ * Pixels outside the mask are the image's own.
+ */
+export async function inpaintWithPack(model: PackModel, image: PlanarImage, mask: Float32Array, seed: number): Promise<PlanarImage> {
+  const m = model.manifest;
+  const { width: W, height: H } = image;
+  const r = m.latent.factor;
+  if (H % (4 * r) !== 0 || W % (4 * r) !== 0) throw new Error(`image ${W}x${H} is not a multiple of ${4 * r} (eval crops must be aligned)`);
+  const x = planarToModel(image);
+  const cond = inpaintCondition(x, { data: mask, shape: [1, 1, H, W] }, r, m.holeFill ?? 'zero');
+  if (cond.shape[1] !== m.conditionChannels) throw new Error(`pack "${m.name}" expects ${m.conditionChannels} condition channels, inpaint gives ${cond.shape[1]}`);
+  const gen = planarToModel(await sampleImage(model, cond, null, H, W, 'pack', m.sampler.steps, seed));
+  const matched = matchFillColors(gen, x, mask, { ringPx: INPAINT_RING_PX, featherPx: INPAINT_MATCH_PX }).image;
+  const w = innerFeather(mask, W, H, PASTE_FEATHER_PX);
+  const out = modelToPlanar(matched);
+  const n = W * H;
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < n; i++) {
+      const k = w[i] as number;
+      const o = image.data[c * n + i] as number;
+      out.data[c * n + i] = k === 0 ? o : o + k * ((out.data[c * n + i] as number) - o);
+    }
+  }
+  return out;
 }

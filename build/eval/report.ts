@@ -1,5 +1,7 @@
 /** The evaluation report: its JSON shape, the target checks and the Markdown table. */
 import type { EditSummary } from './edit-checks.ts';
+import { renderInpaint } from './inpaint-eval.ts';
+import type { InpaintSection } from './inpaint-eval.ts';
 
 /** One row of a restoration table (all figures are means over the images). */
 export interface RestoreRow {
@@ -61,6 +63,8 @@ export interface EvalReport {
   restore: RestoreTable[];
   targets: TargetCheck[];
   edits: EditsSection;
+  /** the inpaint section (build/eval/inpaint-eval.ts), when it ran */
+  inpaint?: InpaintSection;
   notes: string[];
   wallSeconds: number;
 }
@@ -116,12 +120,16 @@ const num = (x: number | null, digits: number): string => (x === null ? '–' : 
 export function renderMarkdown(r: EvalReport): string {
   const lines: string[] = [];
   lines.push(`# Evaluation ${r.date}${r.quick ? ' (quick subset)' : ''}`, '');
+  const restore = r.restore.length > 0;
   lines.push(
     `Held-out photos only (${r.heldout.packages.map((p) => `${p.name} ${p.version}`).join(', ')}; reserved for evaluation, never training): ` +
-      `${r.heldout.photos} photos, ${r.heldout.crops} crops of ${r.heldout.cropSize}², LR inputs: ${r.heldout.note}.`,
+      `${r.heldout.photos} photos, ${r.heldout.crops} crops of ${r.heldout.cropSize}²${restore ? `, LR inputs: ${r.heldout.note}` : ''}.`,
   );
   lines.push(`Machine: ${r.environment.cpu}, ${r.environment.cores} cores, Node ${r.environment.node}; TF.js ${r.environment.tfjsBackend}; onnxruntime-node ${r.environment.onnxruntime}, ${r.environment.threads} threads.`);
-  lines.push(`PSNR on RGB (8-bit) and Y, border = scale; SSIM on Y (Gaussian 11×11, σ 1.5); feature distances from ${r.featureNetwork}: "${r.featureDistanceName}" (Gaussian fits of all crops; not FID, comparable only within this table) and the mean per-image feature L2 to the HR crop. ms/image: mean over images after one warm-up, model call only.`, '');
+  if (restore) {
+    lines.push(`PSNR on RGB (8-bit) and Y, border = scale; SSIM on Y (Gaussian 11×11, σ 1.5); feature distances from ${r.featureNetwork}: "${r.featureDistanceName}" (Gaussian fits of all crops; not FID, comparable only within this table) and the mean per-image feature L2 to the HR crop. ms/image: mean over images after one warm-up, model call only.`);
+  }
+  lines.push('');
   for (const t of r.restore) {
     lines.push(`## Restoration ×${t.scale} (${t.size})`, '');
     lines.push(`| method | source | PSNR dB | PSNR-Y dB | SSIM | ${r.featureDistanceName} | feature L2 | ms / image | ms / MP |`);
@@ -135,12 +143,14 @@ export function renderMarkdown(r: EvalReport): string {
     }
     lines.push('');
   }
-  lines.push('## Targets', '');
-  lines.push('| target | met | detail |', '|---|---|---|');
-  for (const t of r.targets) lines.push(`| ${t.target} | ${t.met === null ? 'n/a' : t.met ? 'yes' : 'NO'} | ${t.detail} |`);
-  lines.push('');
-  lines.push('## Edits', '');
-  if (r.edits.skipped) lines.push(`Skipped: ${r.edits.skipped}.`, '');
+  if (r.targets.length > 0) {
+    lines.push('## Targets', '');
+    lines.push('| target | met | detail |', '|---|---|---|');
+    for (const t of r.targets) lines.push(`| ${t.target} | ${t.met === null ? 'n/a' : t.met ? 'yes' : 'NO'} | ${t.detail} |`);
+    lines.push('');
+  }
+  if (r.edits.skipped !== 'not run') lines.push('## Edits', '');
+  if (r.edits.skipped && r.edits.skipped !== 'not run') lines.push(`Skipped: ${r.edits.skipped}.`, '');
   if (r.edits.rows.length > 0) {
     lines.push(`Pack ${r.edits.pack ?? ''}. Pass = the indicator moves like the procedural edit (≥ half its change, same direction) and the output is closer to the procedural result than the source; edge SSIM = luminance-edge SSIM source ↔ output.`, '');
     lines.push('| instruction | indicator | source | output | procedural | pass rate | PSNR to procedural | edge SSIM | ms / image |', '|---|---|---:|---:|---:|---:|---:|---:|---:|');
@@ -150,6 +160,7 @@ export function renderMarkdown(r: EvalReport): string {
     lines.push('');
   }
   if (r.edits.unchecked.length > 0) lines.push(`Instructions with no procedural counterpart (not checked): ${r.edits.unchecked.join(', ')}.`, '');
+  if (r.inpaint) lines.push(...renderInpaint(r.inpaint));
   if (r.notes.length > 0) {
     lines.push('## Notes', '');
     for (const n of r.notes) lines.push(`- ${n}`);

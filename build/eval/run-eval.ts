@@ -3,10 +3,13 @@
  *
  *   npm run eval -- [--quick] [--scales 2,4] [--degradation realworld|bicubic] [--crops-per-photo N]
  *                   [--limit N] [--no-features] [--packs DIR] [--out DIR] [--threads N] [--seed N]
+ *                   [--sections restore,edits,inpaint] [--inpaint-packs DIR]
  *
  * Rows per scale: bicubic, the npm ESRGAN peers, then every model row whose pack is installed
- * (others are listed as skipped, with why). Writes bench/results/eval-<date>[-quick].json and .md
- * and prints the Markdown table.
+ * (others are listed as skipped, with why); the edits; inpaint: the classic Telea fill and every
+ * installed inpaint pack (and those in --inpaint-packs, e.g. a candidate before it ships) on one
+ * seeded mask per crop (build/eval/inpaint-eval.ts). Writes bench/results/eval-<date>[-quick]
+ * [-<sections>].json and .md (the suffix when --sections leaves some out) and prints the Markdown.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,8 +26,10 @@ import { featureDistances, loadFeatureExtractor } from './feature-distance.ts';
 import type { FeatureExtractor } from './feature-distance.ts';
 import { ensureHeldoutSet, loadPair, quickSubset } from './heldout.ts';
 import type { DegradationKind, EvalCrop, EvalSet } from './heldout.ts';
+import { evalMask, inpaintSection, packRow } from './inpaint-eval.ts';
+import type { InpaintCase, InpaintPackRow, InpaintSection } from './inpaint-eval.ts';
 import { psnr, ssim } from './metrics.ts';
-import { editWithPack, findPack, openPacks, packInstructions, RESTORE_ROWS, restoreWithPack } from './pack-rows.ts';
+import { editWithPack, findPack, inpaintWithPack, openPacks, packInstructions, RESTORE_ROWS, restoreWithPack } from './pack-rows.ts';
 import type { PackSource } from './pack-rows.ts';
 import { checkTargets, renderMarkdown } from './report.ts';
 import type { EditsSection, EvalReport, RestoreRow, RestoreTable } from './report.ts';
@@ -49,8 +54,15 @@ export interface EvalOptions {
   seed?: number;
   /** crops used by the edits section (default: 2 when quick, else 8) */
   editImages?: number;
+  /** which sections to run (default all three) */
+  sections?: readonly EvalSectionName[];
+  /** a further packs folder whose inpaint packs get rows too (a candidate measured before it ships) */
+  inpaintPacksDir?: string;
   log?: (line: string) => void;
 }
+
+export const EVAL_SECTIONS = ['restore', 'edits', 'inpaint'] as const;
+export type EvalSectionName = (typeof EVAL_SECTIONS)[number];
 
 /** Upscale the LR input of image `index` (model rows seed their noise by the index, so every row sees the same z_T per image). */
 type Upscaler = (lr: PlanarImage, index: number) => Promise<PlanarImage>;
@@ -148,6 +160,23 @@ async function editsSection(packs: PackSource, set: EvalSet, crops: readonly Eva
   return { pack: `${rec.name} ${rec.manifest?.version ?? ''} (${rec.manifest?.method ?? '?'})`, rows, unchecked };
 }
 
+/** Inpaint rows of every inpaint pack in `sources` ([source, where] pairs), in scan order. */
+async function inpaintRows(sources: readonly [PackSource, string][]): Promise<(InpaintPackRow | { label: string; skipped: string })[]> {
+  const rows: (InpaintPackRow | { label: string; skipped: string })[] = [];
+  for (const [src, where] of sources) {
+    for (const rec of src.records.filter((r) => r.manifest?.task === 'inpaint')) {
+      const label = `${rec.name} (${where})`;
+      if (rec.status !== 'ok') {
+        rows.push({ label, skipped: `invalid: ${rec.problem ?? '?'}` });
+        continue;
+      }
+      const model = await loadModel(src, rec.name);
+      rows.push(typeof model === 'string' ? { label, skipped: model } : packRow(label, model, inpaintWithPack));
+    }
+  }
+  return rows;
+}
+
 /** Run the evaluation and write the report files. */
 export async function runEval(options: EvalOptions = {}): Promise<{ report: EvalReport; jsonPath: string; mdPath: string }> {
   const started = performance.now();
@@ -157,6 +186,7 @@ export async function runEval(options: EvalOptions = {}): Promise<{ report: Eval
   const degradation = options.degradation ?? 'realworld';
   const seed = options.seed ?? 1234;
   const threads = options.threads ?? 2;
+  const sections = new Set<EvalSectionName>(options.sections ?? EVAL_SECTIONS);
   const notes: string[] = [];
   for (const s of scales) if (s !== 2 && s !== 4) throw new Error(`scale ×${s} is not in the held-out set (×2 and ×4 only)`);
 
@@ -167,9 +197,10 @@ export async function runEval(options: EvalOptions = {}): Promise<{ report: Eval
   if (crops.length === 0) throw new Error('the held-out set is empty');
   log(`held-out set: ${set.photos.length} photos, ${set.crops.length} crops; using ${crops.length}`);
 
-  const features = options.features === false ? null : await loadFeatureExtractor('inception');
-  if (!features) notes.push('feature distances not computed (--no-features)');
-  else if (features.network.includes('failed')) notes.push(features.network);
+  const features = options.features === false || !sections.has('restore') ? null : await loadFeatureExtractor('inception');
+  if (!features) {
+    if (sections.has('restore')) notes.push('feature distances not computed (--no-features)');
+  } else if (features.network.includes('failed')) notes.push(features.network);
   if (features && crops.length < 2) notes.push('Fréchet distance needs ≥ 2 images; only the paired feature L2 is given');
   if (features) notes.push(`Fréchet distance on ${crops.length} images of ${features.dim}-d features is strongly biased upwards at this sample size; compare rows, not papers`);
 
@@ -180,8 +211,10 @@ export async function runEval(options: EvalOptions = {}): Promise<{ report: Eval
 
   const tables: RestoreTable[] = [];
   let edits: EditsSection = { skipped: 'not run', rows: [], unchecked: [] };
+  let inpaint: InpaintSection | undefined;
+  const extra = options.inpaintPacksDir !== undefined && sections.has('inpaint') ? await openPacks(options.inpaintPacksDir, threads) : null;
   try {
-    for (const scale of scales) {
+    for (const scale of sections.has('restore') ? scales : []) {
       const pairs: Pair[] = [];
       for (const crop of crops) pairs.push({ crop, ...(await loadPair(set, crop, scale)) });
       const first = pairs[0] as Pair;
@@ -228,11 +261,24 @@ export async function runEval(options: EvalOptions = {}): Promise<{ report: Eval
       const shippedSteps = typeof shipped === 'string' ? undefined : shipped.manifest?.sampler.steps;
       tables.push({ scale, size: `${first.lr.width}² → ${first.hr.width}²`, rows, ...(shippedSteps !== undefined ? { shippedSteps } : {}) });
     }
-    const editCrops = crops.slice(0, options.editImages ?? (quick ? 2 : 8));
-    edits = await editsSection(packs, set, editCrops, undefined, seed, log);
+    if (sections.has('edits')) {
+      const editCrops = crops.slice(0, options.editImages ?? (quick ? 2 : 8));
+      edits = await editsSection(packs, set, editCrops, undefined, seed, log);
+    }
+    if (sections.has('inpaint')) {
+      const cases: InpaintCase[] = [];
+      for (const crop of crops) {
+        const { hr } = await loadPair(set, crop, set.scales[0] as number);
+        cases.push({ id: crop.id, truth: hr, mask: evalMask(crop.id, hr.width, hr.height) });
+      }
+      const sources: [PackSource, string][] = [[packs, 'installed']];
+      if (extra) sources.push([extra, path.basename(path.resolve(options.inpaintPacksDir as string))]);
+      inpaint = await inpaintSection(cases, await inpaintRows(sources), seed, log);
+    }
   } finally {
     features?.dispose();
     await packs.close();
+    await extra?.close();
   }
 
   const date = new Date().toISOString().slice(0, 10);
@@ -261,14 +307,16 @@ export async function runEval(options: EvalOptions = {}): Promise<{ report: Eval
     featureNetwork: features?.network ?? 'none',
     featureDistanceName: features?.distanceName ?? 'feature distance',
     restore: tables,
-    targets: checkTargets(tables),
+    targets: sections.has('restore') ? checkTargets(tables) : [],
     edits,
+    ...(inpaint ? { inpaint } : {}),
     notes,
     wallSeconds: (performance.now() - started) / 1000,
   };
   const outDir = options.outDir ?? DEFAULT_RESULTS_DIR;
   mkdirSync(outDir, { recursive: true });
-  const base = path.join(outDir, `eval-${date}${quick ? '-quick' : ''}${degradation === 'bicubic' ? '-bicubic' : ''}`);
+  const only = sections.size < EVAL_SECTIONS.length ? `-${EVAL_SECTIONS.filter((s) => sections.has(s)).join('-')}` : '';
+  const base = path.join(outDir, `eval-${date}${quick ? '-quick' : ''}${degradation === 'bicubic' ? '-bicubic' : ''}${only}`);
   const jsonPath = `${base}.json`;
   const mdPath = `${base}.md`;
   writeFileSync(jsonPath, `${JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`);
@@ -326,6 +374,17 @@ function parseArgs(argv: readonly string[]): EvalOptions {
         break;
       case '--seed':
         o.seed = int(value(i, a), a);
+        i++;
+        break;
+      case '--sections': {
+        const list = value(i, a).split(',');
+        for (const s of list) if (!(EVAL_SECTIONS as readonly string[]).includes(s)) throw new Error(`--sections takes ${EVAL_SECTIONS.join(', ')}; got "${s}"`);
+        o.sections = list as EvalSectionName[];
+        i++;
+        break;
+      }
+      case '--inpaint-packs':
+        o.inpaintPacksDir = value(i, a);
         i++;
         break;
       case '--packs':

@@ -13,7 +13,7 @@ import { alphaPlane, nchwToPixels } from '../images/tensor.ts';
 import type { PipelineInput } from './types.ts';
 
 /** Box radius (px) of the paste weights (core innerFeather). */
-const PASTE_FEATHER_PX = 3;
+export const PASTE_FEATHER_PX = 3;
 
 /** The tool's output mixed with `base` by the request's strength (1 or omitted: the output). */
 export function withStrength(p: PipelineInput, out: F32Tensor, base: F32Tensor): F32Tensor {

@@ -19,8 +19,8 @@ import { nativeBackend } from './native-backend.ts';
 import type { PipelineInput, ToolBackend } from './types.ts';
 
 /** Width of the sampling rings and depth of the colour-matched zone inside the mask (px). */
-const INPAINT_RING_PX = 8;
-const INPAINT_MATCH_PX = 12;
+export const INPAINT_RING_PX = 8;
+export const INPAINT_MATCH_PX = 12;
 
 export async function runPipeline(p: PipelineInput): Promise<JobOutput> {
   const m = p.model.manifest;
