@@ -8,6 +8,7 @@
  *            [--negative TEXT] [--guidance W] [--image-guidance S]
  *   codi import <diffusers folder> ...   (electron/engine/diffusers/cli.ts; no engine needed)
  *   codi verify-diffusers <pack folder>
+ *   codi encode-dataset --pack P --data D --out O   (electron/engine/diffusers/encode-dataset.ts)
  *
  * (`codi train …` is routed to the training CLI by bin/codi.mjs.) The input is never
  * overwritten; the output is written atomically and only replaces a file with --overwrite.
@@ -20,7 +21,8 @@ import { packTask } from '../../core/packs/manifest.ts';
 import { stepsProblem } from '../../core/packs/step-limit.ts';
 import { createCodiApi } from '../broker/api.ts';
 import { engineConfigFromEnv, userPacksDir } from '../broker/config.ts';
-import { runImportCommand, runVerifyCommand } from '../engine/diffusers/cli.ts';
+import { runEncodeDatasetCommand, runImportCommand, runVerifyCommand } from '../engine/diffusers/cli.ts';
+import { OrtRuntime } from '../engine/ort.ts';
 import { EngineHost, engineStatusLine } from '../broker/engine-host.ts';
 import { forkEngine } from '../broker/fork.ts';
 import { runBatchCommand } from './batch.ts';
@@ -44,6 +46,8 @@ export const USAGE = `usage:
   codi import <diffusers ONNX folder> [--name NAME] [--task TASK] [--backbone PACK] [--upscale N] ...
                             (into the user packs folder; codi import --help for all options)
   codi verify-diffusers <pack folder>
+  codi encode-dataset --pack <diffusers pack or folder> --data <dataset folder> --out <new folder> [--split train|val|all]
+                            (latents, conditions and text embeddings for SD-class CoDi training)
   codi train ...            (training; see codi train --help)
 
 tools: restore, inpaint, edit, depth, custom (or a pack name from "codi models")
@@ -60,6 +64,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   }
   if (cmd === 'import') return runImportCommand(rest, { packsDir: userPacksDir(io.env), io });
   if (cmd === 'verify-diffusers') return runVerifyCommand(rest, { io });
+  if (cmd === 'encode-dataset') return encodeDatasetCommand(rest, io);
   if (cmd === 'batch') return runBatchCommand(rest, io);
   if (cmd === 'models' && rest[0] === 'help') {
     io.out(MODELS_USAGE);
@@ -89,6 +94,20 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     return runArgs ? await run(api, runArgs, io) : await models(api, io, verbose);
   } finally {
     await host.stop();
+  }
+}
+
+/** `codi encode-dataset`: ONNX Runtime in this process (no engine needed); Ctrl-C cancels cleanly. */
+async function encodeDatasetCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const cfg = engineConfigFromEnv(io.env);
+  const runtime = new OrtRuntime({ ...(cfg.providers ? { providers: cfg.providers } : {}), ...(cfg.threads ? { threads: cfg.threads } : {}) });
+  const ctrl = new AbortController();
+  const onSigint = () => ctrl.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    return await runEncodeDatasetCommand(argv, { packsDir: userPacksDir(io.env), io, runtime, signal: ctrl.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
   }
 }
 
