@@ -176,3 +176,35 @@ describe('codi models pull / verify / remove', () => {
     expect(help.stdout.join('\n')).toMatch(/HF_TOKEN/);
   });
 });
+
+describe('codi models pull in its own process', () => {
+  it('Ctrl-C (SIGINT) stops the pull with exit code 130 and keeps the partial download', async () => {
+    const { spawn } = await import('node:child_process');
+    hub.switches = { bytesPerSecond: 8 * 1024 };
+    hub.resetCounters();
+    const packs = path.join(tmp, 'sigint-packs');
+    const child = spawn(process.execPath, [path.join(import.meta.dirname, '../../bin/codi.mjs'), 'models', 'pull', 'tester/tiny-inpaint', '--hub', hub.url], {
+      env: { ...env, CODI_USER_PACKS: packs },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const started = Date.now();
+    while (hub.totalServed() < 4096 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    expect(await exit, stderr).toBe(130);
+    expect(stderr).toMatch(/codi: the pull was cancelled; what was downloaded is kept, so pulling again resumes/);
+    const staged: string[] = [];
+    const walk = async (d: string): Promise<void> => {
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        if (e.isDirectory()) await walk(path.join(d, e.name));
+        else staged.push(e.name);
+      }
+    };
+    await walk(path.join(packs, '.hub-staging'));
+    expect(staged.length).toBeGreaterThan(0);
+    expect((await readdir(packs)).filter((e) => !e.startsWith('.'))).toEqual([]);
+    hub.switches = {};
+  }, 90_000);
+});
