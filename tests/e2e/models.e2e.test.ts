@@ -6,7 +6,7 @@
  *   asked), pull it with live progress; the pack is listed with its size, source and licence and
  *   inpaints an opened image as a tool; the token never reaches the page or the server's output.
  * - A slow repo: start its pull, cancel it from the panel; nothing is installed and the notice
- *   says so.
+ *   says so. Then the pulled pack is removed (after a confirmation) and its tool is gone.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readdir } from 'node:fs/promises';
@@ -121,7 +121,7 @@ describeE2E('Models panel in Chromium (web mode) against the mock Hub', () => {
     expect(errors).toEqual([]);
   }, 600_000);
 
-  it('cancels a slow pull from the panel: nothing is installed and the notice says so', async () => {
+  it('cancels a slow pull from the panel (nothing installed, the notice says so), then removes the pulled pack after a confirmation', async () => {
     hub!.switches = { bytesPerSecond: 4096 };
     const { page, errors } = await studio.openApp('', { width: 1440, height: 900 });
     await appReady(page);
@@ -142,6 +142,17 @@ describeE2E('Models panel in Chromium (web mode) against the mock Hub', () => {
     expect(await panel.getByTestId('models-message').textContent()).toContain('nothing was installed');
     expect(await installed(path.join(studio.work, 'user-packs'))).toEqual(['gated-sd-onnx']);
     await shot(page, 'models-05-cancelled');
+
+    // remove asks first, then the pack and its tool are gone without a restart
+    await panel.getByRole('button', { name: 'Remove gated-sd-onnx' }).click();
+    await panel.getByRole('group', { name: 'Remove gated-sd-onnx?' }).getByRole('button', { name: 'Keep' }).click();
+    expect(await installed(path.join(studio.work, 'user-packs'))).toEqual(['gated-sd-onnx']);
+    await panel.getByRole('button', { name: 'Remove gated-sd-onnx' }).click();
+    await panel.getByRole('button', { name: 'Yes, remove gated-sd-onnx' }).click();
+    await until('removed', async () => (await notice(page)).includes('Removed "gated-sd-onnx"'));
+    expect(await installed(path.join(studio.work, 'user-packs'))).toEqual([]);
+    expect(await panel.locator('tr[data-pack="gated-sd-onnx"]').count()).toBe(0);
+    expect(await page.getByRole('radio', { name: new RegExp(GATED) }).count()).toBe(0);
     expect(errors).toEqual([]);
   }, 300_000);
 });
