@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { Rng } from '../../core/rng.ts';
-import { buildDataset, parseBuildDatasetArgs, runBuildDatasetCommand } from './build-dataset.ts';
+import { buildDataset, parseBuildDatasetArgs, runBuildDatasetCommand, usablePhotos } from './build-dataset.ts';
 import type { DatasetItem } from './build-dataset.ts';
+import { PHOTO_INDEX_VERSION } from '../data/debian-fetch.ts';
 import { findEditByText } from '../data/edits.ts';
 
 /** A photo library in a temp folder (two train photos, one val photo), no apt needed. */
@@ -21,7 +22,7 @@ async function fakeLibrary(): Promise<string> {
     await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(join(dir, prepared));
     photos.push({ key: `pkg:p${i}.jpg`, package: 'pkg', version: '1', path: `p${i}.jpg`, licence: 'CC0-1.0', copyright: 'x', licenceMatchedBy: 'Files: *', sha256: 'ab', width: w, height: h, split, reason: 'test', prepared, preparedWidth: w, preparedHeight: h });
   }
-  writeFileSync(join(dir, 'sources.json'), JSON.stringify({ version: 1, valFraction: 0.3, maxSide: 1024, packages: [], photos, rejected: [] }));
+  writeFileSync(join(dir, 'sources.json'), JSON.stringify({ version: PHOTO_INDEX_VERSION, valFraction: 0.3, maxSide: 1024, packages: [], photos, rejected: [] }));
   return dir;
 }
 
@@ -31,6 +32,26 @@ describe('build-dataset', () => {
   let cache = '';
   beforeAll(async () => {
     cache = await fakeLibrary();
+  });
+
+  it('content-only photos are never restoration targets but are content for the other tasks', () => {
+    const photos = [{ record: { contentOnly: true }, id: 'webp' }, { record: {}, id: 'clean' }];
+    expect(usablePhotos(photos, 'restore').map((p) => p.id)).toEqual(['clean']);
+    for (const task of ['inpaint', 'edit', 'depth', 'pretrain'] as const) expect(usablePhotos(photos, task)).toHaveLength(2);
+  });
+
+  it('--summary prints the library in numbers', async () => {
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((s: string) => out.push(s) > 0);
+    try {
+      expect(await runBuildDatasetCommand(['--summary', '--cache', cache])).toBe(0);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(out.join('')).toMatch(/^3 photos, 0 MP \(originals\), 0 content-only, 1 in val/);
+    expect(out.join('')).toContain('| CC0-1.0 | 3 |');
+    expect(await runBuildDatasetCommand(['--summary', '--task', 'restore'])).toBe(2);
   });
 
   it('parses arguments and rejects bad ones', () => {

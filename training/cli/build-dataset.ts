@@ -1,6 +1,7 @@
 /**
  * `build-dataset --task restore|inpaint|edit|depth|pretrain --out DIR --size 64 --count N --seed S
  *  [--scale 4] [--val-fraction 0.1] [--preset stablesr|realesrgan] [--cache DIR] [--mask-style S]`
+ * `build-dataset --summary [--cache DIR] [--refetch]`: print what the photo library holds.
  *
  * Cuts random crops from the Debian photo library (train photos for train items, val photos for
  * val items) and writes the dataset format of CONVENTIONS.md: `dataset.json` (task, size, sources
@@ -14,6 +15,7 @@ import { Rng } from '../../core/rng.ts';
 import { ensurePhotoLibrary, DEFAULT_PHOTO_CACHE, fetchDebianPhotos } from '../data/debian-fetch.ts';
 import type { PhotoLibraryIndex, PhotoRecord } from '../data/debian-fetch.ts';
 import { degrade, DEGRADATION_PRESETS } from '../data/degrade.ts';
+import { formatLibrarySummary, summariseLibrary } from '../data/photo-library-summary.ts';
 import { renderScene, sampleScene } from '../data/depth-scenes.ts';
 import { applyEdit, EDIT_INSTRUCTIONS, trainingPhrases } from '../data/edits.ts';
 import { createImage, flipHorizontal, luminance, writePng } from '../data/image.ts';
@@ -51,7 +53,7 @@ export interface BuildDatasetOptions {
   refetch: boolean;
 }
 
-const USAGE = 'usage: build-dataset --task restore|inpaint|edit|depth|pretrain --out DIR [--size 64] --count N [--seed 0] [--scale 4] [--val-fraction 0.1] [--preset stablesr|realesrgan] [--cache DIR] [--mask-style brush|box|irregular|person|side] [--refetch]';
+const USAGE = 'usage: build-dataset --task restore|inpaint|edit|depth|pretrain --out DIR [--size 64] --count N [--seed 0] [--scale 4] [--val-fraction 0.1] [--preset stablesr|realesrgan] [--cache DIR] [--mask-style brush|box|irregular|person|side] [--refetch]\n       build-dataset --summary [--cache DIR] [--refetch]';
 
 export function parseBuildDatasetArgs(argv: readonly string[]): BuildDatasetOptions {
   const get = new Map<string, string>();
@@ -225,14 +227,24 @@ async function buildItem(
   return item;
 }
 
+/**
+ * The photos a task may crop from: restoration targets must be clean, so content-only photos
+ * (compression damage of their own, docs/data.md §4) are left out of `restore`; every other task
+ * uses them as content.
+ */
+export function usablePhotos<T extends { record: Pick<PhotoRecord, 'contentOnly'> }>(photos: readonly T[], task: DatasetTask): T[] {
+  return task === 'restore' ? photos.filter((p) => !p.record.contentOnly) : [...photos];
+}
+
 /** Build a dataset; returns the number of items written per split. */
 export async function buildDataset(opts: BuildDatasetOptions, log: (s: string) => void = () => {}): Promise<{ train: number; val: number; seconds: number }> {
   const t0 = performance.now();
   const index = opts.refetch ? await fetchDebianPhotos({ cacheDir: opts.cacheDir, log }) : await ensurePhotoLibrary(opts.cacheDir, log);
   const all = await loadPhotos(index, opts.cacheDir);
-  const train = all.filter((p) => p.record.split === 'train');
-  const val = all.filter((p) => p.record.split === 'val');
-  if (train.length === 0) throw new Error('the photo library has no training photos');
+  const usable = usablePhotos(all, opts.task);
+  const train = usable.filter((p) => p.record.split === 'train');
+  const val = usable.filter((p) => p.record.split === 'val');
+  if (train.length === 0) throw new Error(`the photo library has no training photos usable for ${opts.task}`);
   const nVal = val.length > 0 ? Math.round(opts.count * opts.valFraction) : 0;
   const nTrain = opts.count - nVal;
   for (const dir of ['target', 'input', 'mask', 'depth']) {
@@ -250,7 +262,8 @@ export async function buildDataset(opts: BuildDatasetOptions, log: (s: string) =
   const dataset = {
     task: opts.task,
     size: [opts.size, opts.size],
-    sources: index.photos.map((p) => ({
+    // the photos this data set draws from (restore leaves the content-only ones out)
+    sources: usable.map(({ record: p }) => ({
       key: p.key,
       package: p.package,
       version: p.version,
@@ -258,6 +271,8 @@ export async function buildDataset(opts: BuildDatasetOptions, log: (s: string) =
       licence: p.licence,
       copyright: p.copyright,
       ...(p.note ? { note: p.note } : {}),
+      ...(p.upstreamLicence ? { upstreamLicence: p.upstreamLicence } : {}),
+      ...(p.contentOnly ? { contentOnly: true } : {}),
       sha256: p.sha256,
       split: p.split,
     })),
@@ -278,8 +293,35 @@ export async function buildDataset(opts: BuildDatasetOptions, log: (s: string) =
   return { train: nTrain, val: nVal, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** `--summary [--cache DIR] [--refetch]`: print the library summary; returns the exit code. */
+async function runSummary(argv: readonly string[]): Promise<number> {
+  let cacheDir = DEFAULT_PHOTO_CACHE;
+  let refetch = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--summary') continue;
+    if (a === '--refetch') refetch = true;
+    else if (a === '--cache' && argv[i + 1] !== undefined) cacheDir = argv[++i] as string;
+    else if (a.startsWith('--cache=')) cacheDir = a.slice('--cache='.length);
+    else {
+      console.error(`--summary takes only --cache DIR and --refetch, got ${a}`);
+      return 2;
+    }
+  }
+  try {
+    const log = (s: string): void => console.error(s);
+    const index = refetch ? await fetchDebianPhotos({ cacheDir, log }) : await ensurePhotoLibrary(cacheDir, log);
+    process.stdout.write(formatLibrarySummary(summariseLibrary(index)));
+    return 0;
+  } catch (err) {
+    console.error(`build-dataset --summary failed: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
 /** CLI entry: returns the process exit code. */
 export async function runBuildDatasetCommand(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--summary')) return runSummary(argv);
   let opts: BuildDatasetOptions;
   try {
     opts = parseBuildDatasetArgs(argv);

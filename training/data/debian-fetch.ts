@@ -9,16 +9,18 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { assertTrainingPackage, assignSplits, decideFile, fileKey, IMAGE_EXTENSIONS, licenceFor, PHOTO_PACKAGES } from './photo-sources.ts';
+import { edjJpegs, rccFiles } from './containers.ts';
+import { assertTrainingPackage, assignSplits, decideFile, fileKey, IMAGE_EXTENSIONS, licenceFor, memberFileName, PHOTO_PACKAGES } from './photo-sources.ts';
 import type { PhotoPackage } from './photo-sources.ts';
 import { photoStats } from './photo-stats.ts';
 import type { PhotoStats } from './photo-stats.ts';
 
 export const DEFAULT_PHOTO_CACHE = fileURLToPath(new URL('../../.cache/debian-photos', import.meta.url));
-const INDEX_VERSION = 1;
+/** 2: photos cut out of containers, content-only flags, upstream licence notes */
+export const PHOTO_INDEX_VERSION = 2;
 
 /** Sources record of one kept photograph. */
 export interface PhotoRecord {
@@ -26,13 +28,17 @@ export interface PhotoRecord {
   key: string;
   package: string;
   version: string;
-  /** path inside the package */
+  /** path inside the package; `container#member` for a photo cut out of a container */
   path: string;
   licence: string;
   copyright: string;
   licenceMatchedBy: string;
   note?: string;
-  /** sha256 of the original file in the package */
+  /** the upstream licence statement where it differs from debian/copyright */
+  upstreamLicence?: string;
+  /** usable as input or content, never as a clean restoration target (docs/data.md §4) */
+  contentOnly?: boolean;
+  /** sha256 of the original file in the package (of the cut-out member for a container) */
   sha256: string;
   width: number;
   height: number;
@@ -77,6 +83,63 @@ function listFiles(dir: string): string[] {
     else if (st.isFile()) out.push(p);
   }
   return out.sort();
+}
+
+/** One image file of a package: on disk as shipped, or cut out of a container. */
+interface Candidate {
+  /** file name that keys the photo */
+  name: string;
+  /** recorded path: inside the package, or `container#member` */
+  path: string;
+  /** the path matched against debian/copyright (a member's path inside the source tree) */
+  licencePath: string;
+  /** the bytes on disk */
+  abs: string;
+}
+
+const isImagePath = (f: string): boolean => [...IMAGE_EXTENSIONS, '.svg', '.svgz'].some((e) => f.toLowerCase().endsWith(e));
+
+/**
+ * The image files of an unpacked package under its roots. Container members are written once
+ * to `<root>/_members/` (re-used on the next run) so the rest of the pipeline reads plain files.
+ */
+function candidatesOf(pkg: PhotoPackage, root: string): Candidate[] {
+  const files = pkg.roots.flatMap((r) => listFiles(join(root, r))).map((f) => relative(root, f));
+  if (!pkg.container) {
+    return files
+      .filter(isImagePath)
+      // scikit-image keeps test fixtures under */tests/*: not data
+      .filter((f) => !f.includes('/tests/'))
+      .map((f) => ({ name: basename(f), path: f, licencePath: f, abs: join(root, f) }));
+  }
+  const memberDir = join(root, '_members');
+  mkdirSync(memberDir, { recursive: true });
+  const out: Candidate[] = [];
+  const ext = pkg.container === 'edj' ? '.edj' : '.rcc';
+  for (const rel of files.filter((f) => f.endsWith(ext))) {
+    const buf = readFileSync(join(root, rel));
+    if (pkg.container === 'edj') {
+      const jpegs = edjJpegs(buf);
+      if (jpegs.length === 0) continue;
+      // the largest stream is the full-size picture; the others are its smaller copies
+      const big = jpegs.reduce((a, b) => (b.data.length > a.data.length ? b : a));
+      const name = `${basename(rel, '.edj')}.jpg`;
+      out.push({ name, path: `${rel}#${big.name}`, licencePath: rel, abs: writeMember(memberDir, name, big.data) });
+    } else {
+      for (const m of rccFiles(buf)) {
+        if (!isImagePath(m.name) || (pkg.members && !pkg.members.test(m.name))) continue;
+        const name = memberFileName(rel, m.name);
+        out.push({ name, path: `${rel}#${m.name}`, licencePath: m.name, abs: writeMember(memberDir, name, m.data) });
+      }
+    }
+  }
+  return out;
+}
+
+function writeMember(dir: string, name: string, data: Buffer): string {
+  const p = join(dir, name);
+  if (!existsSync(p) || statSync(p).size !== data.length) writeFileSync(p, data);
+  return p;
 }
 
 let aptUpdated = false;
@@ -126,7 +189,7 @@ export async function fetchDebianPhotos(options: FetchOptions = {}): Promise<Pho
   const debDir = join(cacheDir, 'debs');
   mkdirSync(debDir, { recursive: true });
 
-  const kept: Omit<PhotoRecord, 'split' | 'prepared' | 'preparedWidth' | 'preparedHeight'>[] = [];
+  const kept: (Omit<PhotoRecord, 'split' | 'prepared' | 'preparedWidth' | 'preparedHeight'> & { source: string })[] = [];
   const rejected: PhotoLibraryIndex['rejected'] = [];
   const pkgSummary: PhotoLibraryIndex['packages'] = [];
   for (const pkg of packages) {
@@ -139,34 +202,38 @@ export async function fetchDebianPhotos(options: FetchOptions = {}): Promise<Pho
     }
     const copyrightPath = join(root, 'usr/share/doc', pkg.name, 'copyright');
     const copyrightText = existsSync(copyrightPath) ? readFileSync(copyrightPath, 'utf8') : '';
-    const files = pkg.roots.flatMap((r) => listFiles(join(root, r)))
-      .map((f) => relative(root, f))
-      .filter((f) => [...IMAGE_EXTENSIONS, '.svg', '.svgz'].some((e) => f.toLowerCase().endsWith(e)))
-      // scikit-image keeps test fixtures under */tests/*: not data
-      .filter((f) => !f.includes('/tests/'));
+    const files = candidatesOf(pkg, root);
+    const seen = new Set<string>();
     let count = 0;
-    for (const rel of files) {
-      const abs = join(root, rel);
-      const isVector = /\.svgz?$/i.test(rel);
-      const stats = isVector ? null : await statsOf(abs);
-      const decision = decideFile(pkg.name, rel, stats);
-      const key = fileKey(pkg.name, rel);
+    for (const file of files) {
+      const key = fileKey(pkg.name, file.name);
+      if (seen.has(key)) {
+        rejected.push({ key: `${key} (${file.path})`, reason: 'duplicate file name in the package (keys must be unique)' });
+        continue;
+      }
+      seen.add(key);
+      const isVector = /\.svgz?$/i.test(file.name);
+      const stats = isVector ? null : await statsOf(file.abs);
+      const decision = decideFile(pkg.name, file.name, stats);
       if (!decision.use || !stats) {
         rejected.push({ key, reason: decision.use ? 'unreadable image' : decision.reason, ...(stats ? { stats } : {}) });
         continue;
       }
-      const lic = licenceFor(copyrightText, rel);
+      const lic = licenceFor(copyrightText, file.licencePath);
       count++;
       kept.push({
         key,
         package: pkg.name,
         version,
-        path: rel,
+        path: file.path,
+        source: file.abs,
         licence: lic.licence,
         copyright: lic.copyright,
         licenceMatchedBy: lic.matchedBy,
         ...(decision.note ? { note: decision.note } : {}),
-        sha256: sha256File(abs),
+        ...(pkg.upstreamLicence ? { upstreamLicence: pkg.upstreamLicence } : {}),
+        ...(pkg.contentOnly ? { contentOnly: true } : {}),
+        sha256: sha256File(file.abs),
         width: stats.width,
         height: stats.height,
         reason: decision.reason,
@@ -178,11 +245,11 @@ export async function fetchDebianPhotos(options: FetchOptions = {}): Promise<Pho
 
   const splits = assignSplits(kept.map((k) => k.key), valFraction);
   const photos: PhotoRecord[] = [];
-  for (const k of kept) {
-    const prepared = join('photos', k.package, `${(k.path.split('/').pop() ?? k.path).replace(/\.[^.]+$/, '')}.png`);
+  for (const { source, ...k } of kept) {
+    const prepared = join('photos', k.package, `${(k.key.split(':').pop() ?? k.key).replace(/\.[^.]+$/, '')}.png`);
     const outPath = join(cacheDir, prepared);
     mkdirSync(join(cacheDir, 'photos', k.package), { recursive: true });
-    const info = await sharp(join(cacheDir, 'extract', k.package, k.path))
+    const info = await sharp(source)
       .removeAlpha()
       .toColourspace('srgb')
       .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true })
@@ -190,7 +257,7 @@ export async function fetchDebianPhotos(options: FetchOptions = {}): Promise<Pho
       .toFile(outPath);
     photos.push({ ...k, split: splits.get(k.key) ?? 'train', prepared, preparedWidth: info.width, preparedHeight: info.height });
   }
-  const index: PhotoLibraryIndex = { version: INDEX_VERSION, valFraction, maxSide, packages: pkgSummary, photos, rejected };
+  const index: PhotoLibraryIndex = { version: PHOTO_INDEX_VERSION, valFraction, maxSide, packages: pkgSummary, photos, rejected };
   writeFileSync(join(cacheDir, 'sources.json'), `${JSON.stringify(index, null, 2)}\n`);
   return index;
 }
@@ -200,7 +267,7 @@ export function loadPhotoLibrary(cacheDir: string = DEFAULT_PHOTO_CACHE): PhotoL
   const p = join(cacheDir, 'sources.json');
   if (!existsSync(p)) return null;
   const index = JSON.parse(readFileSync(p, 'utf8')) as PhotoLibraryIndex;
-  if (index.version !== INDEX_VERSION) return null;
+  if (index.version !== PHOTO_INDEX_VERSION) return null;
   for (const photo of index.photos) assertTrainingPackage(photo.package);
   return index;
 }

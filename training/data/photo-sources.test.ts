@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { assertTrainingPackage, assignSplits, decideFile, EVALUATION_RESERVED_PACKAGES, FILE_OVERRIDES, licenceFor, parseDep5, PHOTO_PACKAGES } from './photo-sources.ts';
+import { assertTrainingPackage, assignSplits, decideFile, EVALUATION_RESERVED_PACKAGES, FILE_GROUPS, FILE_OVERRIDES, licenceFor, memberFileName, parseDep5, PHOTO_PACKAGES } from './photo-sources.ts';
 import { isLikelyPhoto, photoStats } from './photo-stats.ts';
 import { Rng } from '../../core/rng.ts';
 
@@ -66,9 +66,35 @@ describe('licences from debian/copyright', () => {
     expect(licenceFor(DEP5, 'usr/lib/python3/skimage/data/coffee.png')).toMatchObject({ licence: 'BSD-3-Clause', matchedBy: 'Files: *' });
   });
 
+  it('takes the licence from the line below an empty `License:` and matches converted images by path', () => {
+    const text = `${DEP5}\nFiles: data/images/backgrounds/*\n data/images/title/menu_bkg.jpg\nCopyright: not-applicable\nLicense:\n Public Domain\n\nFiles: src/activities/erase/resource/gorilla.jpg\nCopyright: W\nLicense: CC-BY-SA-4.0\n`;
+    expect(licenceFor(text, 'usr/share/tuxmath/images/title/menu_bkg.jpg').licence).toBe('Public Domain');
+    // gcompris ships its source JPEGs as WebP inside .rcc files
+    expect(licenceFor(text, 'gcompris/src/activities/erase/resource/gorilla.webp')).toMatchObject({ licence: 'CC-BY-SA-4.0', copyright: 'W' });
+    expect(licenceFor(text, 'gcompris/src/activities/erase/resource/gorilla2.webp').licence).toBe('BSD-3-Clause');
+  });
+
   it('reads free-form copyright text', () => {
     const text = 'Image Authors:\n - adwaita*\n   Copyright © 2011 J\n   Licensed under Creative Commons Attribution-ShareAlike 3.0 License.\n';
     expect(licenceFor(text, 'usr/share/backgrounds/gnome/adwaita-d.webp').licence).toMatch(/ShareAlike 3.0/);
+  });
+});
+
+describe('photos cut out of containers', () => {
+  it('get unique file names from the container and the member folder', () => {
+    expect(memberFileName('usr/share/gcompris-qt/rcc/erase.rcc', 'gcompris/src/activities/erase/resource/gorilla.webp')).toBe('erase--resource-gorilla.webp');
+    expect(memberFileName('a/details.rcc', 'x/image/Nagoya_background.webp')).not.toBe(memberFileName('a/details.rcc', 'x/other/Nagoya_background.webp'));
+  });
+
+  it('gcompris photos are content only, only from the photo activities, and paintings are denied', () => {
+    const gc = PHOTO_PACKAGES.find((p) => p.name === 'gcompris-qt-data');
+    expect(gc?.container).toBe('rcc');
+    expect(gc?.contentOnly).toBeTruthy();
+    expect(gc?.members?.test('gcompris/src/activities/erase/resource/gorilla.webp')).toBe(true);
+    expect(gc?.members?.test('gcompris/src/activities/lang/resource/words_sample/gorilla.webp')).toBe(false);
+    expect(decideFile('gcompris-qt-data', 'details--image-Gogh4_background.webp', null).use).toBe(false);
+    expect(PHOTO_PACKAGES.find((p) => p.name === 'enlightenment-data')?.container).toBe('edj');
+    expect(PHOTO_PACKAGES.find((p) => p.name === 'lxqt-themes')?.upstreamLicence).toMatch(/CC-BY-SA-3.0/);
   });
 });
 
@@ -82,6 +108,12 @@ describe('train/val split by file', () => {
     expect(nVal).toBeGreaterThanOrEqual(5);
     expect(nVal).toBeLessThanOrEqual(6);
     expect(a.get('python3-skimage:motorcycle_left.png')).toBe(a.get('python3-skimage:motorcycle_right.png'));
+    for (const [key, group] of Object.entries(FILE_GROUPS)) {
+      const partners = Object.keys(FILE_GROUPS).filter((k) => FILE_GROUPS[k] === group);
+      expect(partners.length).toBeGreaterThanOrEqual(2);
+      const split = assignSplits([...keys, ...Object.keys(FILE_GROUPS)], 0.15);
+      for (const p of partners) expect(split.get(p)).toBe(split.get(key));
+    }
   });
 
   it('always keeps at least one val file when there are two', () => {
