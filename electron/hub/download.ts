@@ -77,6 +77,8 @@ async function attemptDownload(f: PlannedFile, ctx: DownloadContext): Promise<vo
     have = 0;
   }
   const hash = createHash('sha256');
+  // An empty file has nothing to fetch, but its (empty) partial must exist to be checked and renamed.
+  if (f.size === 0) await fs.writeFile(partial, '');
   if (have < f.size) {
     const stall = new AbortController();
     const signal = AbortSignal.any([ctx.signal, stall.signal]);
@@ -94,6 +96,7 @@ async function attemptDownload(f: PlannedFile, ctx: DownloadContext): Promise<vo
       if (res.status === 416 || (res.status === 200 && have > 0)) {
         // The server cannot continue this partial (416) or ignored the range (200): start over.
         await fh.truncate(0);
+        ctx.onBytes(-got);
         got = 0;
         if (res.status === 416) {
           await res.body?.cancel();
@@ -104,6 +107,7 @@ async function attemptDownload(f: PlannedFile, ctx: DownloadContext): Promise<vo
         if (Number(start) !== have) {
           await res.body?.cancel();
           await fh.truncate(0);
+          ctx.onBytes(-got);
           throw new HubError('network', `${ctx.client.origin} resumed "${f.path}" at the wrong offset; starting it again`);
         }
       } else if (!res.ok) throw await refusal(ctx.client, res, { repo: ctx.repo, what: `"${f.path}"` });

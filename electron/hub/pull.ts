@@ -123,7 +123,7 @@ async function pullWith(client: HubClient, repoSpec: string, opts: PullOptions):
   }
   const files = planPackFiles(info, { ...(opts.include ? { include: opts.include } : {}), ...(opts.precision ? { precision: opts.precision } : {}) });
   const name = opts.name ?? packNameFor(info.repo);
-  if (!PACK_NAME.test(name)) throw new HubError('exists', `"${name}" is not a valid pack name (lower-case letters, digits, . _ -)`);
+  if (!PACK_NAME.test(name)) throw new HubError('unsafe-path', `"${name}" is not a valid pack name (lower-case letters, digits, . _ -)`);
   await fs.mkdir(opts.packsDir, { recursive: true });
   const packsDir = await fs.realpath(opts.packsDir);
   const dest = path.join(packsDir, name);

@@ -45,6 +45,8 @@ export interface MockSwitches {
   bytesPerSecond?: number;
   /** Tree entries per page (default 5, so listings are paged). */
   pageSize?: number;
+  /** Answer Range requests with the whole file (200), as some mirrors and proxies do. */
+  ignoreRange?: boolean;
 }
 
 export interface MockRequest {
@@ -255,7 +257,7 @@ export class MockHub {
       bytes[i] = (bytes[i] as number) ^ 0xff;
     }
     let start = 0;
-    const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    const m = this.switches.ignoreRange ? null : /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     if (m) {
       start = Number(m[1]);
       if (start >= bytes.length) {

@@ -216,6 +216,23 @@ describe('pullPack', () => {
     expect(hub.served(DATA)).toBe(files.get(DATA)!.length);
   });
 
+  it('a server that ignores Range gets the file from the start again; an empty file is fine', async () => {
+    hub.switches = { stallAfterBytes: { path: DATA, bytes: 2048 } };
+    expect((await hubError(pullPack(REPO, { ...base(), stallTimeoutMs: 300 }))).code).toBe('stalled');
+    hub.switches = { ignoreRange: true };
+    hub.resetCounters();
+    const progress: PullProgress[] = [];
+    const r = await pullPack(REPO, { ...base(), onProgress: (p) => progress.push(p) });
+    expect(hub.requests.find((q) => q.url.includes(encodeURIComponent(DATA)) && q.server === 'cdn')?.range).toBe('bytes=2048-');
+    expect(hub.served(DATA)).toBe(files.get(DATA)!.length);
+    expect(progress.at(-1)).toMatchObject({ phase: 'done', bytesDone: progress.at(-1)!.bytesTotal });
+    expect((await verifyPack(r.packDir)).ok).toBe(true);
+
+    hub.add({ repo: 'tester/with-empty', files: new Map([...files, ['scheduler/.gitkeep', Buffer.alloc(0)]]) });
+    const e = await pullPack('tester/with-empty', base());
+    expect((await stat(path.join(e.packDir, 'scheduler', '.gitkeep'))).size).toBe(0);
+  });
+
   it('refuses before downloading what cannot fit on the disk', async () => {
     hub.switches = { hugeSizes: true };
     const err = await hubError(pullPack(REPO, base()));
