@@ -4,10 +4,18 @@
  *   codi train --task <restore|inpaint|edit|depth|custom> --data DIR --out PACK
  *              [--method codi|pe-codi|cm|teacher|pretrain] [--backbone PACK] [--init PACK]
  *              [--steps N] [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X]
- *              [--seed N] [--net tiny|ci|small|default] [--distill-steps N] [--mu-lr-scale X] [--x-weight W] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N]
+ *              [--seed N] [--net tiny|ci|small|default] [--distill-steps N] [--mu-lr-scale X] [--x-weight W] [--warmup N] [--t-sampling shared|per-sample] [--consistency-space eps|x] [--ode adapted|pretrained|none] [--checkpoint-every N]
  *              [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition]
  *              [--hole-fill zero|telea]
  *              [--engine tfjs|torch|auto] [--processes N] [--threads N] [--precision fp32|bf16] [--listen HOST:PORT]
+ *
+ * With --backbone naming a diffusers folder (unet/, scheduler/) and --method pe-codi, the run is a
+ * PE-CoDi adapter on that Stable-Diffusion-class backbone, trained by PyTorch on a data set encoded
+ * by `codi encode-dataset` (engine-torch/sd-trainer.ts; training/SD-ADAPTERS.md):
+ *   codi train --backbone DIFFUSERS_DIR --method pe-codi --task inpaint|restore|edit --data ENCODED_DIR --out DIR
+ *              [--steps N] [--batch N] [--lr X] [--mu-lr-scale X] [--ema X] [--x-weight W] [--seed N]
+ *              [--checkpoint-every N] [--resume] [--run-dir DIR] [--precision fp32|bf16] [--grad-checkpointing]
+ *              [--processes N] [--pack ONNX_DIR]
  *
  * Progress lines go to stdout; the run folder (default PACK.run) holds resumable checkpoints.
  * Exit codes: 0 done, 1 usage or data error, 2 diverged (NaN/Inf; nothing exported), 130 stopped.
@@ -29,6 +37,8 @@ import { Trainer } from '../trainer/trainer.ts';
 import type { ExportWeights, InitialWeights, TrainConfig, TrainData, TrainMethod } from '../trainer/trainer.ts';
 import { findTorchPython } from '../engine-torch/python.ts';
 import { TorchTrainer } from '../engine-torch/torch-trainer.ts';
+import { isDiffusersFolder, runSdTraining, SD_TASKS } from '../engine-torch/sd-trainer.ts';
+import type { SdTask, SdTrainOptions } from '../engine-torch/sd-trainer.ts';
 import type { TorchEngineOptions } from '../engine-torch/torch-trainer.ts';
 import { forwardModel, paramsFromRecord } from '../model/network.ts';
 import type { Denoiser } from '../objectives/types.ts';
@@ -52,8 +62,11 @@ export const NET_PRESETS: Record<'tiny' | 'ci' | 'small' | 'default', NetConfig>
 export const TRAIN_USAGE = `usage: codi train --task <restore|inpaint|edit|depth|custom> --data DIR --out PACK
   [--method codi|pe-codi|cm|teacher|pretrain] [--backbone PACK] [--init PACK] [--steps N]
   [--resume [--reset-ema]] [--run-dir DIR] [--batch N] [--lr X] [--ema X] [--seed N] [--net tiny|ci|small|default]
-  [--distill-steps N] [--mu-lr-scale X] [--x-weight W] [--warmup N] [--t-sampling shared|per-sample] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition] [--residual-scale K] [--text-lr-scale X] [--hole-fill zero|telea]
-  [--engine tfjs|torch|auto] [--processes N] [--threads N] [--precision fp32|bf16] [--listen HOST:PORT]`;
+  [--distill-steps N] [--mu-lr-scale X] [--x-weight W] [--warmup N] [--t-sampling shared|per-sample] [--consistency-space eps|x] [--ode adapted|pretrained|none] [--checkpoint-every N] [--crop PX] [--name NAME] [--backend auto|wasm|cpu] [--eval] [--max-items N] [--residual none|condition] [--residual-scale K] [--text-lr-scale X] [--hole-fill zero|telea]
+  [--engine tfjs|torch|auto] [--processes N] [--threads N] [--precision fp32|bf16] [--listen HOST:PORT]
+       codi train --backbone DIFFUSERS_DIR --method pe-codi --task <inpaint|restore|edit> --data ENCODED_DIR --out DIR
+  [--steps N] [--batch N] [--lr X] [--mu-lr-scale X] [--ema X] [--x-weight W] [--seed N] [--checkpoint-every N]
+  [--resume] [--run-dir DIR] [--precision fp32|bf16] [--grad-checkpointing] [--processes N] [--pack ONNX_DIR]`;
 
 export interface TrainCommandIo {
   log: (line: string) => void;
@@ -103,6 +116,8 @@ export async function runTrainCommand(argv: string[], io: TrainCommandIo = { log
         'x-weight': { type: 'string' },
         warmup: { type: 'string' },
         't-sampling': { type: 'string' },
+        'consistency-space': { type: 'string' },
+        ode: { type: 'string' },
         'checkpoint-every': { type: 'string' },
         crop: { type: 'string' },
         name: { type: 'string' },
@@ -118,6 +133,8 @@ export async function runTrainCommand(argv: string[], io: TrainCommandIo = { log
         threads: { type: 'string' },
         listen: { type: 'string' },
         precision: { type: 'string' },
+        'grad-checkpointing': { type: 'boolean', default: false },
+        pack: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -218,6 +235,8 @@ type Values = {
   'x-weight'?: string;
   warmup?: string;
   't-sampling'?: string;
+  'consistency-space'?: string;
+  ode?: string;
   'checkpoint-every'?: string;
   crop?: string;
   name?: string;
@@ -233,9 +252,55 @@ type Values = {
   threads?: string;
   listen?: string;
   precision?: string;
+  'grad-checkpointing'?: boolean;
+  pack?: string;
 };
 
+/** Flags of the project's own trainer that a diffusers-backbone run does not take. */
+const NOT_FOR_SD = ['init', 'net', 'crop', 'residual', 'residual-scale', 'eval', 'max-items', 'text-lr-scale', 'warmup', 't-sampling', 'consistency-space', 'ode', 'distill-steps',
+  'reset-ema', 'name', 'listen', 'threads', 'backend', 'engine'] as const;
+
+/** `codi train --backbone <diffusers folder>`: a PE-CoDi adapter on an SD-class backbone, trained by PyTorch. */
+async function trainSd(v: Values, io: TrainCommandIo): Promise<number> {
+  if (v.method !== 'pe-codi') throw new UsageError(`a diffusers backbone (${v.backbone}) trains a PE-CoDi adapter: add --method pe-codi`);
+  if (!v.task || !(SD_TASKS as readonly string[]).includes(v.task)) throw new UsageError(`--task must be ${SD_TASKS.join(', ')} for a diffusers backbone`);
+  if (!v.data || !v.out) throw new UsageError('--data (an encoded data set: codi encode-dataset) and --out are required');
+  // parseArgs fills defaults for some of these; only a value that differs from the default was asked for
+  const defaults: Partial<Record<(typeof NOT_FOR_SD)[number], unknown>> = { net: 'default', backend: 'auto', engine: 'tfjs', eval: false, 'reset-ema': false };
+  const given = NOT_FOR_SD.filter((k) => v[k] !== undefined && v[k] !== defaults[k] && !(k === 'engine' && (v[k] === 'torch' || v[k] === 'auto')));
+  if (given.length) throw new UsageError(`${given.map((k) => `--${k}`).join(', ')}: not used with a diffusers backbone`);
+  const precision = v.precision ?? 'fp32';
+  if (precision !== 'fp32' && precision !== 'bf16') throw new UsageError(`--precision must be fp32 or bf16, got "${v.precision}"`);
+  const probe = findTorchPython();
+  if (!probe.ok) {
+    io.error(`codi train: a diffusers backbone is trained by PyTorch, and no Python with torch ≥ 1.13 was found (${probe.reason}). Install PyTorch (pip install torch, or apt-get install python3-torch) or set CODI_PYTHON to a Python that has it.`);
+    return 1;
+  }
+  io.log(`engine: PyTorch ${probe.found.torch} via ${probe.found.python}`);
+  const opts: SdTrainOptions = { backbone: v.backbone!, data: v.data, task: v.task as SdTask, out: v.out, precision };
+  const setNum = (key: keyof SdTrainOptions, flag: keyof Values, int = false) => {
+    const n = num(v[flag] as string | undefined, flag, int);
+    if (n !== undefined) (opts as unknown as Record<string, number>)[key] = n;
+  };
+  setNum('steps', 'steps', true);
+  setNum('batch', 'batch', true);
+  setNum('lr', 'lr');
+  setNum('muLrScale', 'mu-lr-scale');
+  setNum('ema', 'ema');
+  setNum('xWeight', 'x-weight');
+  setNum('seed', 'seed', true);
+  setNum('checkpointEvery', 'checkpoint-every', true);
+  setNum('processes', 'processes', true);
+  if (v['run-dir'] !== undefined) opts.runDir = v['run-dir'];
+  if (v.pack !== undefined) opts.pack = v.pack;
+  if (v.resume) opts.resume = true;
+  if (v['grad-checkpointing']) opts.gradCheckpointing = true;
+  return runSdTraining(opts, probe.found.python, io);
+}
+
 async function train(v: Values, io: TrainCommandIo): Promise<number> {
+  if (v.backbone && isDiffusersFolder(v.backbone)) return trainSd(v, io);
+  if (v['grad-checkpointing'] || v.pack !== undefined) throw new UsageError('--grad-checkpointing and --pack are for a diffusers --backbone');
   if (!v.data || !v.out) throw new UsageError('--data and --out are required');
   const outDir = v.out;
   const dataDir = v.data;
@@ -328,7 +393,17 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
     // CoDi/PE-CoDi timesteps: 'shared' per batch (paper default) or 'per-sample' (released code; learns faster in short runs).
     if (v['t-sampling'] !== undefined) {
       if (v['t-sampling'] !== 'shared' && v['t-sampling'] !== 'per-sample') throw new UsageError(`--t-sampling must be shared or per-sample, got "${v['t-sampling']}"`);
-      cfg.codi = { ...Trainer.defaults().codi, tSampling: v['t-sampling'] === 'shared' ? 'sharedPerBatch' : 'perSample' };
+      cfg.codi = { ...Trainer.defaults().codi, ...cfg.codi, tSampling: v['t-sampling'] === 'shared' ? 'sharedPerBatch' : 'perSample' };
+    }
+    // The paper's ablations (docs/method.md §0): consistency on x̂ instead of ε̂ ("without noise
+    // consistency") and no PF-ODE step ("without PF-ODE distillation": ẑ_s from the forward process).
+    if (v['consistency-space'] !== undefined) {
+      if (v['consistency-space'] !== 'eps' && v['consistency-space'] !== 'x') throw new UsageError(`--consistency-space must be eps or x, got "${v['consistency-space']}"`);
+      cfg.codi = { ...Trainer.defaults().codi, ...cfg.codi, consistencySpace: v['consistency-space'] };
+    }
+    if (v.ode !== undefined) {
+      if (v.ode !== 'adapted' && v.ode !== 'pretrained' && v.ode !== 'none') throw new UsageError(`--ode must be adapted, pretrained or none, got "${v.ode}"`);
+      cfg.codi = { ...Trainer.defaults().codi, ...cfg.codi, odeModel: v.ode };
     }
     const seed = num(v.seed, 'seed', true);
     if (seed !== undefined) cfg.seed = seed;
