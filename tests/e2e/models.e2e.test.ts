@@ -4,12 +4,13 @@
  *
  * - Set a Hub token in the panel, look up a gated repo (licence and gate shown first, acceptance
  *   asked), pull it with live progress; the pack is listed with its size, source and licence and
- *   inpaints an opened image as a tool; the token never reaches the page or the server's output.
+ *   inpaints an opened image as a tool; the token never reaches the page, the server's output or
+ *   any file the server wrote (pack, manifest, settings, autosave).
  * - A slow repo: start its pull, cancel it from the panel; nothing is installed and the notice
  *   says so. Then the pulled pack is removed (after a confirmation) and its tool is gone.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { ServerMessage } from '../../electron/contract/wire.ts';
@@ -23,6 +24,12 @@ const SLOW = 'tester/slow-sd-onnx';
 
 /** Everything the page received, as text (binary payloads left out). */
 const received = (frames: ServerMessage[]) => JSON.stringify(frames, (_k, v: unknown) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v));
+/** Every file under a folder, dot folders included. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) out.push(path.join(e.parentPath, e.name));
+  return out;
+}
 /** The user packs installed (dot folders are staging and leftovers of a removal). */
 const installed = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
 
@@ -117,6 +124,10 @@ describeE2E('Models panel in Chromium (web mode) against the mock Hub', () => {
     // the token went to the broker and the Hub, never back to the page or into the server's output
     expect(received(frames)).not.toContain(TOKEN);
     expect(studio.server.output()).not.toContain(TOKEN);
+    // nor into any file: the pack and its manifest, the settings, the autosave, the staging folder
+    const written = await filesUnder(studio.work);
+    expect(written.length).toBeGreaterThan(10);
+    for (const f of written) expect((await readFile(f)).includes(TOKEN), f).toBe(false);
     expect(hub!.requests.some((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
     expect(errors).toEqual([]);
   }, 600_000);
