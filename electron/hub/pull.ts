@@ -51,6 +51,42 @@ const exists = (p: string) =>
 
 const fmtBytes = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : `${(n / 1e6).toFixed(1)} MB`);
 
+/** Staging folders this process is pulling into (a lock file alone cannot tell two pulls of one process apart). */
+const pullsHere = new Set<string>();
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One pull per staging folder at a time, across processes (the app and the CLI may both be
+ * asked): two writers appending to one `.partial` would corrupt it. A lock left by a process that
+ * died is taken over. Returns the release.
+ */
+async function lockStaging(stage: string, repo: string): Promise<() => Promise<void>> {
+  const lock = `${stage}.lock`;
+  const busy = () => new HubError('exists', `another pull of "${repo}" is running; wait for it or cancel it`);
+  if (pullsHere.has(lock)) throw busy();
+  try {
+    await fs.writeFile(lock, String(process.pid), { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const pid = Number(await fs.readFile(lock, 'utf8').catch(() => ''));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw busy();
+    await fs.writeFile(lock, String(process.pid));
+  }
+  pullsHere.add(lock);
+  return async () => {
+    pullsHere.delete(lock);
+    await fs.rm(lock, { force: true });
+  };
+}
+
 /** Refuse before downloading what cannot fit on the disk holding the staging folder. */
 export async function checkDiskSpace(dir: string, need: number): Promise<void> {
   const st = await fs.statfs(dir);
@@ -133,6 +169,29 @@ async function pullWith(client: HubClient, repoSpec: string, opts: PullOptions):
   const stagingDir = opts.stagingDir ?? path.join(packsDir, '.hub-staging');
   const stage = stagingFolder(stagingDir, info);
   await fs.mkdir(stage, { recursive: true });
+  const unlock = await lockStaging(stage, info.repo);
+  try {
+    return await downloadAndInstall(client, info, files, { opts, meter, stage, name, packsDir, dest, why, userSignal, cancelled, alreadyThere });
+  } finally {
+    await unlock();
+  }
+}
+
+interface PullState {
+  opts: PullOptions;
+  meter: ProgressMeter;
+  stage: string;
+  name: string;
+  packsDir: string;
+  dest: string;
+  why: string | null;
+  userSignal: AbortSignal;
+  cancelled: () => HubError;
+  alreadyThere: () => HubError;
+}
+
+async function downloadAndInstall(client: HubClient, info: RepoInfo, files: PlannedFile[], s: PullState): Promise<PullResult> {
+  const { opts, meter, stage, userSignal, cancelled } = s;
   const total = files.reduce((a, f) => a + f.size, 0);
   let onDisk = 0;
   for (const f of files) onDisk += await bytesOnDisk(stage, f);
@@ -150,7 +209,7 @@ async function pullWith(client: HubClient, repoSpec: string, opts: PullOptions):
   });
   if (userSignal.aborted) throw cancelled();
   meter.flush();
-  return install(info, files, { stage, dest, name, packsDir, acceptedAt: why ? new Date().toISOString() : null, endpoint: client.base, backbone: opts.backbone, meter, signal: userSignal, cancelled, alreadyThere });
+  return install(info, files, { stage, dest: s.dest, name: s.name, packsDir: s.packsDir, acceptedAt: s.why ? new Date().toISOString() : null, endpoint: client.base, backbone: opts.backbone, meter, signal: userSignal, cancelled, alreadyThere: s.alreadyThere });
 }
 
 interface InstallContext {

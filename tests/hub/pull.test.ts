@@ -233,6 +233,22 @@ describe('pullPack', () => {
     expect((await stat(path.join(e.packDir, 'scheduler', '.gitkeep'))).size).toBe(0);
   });
 
+  it('a second pull of the same repo while one runs is refused (they would write the same partial files)', async () => {
+    hub.switches = { bytesPerSecond: 64 * 1024 };
+    const first = pullPack(REPO, base());
+    await new Promise((r) => setTimeout(r, 150));
+    const second = await hubError(pullPack(REPO, { ...base(), name: 'other-name' }));
+    expect(second.code).toBe('exists');
+    expect(second.message).toBe(`another pull of "${REPO}" is running; wait for it or cancel it`);
+    await first;
+    // A lock left by a process that is gone does not block.
+    const stage = path.join(packsDir, '.hub-staging', `tester--tiny-sd-onnx@${hub.shaOf(REPO)}`);
+    await writeFile(`${stage}.lock`, '2147483646');
+    hub.switches = {};
+    expect((await pullPack(REPO, { ...base(), name: 'after-crash' })).name).toBe('after-crash');
+    expect(await readdir(path.join(packsDir, '.hub-staging'))).toEqual([]);
+  });
+
   it('refuses before downloading what cannot fit on the disk', async () => {
     hub.switches = { hugeSizes: true };
     const err = await hubError(pullPack(REPO, base()));
