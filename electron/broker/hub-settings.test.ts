@@ -58,6 +58,9 @@ describe('HubConfig', () => {
 
   it('without keychain encryption keeps the token in memory only and says so', async () => {
     const file = path.join(dir, 'hub-token.bin');
+    // Linux without a secret service: "available", but with a hard-coded key
+    expect(keychainVault({ ...keychain(true), getSelectedStorageBackend: () => 'basic_text' }, file).kind).toBe('session');
+    expect(keychainVault({ ...keychain(true), getSelectedStorageBackend: () => 'gnome_libsecret' }, file).kind).toBe('keychain');
     const vault = keychainVault(keychain(false), file);
     expect(vault.kind).toBe('session');
     const c = new HubConfig({ vault, settingsFile: path.join(dir, 'hub-settings.json'), env: {} });

@@ -43,17 +43,20 @@ export function sessionVault(): TokenVault {
 /** The slice of Electron's safeStorage the vault uses. */
 export interface SafeStorageLike {
   isEncryptionAvailable(): boolean;
+  /** Linux only: 'basic_text' = no secret service, the "encryption" is a hard-coded password. */
+  getSelectedStorageBackend?(): string;
   encryptString(plain: string): Buffer;
   decryptString(encrypted: Buffer): string;
 }
 
 /**
  * The OS keychain through safeStorage: the file holds only the ciphertext, which the keychain's
- * key decrypts. Without encryption (e.g. Linux with no secret service) a token is not written
- * to disk at all: the session vault is returned instead, and the UI says the token is not kept.
+ * key decrypts. Without encryption (e.g. Linux with no secret service, where safeStorage falls
+ * back to a hard-coded key that protects nothing) a token is not written to disk at all: the
+ * session vault is returned instead, and the UI says the token is not kept.
  */
 export function keychainVault(safeStorage: SafeStorageLike, file: string): TokenVault {
-  if (!safeStorage.isEncryptionAvailable()) return sessionVault();
+  if (!safeStorage.isEncryptionAvailable() || safeStorage.getSelectedStorageBackend?.() === 'basic_text') return sessionVault();
   let cached: string | null | undefined;
   return {
     kind: 'keychain',

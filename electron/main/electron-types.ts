@@ -106,7 +106,7 @@ export interface ElectronMainLike {
   };
   session: { defaultSession: SessionLike };
   /** The OS keychain's encryption (the Hub token is kept with it). */
-  safeStorage: { isEncryptionAvailable(): boolean; encryptString(plain: string): Buffer; decryptString(encrypted: Buffer): string };
+  safeStorage: { isEncryptionAvailable(): boolean; getSelectedStorageBackend?(): string; encryptString(plain: string): Buffer; decryptString(encrypted: Buffer): string };
   utilityProcess: {
     fork(
       modulePath: string,

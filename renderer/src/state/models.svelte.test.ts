@@ -45,6 +45,7 @@ describe('ModelsState', () => {
     expect(await m.startPull(true)).toBe(true);
     expect(started).toEqual([{ repo: `acme/tiny-sd@${SUMMARY.revision}`, acceptLicence: true }]);
     expect(m.pulling).toBe(true);
+    // while its own pull runs, another pull's events are not its business
     s.emit({ type: 'pull-progress', pull: progress('pull_other', 'downloading') });
     expect(m.pull?.phase).toBe('resolving');
     s.emit({ type: 'pull-progress', pull: progress('pull_1', 'downloading') });
@@ -55,6 +56,20 @@ describe('ModelsState', () => {
     expect(m.summary).toBeNull();
     expect(reloads).toBe(1);
     expect(notices.current).toEqual({ kind: 'info', text: 'Installed "tiny-sd" from acme/tiny-sd; it is in your tools.' });
+  });
+
+  it('follows a pull the broker runs for another page while it has none of its own (a reload mid-pull)', async () => {
+    let reloads = 0;
+    const notices = new Notices();
+    const s = scriptedApi({});
+    const adopted = new ModelsState(s.api, notices, async () => void reloads++);
+    expect(adopted.pull).toBeNull();
+    s.emit({ type: 'pull-progress', pull: progress('pull_9', 'downloading') });
+    expect(adopted.pulling).toBe(true);
+    s.emit({ type: 'pull-progress', pull: progress('pull_9', 'done', { pack: 'tiny-sd' }) });
+    await flush();
+    expect(reloads).toBe(1);
+    expect(notices.current?.text).toBe('Installed "tiny-sd" from acme/tiny-sd; it is in your tools.');
   });
 
   it('cancels its pull and says nothing was installed; a failed pull says why', async () => {

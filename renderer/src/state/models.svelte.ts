@@ -56,7 +56,9 @@ export class ModelsState {
     this.#notices = notices;
     this.#reloadPacks = reloadPacks;
     this.#off = api.onEvent((e) => {
-      if (e.type === 'pull-progress' && this.pull?.pullId === e.pull.pullId) void this.#onProgress(e.pull);
+      // its own pull, or, while none runs here, one the broker is running for another page (this
+      // page was reloaded mid-pull, or a second tab started it): the broker pulls one repo at a time
+      if (e.type === 'pull-progress' && (this.pull?.pullId === e.pull.pullId || !this.pulling)) void this.#onProgress(e.pull);
     });
   }
 
@@ -102,7 +104,8 @@ export class ModelsState {
       this.#notices.failed(r.error, `pull ${s.repo}`);
       return false;
     }
-    this.pull = { pullId: r.value.pullId, repo: s.repo, phase: 'resolving', bytesDone: 0, bytesTotal: s.bytesTotal, bytesPerSecond: 0, etaSeconds: null };
+    // its first events may have come before this answer
+    if (this.pull?.pullId !== r.value.pullId) this.pull = { pullId: r.value.pullId, repo: s.repo, phase: 'resolving', bytesDone: 0, bytesTotal: s.bytesTotal, bytesPerSecond: 0, etaSeconds: null };
     this.#notices.info(`Pulling ${s.repo}…`);
     return true;
   }
