@@ -294,8 +294,10 @@ class SDUNet(nn.Module):
     # -- pieces -------------------------------------------------------------------------------------------
 
     def time_embed(self, timestep: Tensor) -> Tensor:
-        """temb for a timestep per sample ([B], float or integer)."""
+        """temb for a timestep per sample ([B], float or integer; a scalar applies to every sample)."""
         cfg = self.config
+        if timestep.dim() == 0:  # one timestep for the whole batch, as diffusers accepts
+            timestep = timestep[None]
         emb = timestep_embedding(timestep, cfg.block_out_channels[0], cfg.flip_sin_to_cos, cfg.freq_shift)
         return self.time_embedding(emb.to(self.conv_in.weight.dtype))  # type: ignore[no-any-return]
 
