@@ -124,13 +124,19 @@ async function models(api: CodiApi, io: CliIo, verbose: boolean): Promise<number
     io.out('no packs installed (native-models/ and the user packs folder are empty)');
     return 0;
   }
-  const rows = packs.map((p) => [p.name, p.task + (p.upscale > 1 ? ` ×${p.upscale}` : ''), `${p.steps.default} (max ${p.steps.max})`, p.method, p.source, statusText(p)]);
+  const rows = packs.map((p) => [p.name, p.task + (p.upscale > 1 ? ` ×${p.upscale}` : ''), `${p.steps.default} (max ${p.steps.max})`, p.method, sourceText(p), statusText(p)]);
   const head = ['PACK', 'TASK', 'STEPS', 'METHOD', 'SOURCE', 'STATUS'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ');
   io.out(fmt(head));
   for (const r of rows) io.out(fmt(r));
   return 0;
+}
+
+/** Where a pack came from; a pulled one names its repo, commit and licence. */
+function sourceText(p: PackInfo): string {
+  if (!p.origin) return p.source;
+  return `${p.source}: ${p.origin.repo}@${p.origin.revision.slice(0, 8)}, licence ${p.origin.licence ?? 'none declared'}`;
 }
 
 function statusText(p: PackInfo): string {

@@ -58,7 +58,7 @@ describe('codi models pull / verify / remove', () => {
 
     const list = capture(env);
     expect(await main(['models'], list)).toBe(0);
-    expect(list.stdout.join('\n')).toMatch(/hub-inpaint\s+inpaint\s+.*user\s+ok; takes a free-text prompt/);
+    expect(list.stdout.join('\n')).toMatch(/hub-inpaint\s+inpaint\s+.*user: tester\/tiny-inpaint@[0-9a-f]{8}, licence mit\s+ok; takes a free-text prompt/);
 
     const out = path.join(tmp, 'out.png');
     const run = capture(env);
