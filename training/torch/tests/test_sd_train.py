@@ -94,6 +94,11 @@ def test_refuses_a_data_set_from_another_text_encoder(folders: Path, capsys: pyt
     assert "is a inpaint data set" in capsys.readouterr().out
 
 
+def test_bf16_is_refused_on_the_cpu(folders: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(_argv(folders, "bf16", 2, "--precision", "bf16")) == 1
+    assert "--precision bf16 is for CUDA devices" in capsys.readouterr().out
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

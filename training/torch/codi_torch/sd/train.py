@@ -130,6 +130,9 @@ class SDTrainer:
         self.tables = sd_tables(backbone.scheduler.alphas_cumprod())
         unet = backbone.unet
         check_compatible(unet.config.in_channels, unet.config.cross_attention_dim, data, cfg.task)
+        if cfg.precision == "bf16" and device.type != "cuda":
+            # CPU autocast (torch 1.13) leaves GroupNorm's weights fp32 against bf16 activations and fails
+            raise ValueError("--precision bf16 is for CUDA devices; train in fp32 on the CPU")
         if cfg.batch % dist_info.world != 0:
             raise ValueError(f"--batch {cfg.batch} must be a multiple of the {dist_info.world} processes")
         torch.manual_seed(cfg.seed)
