@@ -103,7 +103,7 @@ const isImagePath = (f: string): boolean => [...IMAGE_EXTENSIONS, '.svg', '.svgz
  * The image files of an unpacked package under its roots. Container members are written once
  * to `<root>/_members/` (re-used on the next run) so the rest of the pipeline reads plain files.
  */
-function candidatesOf(pkg: PhotoPackage, root: string): Candidate[] {
+async function candidatesOf(pkg: PhotoPackage, root: string): Promise<Candidate[]> {
   const files = pkg.roots.flatMap((r) => listFiles(join(root, r))).map((f) => relative(root, f));
   if (!pkg.container) {
     return files
@@ -115,6 +115,18 @@ function candidatesOf(pkg: PhotoPackage, root: string): Candidate[] {
   const memberDir = join(root, '_members');
   mkdirSync(memberDir, { recursive: true });
   const out: Candidate[] = [];
+  if (pkg.container === 'raw-bz2') {
+    const shape = pkg.rawShape;
+    if (!shape) throw new Error(`${pkg.name}: a raw-bz2 package needs rawShape`);
+    for (const rel of files.filter((f) => pkg.members?.test(f) ?? true)) {
+      const raw = execFileSync('bzip2', ['-dc', join(root, rel)], { maxBuffer: 1 << 30 });
+      if (raw.length !== shape.width * shape.height * 3) throw new Error(`${rel}: ${raw.length} bytes is not a ${shape.width} × ${shape.height} RGB array`);
+      const name = `${basename(rel).replace(/\.[^.]+$/, '')}.png`;
+      const png = await sharp(raw, { raw: { width: shape.width, height: shape.height, channels: 3 } }).png().toBuffer();
+      out.push({ name, path: `${rel}#${shape.width}x${shape.height}x3`, licencePath: rel, abs: writeMember(memberDir, name, png) });
+    }
+    return out;
+  }
   const ext = pkg.container === 'edj' ? '.edj' : '.rcc';
   for (const rel of files.filter((f) => f.endsWith(ext))) {
     const buf = readFileSync(join(root, rel));
@@ -202,7 +214,7 @@ export async function fetchDebianPhotos(options: FetchOptions = {}): Promise<Pho
     }
     const copyrightPath = join(root, 'usr/share/doc', pkg.name, 'copyright');
     const copyrightText = existsSync(copyrightPath) ? readFileSync(copyrightPath, 'utf8') : '';
-    const files = candidatesOf(pkg, root);
+    const files = await candidatesOf(pkg, root);
     const seen = new Set<string>();
     let count = 0;
     for (const file of files) {

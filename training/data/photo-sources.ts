@@ -23,11 +23,14 @@ export interface PhotoPackage {
   /**
    * The photos are stored inside resource containers (containers.ts): `edj` takes the largest
    * JPEG of each Enlightenment `.edj` file (the others are the same picture at smaller sizes);
-   * `rcc` takes the files of Qt `.rcc` resources whose path matches `members`.
+   * `rcc` takes the files of Qt `.rcc` resources whose path matches `members`; `raw-bz2` reads
+   * bzip2'd bare RGB arrays of `rawShape` (SciPy's sample images).
    */
-  container?: 'edj' | 'rcc';
-  /** which container members are candidates (rcc only) */
+  container?: 'edj' | 'rcc' | 'raw-bz2';
+  /** which container members are candidates (rcc), or which files are arrays (raw-bz2) */
   members?: RegExp;
+  /** size of the bzip2'd 8-bit RGB arrays (`raw-bz2`: a NumPy image saved as bare bytes) */
+  rawShape?: { width: number; height: number };
   /**
    * Why the package's photos are content only: usable as inputs and content (crops to inpaint,
    * edit, texture depth scenes) but never as clean restoration targets, because they carry
@@ -45,8 +48,8 @@ const GCOMPRIS_PHOTO_ACTIVITIES = /\/activities\/(categorization|clickgame|detai
 /** Candidate packages (checked with apt-cache on Debian bookworm). gnome-backgrounds and
  * ukui-wallpapers are searched but contribute no photographs (all artwork). Not used, and why:
  * blender-data's HDR panoramas are OpenEXR, which the image library here cannot decode (no
- * tone-mapping path without a decoder); python3-pywt's sample images are greyscale arrays; the
- * raccoon in python3-scipy is a bzip2'd raw array (one photo, left for later). */
+ * tone-mapping path without a decoder); python3-pywt's sample images and SciPy's `ascent` are
+ * greyscale arrays. */
 export const PHOTO_PACKAGES: readonly PhotoPackage[] = [
   { name: 'mate-backgrounds', roots: ['usr/share/backgrounds/mate'] },
   { name: 'lomiri-wallpapers-16.04', roots: ['usr/share/backgrounds'] },
@@ -74,6 +77,8 @@ export const PHOTO_PACKAGES: readonly PhotoPackage[] = [
   { name: 'sddm-theme-maldives', roots: ['usr/share/sddm/themes/maldives'] },
   { name: 'python3-sklearn', roots: ['usr/lib/python3/dist-packages/sklearn/datasets/images'] },
   { name: 'python-matplotlib-data', roots: ['usr/share/matplotlib/mpl-data/sample_data'] },
+  // scipy.misc.face(): 1024 × 768 RGB, stored as bzip2'd bytes
+  { name: 'python3-scipy', roots: ['usr/lib/python3/dist-packages/scipy/misc'], container: 'raw-bz2', members: /\/face\.dat$/, rawShape: { width: 1024, height: 768 } },
 ];
 
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff'];
@@ -282,6 +287,7 @@ export const FILE_OVERRIDES: Readonly<Record<string, FileOverride>> = {
   'sddm-theme-maldives:rectangle.png': { decision: 'deny', reason: 'interface graphic' },
   'python3-sklearn:china.jpg': { decision: 'allow', reason: 'photo (temple)', note: 'sklearn datasets/images/README.txt: CC-BY-2.0, danielbuechele (flickr)' },
   'python3-sklearn:flower.jpg': { decision: 'allow', reason: 'photo (flower)', note: 'sklearn datasets/images/README.txt: CC-BY-2.0 (credits danielbuechele; the source page is flickr user vultilion)' },
+  'python3-scipy:face.png': { decision: 'allow', reason: 'photo (raccoon)', note: 'SciPy docs (scipy.misc.face): public-domain image' },
   'python-matplotlib-data:grace_hopper.jpg': { decision: 'allow', reason: 'photo (portrait)', note: 'US Navy photograph, public domain' },
   'lomiri-wallpapers-16.04:Dragonfly_by_Bolly.jpg': { decision: 'allow', reason: 'photo (dragonfly)' },
   'lomiri-wallpapers-16.04:Picture_1A_by_freespace.jpg': { decision: 'allow', reason: 'photo' },
