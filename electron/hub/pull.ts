@@ -247,7 +247,6 @@ async function install(info: RepoInfo, files: PlannedFile[], c: InstallContext):
   try {
     const readmeFile = files.find((f) => f.extra && /^README\.md$/i.test(f.local));
     const readme = readmeFile ? await fs.readFile(finalPath(packDir, readmeFile), 'utf8') : null;
-    if (readmeFile) await fs.rm(finalPath(packDir, readmeFile));
     await fs.writeFile(path.join(packDir, 'MODEL_CARD.md'), modelCard(info, source, readme));
     let backboneDir: string | undefined;
     if (c.backbone) backboneDir = PACK_NAME.test(c.backbone) ? path.join(c.packsDir, c.backbone) : c.backbone;
@@ -259,6 +258,8 @@ async function install(info: RepoInfo, files: PlannedFile[], c: InstallContext):
     }
     if (c.signal.aborted) throw c.cancelled();
     if (await exists(c.dest)) throw c.alreadyThere();
+    // The card's text is in MODEL_CARD.md now; kept until here so a failed install keeps it staged.
+    if (readmeFile) await fs.rm(finalPath(packDir, readmeFile));
     c.meter.set('installing');
     await fs.rename(packDir, c.dest);
   } catch (err) {

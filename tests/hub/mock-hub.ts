@@ -18,7 +18,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { writeTinyPipeline } from '../fixtures-gen/diffusers-tiny.ts';
+import { writeTinyControlNet, writeTinyPipeline } from '../fixtures-gen/diffusers-tiny.ts';
 
 export interface MockRepo {
   /** owner/name */
@@ -313,17 +313,28 @@ export async function readTree(dir: string, rel = '', out = new Map<string, Buff
  * files, with what real repositories carry besides: a model card, a licence text and PyTorch
  * weights the pull must leave alone.
  */
-export async function tinyRepoFiles(options: { licence?: string | null; inChannels?: 4 | 8 | 9 } = {}): Promise<Map<string, Buffer>> {
+export async function tinyRepoFiles(options: { licence?: string | null; inChannels?: 4 | 8 | 9; residuals?: boolean } = {}): Promise<Map<string, Buffer>> {
   const licence = options.licence === undefined ? 'mit' : options.licence;
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'codi-mock-hub-'));
   try {
     // Default: an inpainting pipeline (9-channel UNet), so `codi run <pack>` can use what was pulled.
-    await writeTinyPipeline(tmp, { unet: { inChannels: options.inChannels ?? 9, timestep: 'float32', residuals: false } });
+    await writeTinyPipeline(tmp, { unet: { inChannels: options.inChannels ?? 9, timestep: 'float32', residuals: options.residuals ?? false } });
     const files = await readTree(tmp);
     files.set('README.md', Buffer.from(`---\nlicense: ${licence ?? ''}\nlibrary_name: diffusers\n---\n\n# Tiny test pipeline\n\nRandom weights, for tests only.\n`));
     files.set('LICENSE', Buffer.from('Permission is hereby granted, free of charge, to any person obtaining a copy of this test fixture.\n'));
     files.set('unet/diffusion_pytorch_model.safetensors', Buffer.alloc(4096, 7));
     return files;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** A tiny ControlNet repository (controlnet/ + model_index.json), for a backbone with residual inputs. */
+export async function tinyControlNetFiles(): Promise<Map<string, Buffer>> {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'codi-mock-hub-'));
+  try {
+    await writeTinyControlNet(tmp, { timestep: 'float32' });
+    return await readTree(tmp);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { HubError, describeRepo, pullPack, removePack, verifyPack } from '../../electron/hub/index.ts';
 import type { PullProgress } from '../../electron/hub/index.ts';
 import { parseManifest } from '../../core/packs/manifest.ts';
-import { startMockHub, tinyRepoFiles } from './mock-hub.ts';
+import { startMockHub, tinyControlNetFiles, tinyRepoFiles } from './mock-hub.ts';
 import type { MockHub } from './mock-hub.ts';
 
 const TOKEN = 'hf_mockTOKEN_1234567890abcdef';
@@ -247,6 +247,22 @@ describe('pullPack', () => {
     hub.switches = {};
     expect((await pullPack(REPO, { ...base(), name: 'after-crash' })).name).toBe('after-crash');
     expect(await readdir(path.join(packsDir, '.hub-staging'))).toEqual([]);
+  });
+
+  it('a ControlNet repo installs against its backbone pack; without one the files go back to staging and a retry downloads nothing', async () => {
+    hub.add({ repo: 'tester/backbone', files: await tinyRepoFiles({ inChannels: 4, residuals: true }) });
+    hub.add({ repo: 'tester/controlnet', files: await tinyControlNetFiles() });
+    await pullPack('tester/backbone', { ...base(), name: 'bb' });
+    const err = await hubError(pullPack('tester/controlnet', base()));
+    expect(err.code).toBe('not-a-pack');
+    expect(err.message).toMatch(/"tester\/controlnet" did not pass the pack checks: a ControlNet pack needs --backbone/);
+    expect((await readdir(packsDir)).filter((e) => !e.startsWith('.'))).toEqual(['bb']);
+    hub.resetCounters();
+    const r = await pullPack('tester/controlnet', { ...base(), backbone: 'bb' });
+    expect(resolveRequests()).toEqual([]);
+    const m = parseManifest(await readFile(path.join(r.packDir, 'manifest.json'), 'utf8'));
+    expect(m.task).toBe('restore');
+    expect(m.backbone?.pack).toBe('bb');
   });
 
   it('refuses before downloading what cannot fit on the disk', async () => {
