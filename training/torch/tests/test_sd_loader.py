@@ -67,7 +67,7 @@ def _micro_unet() -> SDUNet:
     return unet
 
 
-def _write_micro_onnx(folder: Path, folding: bool, external: bool = False) -> SDUNet:
+def _write_micro_onnx(folder: Path, folding: bool, external: bool = False, opset: int = 17) -> SDUNet:
     unet = _micro_unet()
     (folder / 'unet').mkdir(parents=True)
     (folder / 'scheduler').mkdir()
@@ -77,7 +77,7 @@ def _write_micro_onnx(folder: Path, folding: bool, external: bool = False) -> SD
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         torch.onnx.export(unet, _inputs(), str(path), input_names=['sample', 'timestep', 'encoder_hidden_states'],
-                          output_names=['out_sample'], opset_version=17, do_constant_folding=folding)
+                          output_names=['out_sample'], opset_version=opset, do_constant_folding=folding)
     if external:
         model = onnx.load(str(path))
         onnx.save_model(model, str(path), save_as_external_data=True, location='weights.bin', size_threshold=0)
@@ -98,9 +98,11 @@ def test_onnx_export_without_folding_keeps_state_dict_names(micro_onnx: Tuple[Pa
         assert torch.equal(backbone.unet.state_dict()[key], value), key
 
 
-def test_constant_folded_export_is_mapped_back_through_node_names(tmp_path: Path) -> None:
-    # What Optimum writes: Linear weights folded into transposed onnx::MatMul_N, GroupNorm affines into onnx::Mul_N/Add_N.
-    unet = _write_micro_onnx(tmp_path, folding=True)
+@pytest.mark.parametrize('opset', [14, 17])
+def test_constant_folded_export_is_mapped_back_through_node_names(tmp_path: Path, opset: int) -> None:
+    # What Optimum writes (opset 14 by default for SD, so LayerNorm decomposed): Linear weights folded into transposed
+    # onnx::MatMul_N, GroupNorm affines into onnx::Mul_N/Add_N.
+    unet = _write_micro_onnx(tmp_path, folding=True, opset=opset)
     names = [i.name for i in onnx.load(str(tmp_path / 'unet/model.onnx')).graph.initializer]
     assert sum(n.startswith('onnx::MatMul') for n in names) > 10 and sum(n.startswith('onnx::Mul') for n in names) > 5
     loaded = read_onnx_initialisers(tmp_path / 'unet/model.onnx')

@@ -123,8 +123,9 @@ def _key_for(node: onnx.NodeProto, index: int, value: torch.Tensor) -> Optional[
         return f'{scope}.{"weight" if index == 1 else "bias"}', value
     if op == 'LayerNormalization' and index in (1, 2):
         return f'{scope}.{"weight" if index == 1 else "bias"}', value
-    if op in ('Mul', 'Add') and 'norm' in leaf:
-        # GroupNorm's affine after InstanceNormalization, broadcast as [C, 1, 1].
+    if op in ('Mul', 'Add') and 'norm' in leaf and value.numel() > 1:
+        # GroupNorm's affine after InstanceNormalization, broadcast as [C, 1, 1]. A decomposed LayerNorm's scalar
+        # constants (eps, the exponent) sit in the same scope; they are single numbers, an affine never is.
         return f'{scope}.{"weight" if op == "Mul" else "bias"}', value.reshape(-1)
     return None
 
