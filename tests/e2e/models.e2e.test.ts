@@ -67,6 +67,8 @@ describeE2E('Models panel in Chromium (web mode) against the mock Hub', () => {
     await page.keyboard.press('Enter');
     await until('token set', async () => (await panel.getByTestId('token-state').textContent().catch(() => ''))?.includes('token set'));
     expect(await panel.getByLabel('Hub token').inputValue()).toBe('');
+    // offline first: starting the app, opening the panel and setting a token asked the Hub nothing
+    expect(hub!.requests).toEqual([]);
 
     await panel.getByLabel('Repo id').fill(GATED);
     await panel.getByRole('button', { name: 'Look up' }).click();

@@ -85,7 +85,7 @@ describe('ModelsState', () => {
     expect(await m.startPull(false)).toBe(true);
     await m.cancelPull();
     expect(cancelled).toEqual([{ pullId: 'pull_2' }]);
-    s.emit({ type: 'pull-progress', pull: progress('pull_2', 'cancelled', { error: { code: 'cancelled', message: 'cancelled' } }) });
+    s.emit({ type: 'pull-progress', pull: progress('pull_2', 'cancelled', { error: { code: 'cancelled', message: 'Pull of acme/tiny-sd cancelled; nothing was installed.' } }) });
     await flush();
     expect(notices.current).toEqual({ kind: 'info', text: 'Pull of acme/tiny-sd cancelled; nothing was installed.' });
     expect(await m.startPull(false)).toBe(true);

@@ -126,7 +126,8 @@ export class ModelsState {
       await this.#reloadPacks();
       this.#notices.info(`Installed "${p.pack ?? p.repo}" from ${p.repo}; it is in your tools.`);
     } else if (p.phase === 'cancelled') {
-      this.#notices.info(`Pull of ${p.repo} cancelled; nothing was installed.`);
+      // the broker's wording: it knows what was left behind
+      this.#notices.info(p.error?.message ?? `Pull of ${p.repo} cancelled.`);
     } else if (p.phase === 'failed') {
       this.#notices.error(`Could not pull ${p.repo}: ${p.error?.message ?? 'unknown error'}`);
     }
