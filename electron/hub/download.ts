@@ -76,7 +76,10 @@ async function attemptDownload(f: PlannedFile, ctx: DownloadContext): Promise<vo
     await fs.rm(partial);
     have = 0;
   }
-  const hash = createHash('sha256');
+  let hash = createHash('sha256');
+  // The bytes already here are hashed before asking for the rest: hashing gigabytes must not
+  // count against the stall watchdog of the response.
+  if (have > 0) await hashInto(hash, partial);
   // An empty file has nothing to fetch, but its (empty) partial must exist to be checked and renamed.
   if (f.size === 0) await fs.writeFile(partial, '');
   if (have < f.size) {
@@ -98,6 +101,7 @@ async function attemptDownload(f: PlannedFile, ctx: DownloadContext): Promise<vo
         await fh.truncate(0);
         ctx.onBytes(-got);
         got = 0;
+        hash = createHash('sha256');
         if (res.status === 416) {
           await res.body?.cancel();
           throw new HubError('network', `${ctx.client.origin} could not resume "${f.path}"; starting it again`);
@@ -111,7 +115,6 @@ async function attemptDownload(f: PlannedFile, ctx: DownloadContext): Promise<vo
           throw new HubError('network', `${ctx.client.origin} resumed "${f.path}" at the wrong offset; starting it again`);
         }
       } else if (!res.ok) throw await refusal(ctx.client, res, { repo: ctx.repo, what: `"${f.path}"` });
-      if (got > 0) await hashInto(hash, partial);
       if (!res.body) throw new HubError('network', `${ctx.client.origin} sent no body for "${f.path}"`);
       for await (const chunk of res.body) {
         arm();
@@ -134,7 +137,7 @@ async function attemptDownload(f: PlannedFile, ctx: DownloadContext): Promise<vo
       await fh.close();
     }
     if (got < f.size) throw new HubError('network', `the connection closed after ${fmtMB(got)} of ${fmtMB(f.size)} of "${f.path}"`);
-  } else await hashInto(hash, partial);
+  }
   await verifyPartial(f, partial, hash.digest('hex'));
   await fs.rename(partial, finalPath(ctx.dir, f));
 }
