@@ -94,6 +94,13 @@ def test_refuses_a_data_set_from_another_text_encoder(folders: Path, capsys: pyt
     assert "is a inpaint data set" in capsys.readouterr().out
 
 
+def test_a_stop_request_is_reported_by_the_step(folders: Path) -> None:
+    cfg = RunConfig(backbone=str(folders / "backbone"), data=str(folders / "data"), task="inpaint", batch=2)
+    trainer = SDTrainer(cfg, load_backbone(folders / "backbone"), EncodedDataset(folders / "data"), torch.device("cpu"), Distributed())
+    assert trainer.train_step()["stop"] == 0.0 and trainer.train_step(stop_requested=True)["stop"] == 1.0
+    assert trainer.state.step == 2  # the step asked to stop is still completed (then checkpointed)
+
+
 def test_bf16_is_refused_on_the_cpu(folders: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(_argv(folders, "bf16", 2, "--precision", "bf16")) == 1
     assert "--precision bf16 is for CUDA devices" in capsys.readouterr().out

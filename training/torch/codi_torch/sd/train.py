@@ -177,13 +177,15 @@ class SDTrainer:
         with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16"):
             return sd_codi_loss(self.tables, self.prediction, online, target, inp["x"], inp["eps"], inp["ts"], inp["ss"], self.settings)
 
-    def train_step(self) -> Dict[str, float]:
+    def train_step(self, stop_requested: bool = False) -> Dict[str, float]:
+        """One optimiser step. values["stop"] is 1 when any rank was asked to stop (Ctrl-C), so
+        all ranks stop after the same step and none is left waiting in a collective."""
         step = self.state.step
         terms = self.loss(self.step_inputs(step))
         self.optimizer.zero_grad(set_to_none=False)
         terms["total"].backward()  # type: ignore[no-untyped-call]
         params = [p for p in self.adapter.parameters()]
-        stats = torch.stack([t.detach().float() for t in terms.values()])
+        stats = torch.stack([t.detach().float() for t in terms.values()] + [torch.tensor(float(stop_requested), device=self.device)])
         if self.dist.world > 1:
             # one all-reduce for the loss terms and every gradient (each rank's slice is equal,
             # so the mean of the ranks' means is the global batch's mean)
@@ -191,13 +193,15 @@ class SDTrainer:
             dist.all_reduce(flat)  # type: ignore[no-untyped-call]
             flat /= self.dist.world
             stats = flat[: stats.numel()].clone()
+            stats[-1] = (stats[-1] > 0).float()
             offset = stats.numel()
             for p in params:
                 if p.grad is not None:
                     n = p.grad.numel()
                     p.grad.copy_(flat[offset:offset + n].view_as(p.grad))
                     offset += n
-        values = dict(zip(terms.keys(), [float(v) for v in stats.tolist()]))
+        *losses, stop = [float(v) for v in stats.tolist()]
+        values = dict(zip(terms.keys(), losses))
         if not all(math.isfinite(v) for v in values.values()):
             raise FloatingPointError(f"loss is not finite at step {step + 1}: {values}")
         grad_norm = float(torch.nn.utils.clip_grad_norm_(params, self.cfg.clip_norm))
@@ -205,6 +209,7 @@ class SDTrainer:
         self.state.step += 1
         update_ema(dict(self.ema.named_parameters()), dict(self.adapter.named_parameters()), ema_decay_at(self.cfg.ema, self.state.step - 1))
         values["gradNorm"] = grad_norm
+        values["stop"] = stop
         return values
 
     # -- checkpoints ----------------------------------------------------------------------------
@@ -371,7 +376,7 @@ def run(argv: Sequence[str]) -> int:
         window_start, window_steps = time.perf_counter(), 0
         while trainer.state.step < cfg.steps:
             t0 = time.perf_counter()
-            values = trainer.train_step()
+            values = trainer.train_step(stop["requested"])
             trainer.state.seconds += time.perf_counter() - t0
             trainer.state.history.append([float(trainer.state.step), values["total"]])
             window_steps += 1
@@ -384,9 +389,10 @@ def run(argv: Sequence[str]) -> int:
                      samplesPerSec=window_steps * cfg.batch / elapsed if elapsed > 0 else None)
                 window_start, window_steps = time.perf_counter(), 0
             due = cfg.checkpoint_every > 0 and s % cfg.checkpoint_every == 0
-            if info.main and (due or stop["requested"] or s == cfg.steps):
+            stopping = values["stop"] > 0
+            if info.main and (due or stopping or s == cfg.steps):
                 emit("checkpoint", step=s, path=str(trainer.save_checkpoint(run_dir)))
-            if stop["requested"]:
+            if stopping:
                 if info.main:
                     emit("stopped", step=s, runDir=str(run_dir))
                 return 130
