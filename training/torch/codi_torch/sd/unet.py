@@ -304,7 +304,8 @@ class SDUNet(nn.Module):
     def _run(self, fn: Callable[..., Tensor], *args: Tensor) -> Tensor:
         """One resnet or transformer, recomputed in the backward pass when gradient checkpointing is on."""
         if self.gradient_checkpointing and self.training and torch.is_grad_enabled():
-            return checkpoint(fn, *args)  # type: ignore[no-any-return]
+            # Non-reentrant: parameters get gradients even where no input requires one (a frozen stretch of the backbone).
+            return checkpoint(fn, *args, use_reentrant=False)  # type: ignore[no-any-return]
         return fn(*args)
 
     def mix_point_channels(self) -> List[int]:
