@@ -120,7 +120,7 @@ function modelCard(info: RepoInfo, source: PackSource, readme: string | null): s
   const lines = [
     `# ${info.repo}`,
     '',
-    'Pulled from a model hub with `codi models pull`.',
+    'Pulled from the Hugging Face Hub (or the mirror named below) by CoDi Studio.',
     '',
     `- source: ${source.endpoint}/${info.repo}`,
     `- revision: ${info.revision}`,
