@@ -28,7 +28,7 @@ const stdio: CliIo = { out: (l) => process.stdout.write(l + '\n'), err: (l) => p
  */
 export async function runImportCommand(argv: readonly string[], context: { packsDir?: string; io?: CliIo } = {}): Promise<number> {
   const io = context.io ?? stdio;
-  const usage = 'usage: codi import <diffusers folder> [--name <pack>] [--task inpaint|restore|edit|backbone|depth|custom] [--backbone <pack folder or installed pack name>] [--into <packs folder> | --in-place] [--title <text>] [--guidance <w>] [--image-guidance <s>] [--upscale <1..8>]';
+  const usage = 'usage: codi import <diffusers folder or CoDi SD export (with codi_adapter/)> [--name <pack>] [--task inpaint|restore|edit|backbone|depth|custom] [--backbone <pack folder or installed pack name>] [--into <packs folder> | --in-place] [--title <text>] [--guidance <w>] [--image-guidance <s>] [--upscale <1..8>]';
   let folder: string | undefined;
   const opts: ImportOptions = {};
   let inPlace = false;
