@@ -172,7 +172,7 @@ describe('ModelManager', () => {
     expect(rescans).toBe(1);
   });
 
-  it('verifies a user pack and rescans after a repair', async () => {
+  it('verifies a user pack and rescans after a repair; a bundled pack is checked but never repaired', async () => {
     await mkdir(path.join(work, 'user', 'tiny-sd'));
     await writeFile(path.join(work, 'user', 'tiny-sd', 'manifest.json'), '{}');
     const seen: boolean[] = [];
@@ -184,6 +184,11 @@ describe('ModelManager', () => {
     expect(value(await m.handlers.verifyPack({ name: 'tiny-sd', repair: true })).repaired).toEqual(['unet/model.onnx']);
     expect(seen).toEqual([false, true]);
     expect(rescans).toBe(1);
+    // a bundled pack can be checked, not repaired
+    expect(value(await m.handlers.verifyPack({ name: 'codi-restore', repair: false })).name).toBe('codi-restore');
+    const repair = await m.handlers.verifyPack({ name: 'codi-restore', repair: true });
+    expect(repair.ok ? 'ok' : repair.error.code).toBe('forbidden');
+    expect(seen).toEqual([false, true, false]);
   });
 
   it('refuses malformed requests on every channel before any work', async () => {

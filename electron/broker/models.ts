@@ -215,8 +215,10 @@ export class ModelManager {
     return ok({ removed: name });
   }
 
+  /** Any installed pack can be checked; only a user pack can be repaired (bundled ones are part of the app). */
   private async verify(name: string, repair: boolean): Promise<Result<VerifyPackResponse>> {
-    const dir = this.userPack(name);
+    let dir = this.userPack(name);
+    if (!dir.ok && dir.error.code === 'forbidden' && !repair) dir = ok(path.join(this.opts.bundledPacksDir, name));
     if (!dir.ok) return dir;
     const check = await this.opts.hub.verifyPack(dir.value, { ...(await this.hubOptions()), repair });
     if (check.repaired.length > 0) await this.opts.rescanPacks().catch(() => {});

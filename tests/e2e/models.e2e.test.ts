@@ -48,7 +48,7 @@ describeE2E('Models panel in Chromium (web mode) against the mock Hub', () => {
   });
   const studio = useStudio({
     prefix: 'codi-e2e-models-',
-    packs: 'empty',
+    packs: 'test',
     env: () => ({ HF_ENDPOINT: hub?.url ?? '', HF_TOKEN: '', NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' }),
   });
 
@@ -95,6 +95,12 @@ describeE2E('Models panel in Chromium (web mode) against the mock Hub', () => {
     expect(rowText).toMatch(/\d+(\.\d)? (KiB|MiB)/);
     await row.getByRole('button', { name: 'Verify gated-sd-onnx' }).click();
     await until('verified', async () => (await row.getByTestId('verify-result').textContent().catch(() => ''))?.includes('intact'));
+    // a bundled pack is listed and can be checked, but offers no Remove
+    const bundled = panel.locator('tr[data-pack="test-inpaint"]');
+    expect(await bundled.textContent()).toContain('bundled');
+    expect(await bundled.getByRole('button', { name: 'Remove test-inpaint' }).count()).toBe(0);
+    await bundled.getByRole('button', { name: 'Verify test-inpaint' }).click();
+    await until('bundled verified', async () => (await bundled.getByTestId('verify-result').textContent().catch(() => ''))?.includes('intact'));
     await shot(page, 'models-02-installed');
     // no layout breakage at 1440×900: the panel fits the window
     const box = (await panel.boundingBox())!;
