@@ -168,3 +168,18 @@ def test_tiny_config_round_trips_through_diffusers_json() -> None:
     for prediction in ('epsilon', 'v_prediction'):
         cfg = tiny_unet_config(prediction)  # type: ignore[arg-type]
         assert UNetConfig.from_diffusers(cfg.to_diffusers()) == cfg
+
+
+def test_bf16_autocast_on_cpu_trains_close_to_fp32() -> None:
+    unet = tiny_unet()
+    unet.train()
+    unet.gradient_checkpointing = True
+    x, t, ehs = _inputs()
+    with torch.no_grad():
+        ref = unet(x, t, ehs)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = unet(x, t, ehs)
+    out.float().square().mean().backward()
+    assert out.dtype == torch.bfloat16
+    assert (out.float() - ref).abs().max() < 0.05 * ref.abs().max()
+    assert all(p.grad is not None and bool(torch.isfinite(p.grad).all()) for p in unet.parameters())

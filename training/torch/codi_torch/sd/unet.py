@@ -28,6 +28,21 @@ Runner = Callable[..., Tensor]
 TRANSFORMER_GROUP_NORM_EPS = 1e-6
 
 
+class GroupNorm32(nn.GroupNorm):
+    """GroupNorm computed in float32 whatever the input dtype: what CUDA autocast does and SD's original code does;
+    CPU autocast in torch 1.13 would otherwise hand bf16 activations to the fp32 affine and fail. A no-op in fp32."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return super().forward(x.float()).to(x.dtype)
+
+
+class LayerNorm32(nn.LayerNorm):
+    """LayerNorm computed in float32 whatever the input dtype (see GroupNorm32)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return super().forward(x.float()).to(x.dtype)
+
+
 def timestep_embedding(timesteps: Tensor, dim: int, flip_sin_to_cos: bool, freq_shift: float) -> Tensor:
     """Diffusers' get_timestep_embedding: frequencies exp(−ln(10⁴)·i/(half − shift)), [sin, cos] (or flipped)."""
     half = dim // 2
@@ -54,10 +69,10 @@ class TimestepEmbedding(nn.Module):
 class ResnetBlock2D(nn.Module):
     def __init__(self, in_ch: int, out_ch: int, temb_ch: int, groups: int, eps: float) -> None:
         super().__init__()
-        self.norm1 = nn.GroupNorm(groups, in_ch, eps=eps)
+        self.norm1 = GroupNorm32(groups, in_ch, eps=eps)
         self.conv1 = nn.Conv2d(in_ch, out_ch, 3, padding=1)
         self.time_emb_proj = nn.Linear(temb_ch, out_ch)
-        self.norm2 = nn.GroupNorm(groups, out_ch, eps=eps)
+        self.norm2 = GroupNorm32(groups, out_ch, eps=eps)
         self.conv2 = nn.Conv2d(out_ch, out_ch, 3, padding=1)
         self.conv_shortcut: Optional[nn.Conv2d] = nn.Conv2d(in_ch, out_ch, 1) if in_ch != out_ch else None
 
@@ -121,11 +136,11 @@ class FeedForward(nn.Module):
 class BasicTransformerBlock(nn.Module):
     def __init__(self, dim: int, context_dim: int, heads: int) -> None:
         super().__init__()
-        self.norm1 = nn.LayerNorm(dim)
+        self.norm1 = LayerNorm32(dim)
         self.attn1 = Attention(dim, dim, heads, dim // heads)
-        self.norm2 = nn.LayerNorm(dim)
+        self.norm2 = LayerNorm32(dim)
         self.attn2 = Attention(dim, context_dim, heads, dim // heads)
-        self.norm3 = nn.LayerNorm(dim)
+        self.norm3 = LayerNorm32(dim)
         self.ff = FeedForward(dim)
 
     def forward(self, x: Tensor, context: Tensor) -> Tensor:
@@ -141,7 +156,7 @@ class Transformer2DModel(nn.Module):
     def __init__(self, channels: int, context_dim: int, heads: int, groups: int, linear: bool) -> None:
         super().__init__()
         self.linear = linear
-        self.norm = nn.GroupNorm(groups, channels, eps=TRANSFORMER_GROUP_NORM_EPS)
+        self.norm = GroupNorm32(groups, channels, eps=TRANSFORMER_GROUP_NORM_EPS)
         self.proj_in: nn.Module = nn.Linear(channels, channels) if linear else nn.Conv2d(channels, channels, 1)
         self.transformer_blocks = nn.ModuleList([BasicTransformerBlock(channels, context_dim, heads)])
         self.proj_out: nn.Module = nn.Linear(channels, channels) if linear else nn.Conv2d(channels, channels, 1)
@@ -288,7 +303,7 @@ class SDUNet(nn.Module):
             ch = config.block_out_channels[level]
         self.mid_block = MidBlock(config)
         self.up_blocks = nn.ModuleList([UpBlock(config, i) for i in range(config.levels)])
-        self.conv_norm_out = nn.GroupNorm(config.norm_num_groups, c0, eps=config.norm_eps)
+        self.conv_norm_out = GroupNorm32(config.norm_num_groups, c0, eps=config.norm_eps)
         self.conv_out = nn.Conv2d(c0, config.out_channels, 3, padding=1)
 
     # -- pieces -------------------------------------------------------------------------------------------
