@@ -17,7 +17,7 @@ import type { Result, ServerHandlers } from '../contract/api.ts';
 import type { ChannelOf } from '../contract/channels.ts';
 import type { CodiEvent, HubRepoSummary, ParsedRequestOf, PullErrorCode, PullProgress, VerifyPackResponse } from '../contract/schemas.ts';
 import type { PackCheck } from '../hub/packs.ts';
-import type { HubOptions, PullOptions, PullProgress as HubProgress, PullResult, RepoInfo } from '../hub/types.ts';
+import type { HubErrorCode, HubOptions, PullOptions, PullProgress as HubProgress, PullResult, RepoInfo } from '../hub/types.ts';
 import { HubError } from '../hub/types.ts';
 import { redactToken } from './hub-settings.ts';
 import type { HubConfig } from './hub-settings.ts';
@@ -59,7 +59,21 @@ interface LivePull {
   done: Promise<void>;
 }
 
-const HUB_CODES = new Set<string>(['not-found', 'gated', 'unauthorized', 'licence-not-accepted', 'stalled', 'network', 'checksum', 'disk-space', 'unsafe-path', 'not-a-pack', 'cancelled', 'exists']);
+/** The contract's code for each Hub error kind (a kind the Hub client adds fails to compile here). */
+const PULL_CODE: Record<HubErrorCode, PullErrorCode> = {
+  'not-found': 'not-found',
+  gated: 'gated',
+  unauthorized: 'unauthorized',
+  'licence-not-accepted': 'licence-not-accepted',
+  stalled: 'stalled',
+  network: 'network',
+  checksum: 'checksum',
+  'disk-space': 'disk-space',
+  'unsafe-path': 'unsafe-path',
+  'not-a-pack': 'not-a-pack',
+  cancelled: 'cancelled',
+  exists: 'exists',
+};
 
 export class ModelManager {
   private readonly pulls = new Map<string, LivePull>();
@@ -159,7 +173,7 @@ export class ModelManager {
       this.send(pull, { ...pull.last, phase: 'done', bytesDone: result.bytes, bytesTotal: result.bytes, etaSeconds: 0, pack: result.name }, true);
     } catch (err) {
       const cancelled = pull.controller.signal.aborted || (err instanceof HubError && err.code === 'cancelled');
-      const code: PullErrorCode = cancelled ? 'cancelled' : err instanceof HubError && HUB_CODES.has(err.code) ? err.code : 'io';
+      const code: PullErrorCode = cancelled ? 'cancelled' : err instanceof HubError ? PULL_CODE[err.code] : 'io';
       const message = cancelled ? `Pull of ${pull.repo} cancelled; nothing was installed.` : redactToken((err as Error).message, token);
       this.send(pull, { ...pull.last, phase: cancelled ? 'cancelled' : 'failed', bytesPerSecond: 0, etaSeconds: null, error: { code, message } }, true);
     } finally {
