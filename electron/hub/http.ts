@@ -1,14 +1,16 @@
 /**
  * The Hub's HTTP layer: one place that knows the origin, the proxy, the token and how the Hub
  * says no. Node's built-in fetch ignores HTTPS_PROXY / HTTP_PROXY / NO_PROXY, so requests go
- * through undici's own fetch with an EnvHttpProxyAgent when a proxy variable is set.
+ * through undici's own fetch with its ProxyAgent, chosen per URL (a download is redirected to
+ * another host, which NO_PROXY may name). undici's EnvHttpProxyAgent does the same but is marked
+ * experimental and prints a warning on every run behind a proxy.
  *
  * The token goes in the Authorization header of requests to the Hub's own origin and nowhere
  * else: redirects are followed here (not by fetch) so that a redirect to another origin (the
  * Hub sends LFS downloads to a CDN with a signed URL) is made without it, and no message built
  * here contains a header.
  */
-import { Agent, EnvHttpProxyAgent, fetch } from 'undici';
+import { Agent, ProxyAgent, fetch } from 'undici';
 import type { Dispatcher, Response } from 'undici';
 import { HubError } from './types.ts';
 import type { HubOptions } from './types.ts';
@@ -22,7 +24,10 @@ export interface HubClient {
   /** What messages name: scheme, host and port only. */
   readonly origin: string;
   readonly token: string | undefined;
-  readonly dispatcher: Dispatcher;
+  /** The direct agent, or a proxy, for this URL. */
+  dispatcherFor(url: URL): Dispatcher;
+  /** Close the connections (keep-alive sockets, proxy tunnels) once the work is done. */
+  close(): Promise<void>;
 }
 
 /** The base URL: the option, else HF_ENDPOINT, else the public Hub. Refuses anything but http(s). */
@@ -42,22 +47,67 @@ export function hubBase(opts: Pick<HubOptions, 'baseUrl' | 'env'>): URL {
 
 const proxyVar = (env: NodeJS.ProcessEnv, name: string): string | undefined => env[name] || env[name.toLowerCase()] || undefined;
 
-/** Dispatcher honouring the usual proxy variables; a plain agent when none is set. */
-export function proxyDispatcher(env: NodeJS.ProcessEnv): Dispatcher {
-  const httpProxy = proxyVar(env, 'HTTP_PROXY');
-  const httpsProxy = proxyVar(env, 'HTTPS_PROXY');
+/**
+ * Whether NO_PROXY exempts `url`, as curl reads it: entries separated by commas or spaces, `*`
+ * for every host, `host` or `.host` (also `*.host`) for the host and its subdomains, with an
+ * optional `:port`.
+ */
+export function noProxyMatches(noProxy: string | undefined, url: URL): boolean {
+  if (!noProxy) return false;
+  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  for (const raw of noProxy.split(/[\s,]+/)) {
+    const entry = raw.trim().toLowerCase();
+    if (!entry) continue;
+    if (entry === '*') return true;
+    // [v6]:port, a bare IPv6 address (several colons, no port), or host:port.
+    const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry) ?? (entry.split(':').length > 2 ? [entry, entry] : /^(.*?)(?::(\d+))?$/.exec(entry));
+    const name = (m?.[1] ?? '').replace(/^\*?\./, '');
+    if (!name || (m?.[2] && m[2] !== port)) continue;
+    if (host === name || host.endsWith(`.${name}`)) return true;
+  }
+  return false;
+}
+
+/** Per-URL dispatch honouring HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case); direct when none is set. */
+export function proxyRoutes(env: NodeJS.ProcessEnv): { dispatcherFor(url: URL): Dispatcher; close(): Promise<void> } {
   // Stalls are judged by the pull's own watchdog (stallTimeoutMs), so undici's timeouts are off.
   const timeouts = { headersTimeout: 0, bodyTimeout: 0 };
-  if (!httpProxy && !httpsProxy) return new Agent(timeouts);
+  const made: Dispatcher[] = [];
+  const make = <T extends Dispatcher>(d: T): T => (made.push(d), d);
+  let direct: Agent | undefined;
+  const proxies = new Map<string, ProxyAgent>();
   const noProxy = proxyVar(env, 'NO_PROXY');
-  return new EnvHttpProxyAgent({ ...timeouts, ...(httpProxy ? { httpProxy } : {}), ...(httpsProxy ? { httpsProxy } : {}), ...(noProxy ? { noProxy } : {}) });
+  return {
+    dispatcherFor(url: URL): Dispatcher {
+      const proxy = url.protocol === 'https:' ? proxyVar(env, 'HTTPS_PROXY') : proxyVar(env, 'HTTP_PROXY');
+      if (!proxy || noProxyMatches(noProxy, url)) return (direct ??= make(new Agent(timeouts)));
+      let agent = proxies.get(proxy);
+      if (!agent) {
+        let uri: URL;
+        try {
+          uri = new URL(proxy);
+        } catch {
+          // The variable's value may hold credentials: it is not repeated.
+          throw new HubError('network', `the ${url.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY'} setting is not a valid URL`);
+        }
+        agent = make(new ProxyAgent({ uri: uri.href, ...timeouts }));
+        proxies.set(proxy, agent);
+      }
+      return agent;
+    },
+    async close(): Promise<void> {
+      await Promise.all(made.map((d) => d.destroy()));
+    },
+  };
 }
 
 export function hubClient(opts: HubOptions): HubClient {
   const url = hubBase(opts);
   const base = url.href.replace(/\/+$/, '');
   const token = opts.token?.trim() || undefined;
-  return { base, origin: url.origin, token, dispatcher: proxyDispatcher(opts.env ?? process.env) };
+  const routes = proxyRoutes(opts.env ?? process.env);
+  return { base, origin: url.origin, token, dispatcherFor: (u) => routes.dispatcherFor(u), close: () => routes.close() };
 }
 
 /** `/`-joined path segments, each URL-encoded (a revision such as refs/pr/1 is one segment). */
@@ -77,7 +127,7 @@ export async function hubGet(client: HubClient, url: string, init: { headers?: R
     if (client.token && current.origin === hubOrigin) headers.authorization = `Bearer ${client.token}`;
     let res: Response;
     try {
-      res = await fetch(current, { headers, redirect: 'manual', dispatcher: client.dispatcher, ...(init.signal ? { signal: init.signal } : {}) });
+      res = await fetch(current, { headers, redirect: 'manual', dispatcher: client.dispatcherFor(current), ...(init.signal ? { signal: init.signal } : {}) });
     } catch (err) {
       if (init.signal?.aborted) throw init.signal.reason instanceof Error ? init.signal.reason : new HubError('cancelled', 'cancelled');
       throw new HubError('network', `cannot reach ${current.origin}: ${networkReason(err)}`);

@@ -94,7 +94,7 @@ export async function verifyPack(packDir: string, opts: HubOptions & { repair?: 
       }
     } finally {
       await fs.rm(stage, { recursive: true, force: true });
-      await client.dispatcher.destroy();
+      await client.close();
     }
   }
   const problems = bad.filter((b) => !repaired.includes(b.file.path)).map((b) => b.problem);

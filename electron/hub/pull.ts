@@ -139,7 +139,7 @@ export async function pullPack(repoSpec: string, opts: PullOptions): Promise<Pul
     return await pullWith(client, repoSpec, opts);
   } finally {
     // Idle keep-alive sockets (and proxy tunnels) go with the pull.
-    await client.dispatcher.destroy();
+    await client.close();
   }
 }
 

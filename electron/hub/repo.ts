@@ -94,7 +94,7 @@ export async function describeRepo(repoSpec: string, opts: HubOptions): Promise<
   try {
     return await describeWith(client, spec, opts.signal);
   } finally {
-    await client.dispatcher.destroy();
+    await client.close();
   }
 }
 
