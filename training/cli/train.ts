@@ -22,6 +22,7 @@
  */
 import { checkResidualScale, residualAllowed } from '../../core/residual.ts';
 import { parseArgs } from 'node:util';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { NetConfig } from '../../core/nn/config.ts';
 import { defaultNetConfig } from '../../core/nn/config.ts';
@@ -437,6 +438,12 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
   async function trainAndExport(trainer: Trainer | TorchTrainer): Promise<number> {
     io.log(`method ${m}: ${trainer.trainableCount()} trainable parameters, ${trainer.config.steps} steps, batch ${trainer.config.batchSize}`);
     trainer.events.on((e) => io.log(formatEvent(e)));
+    // The loss of every progress window, kept in the run folder across resumes for the model card.
+    const lossFile = path.join(runDir, LOSS_FILE);
+    mkdirSync(runDir, { recursive: true });
+    trainer.events.on((e) => {
+      if (e.type === 'progress') appendFileSync(lossFile, `${JSON.stringify({ step: e.step, loss: e.meanLoss })}\n`);
+    });
     const result = await trainer.run(io.signal ? { signal: io.signal } : {});
     if (result.status === 'diverged') {
       io.error(`training diverged at step ${result.step}: ${result.reason}. Nothing exported; the last good checkpoint is in ${runDir}.`);
@@ -478,9 +485,38 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
       tile: (crop?.h ?? ds.geometry.h) * 4,
       ...(backbonePack ? { backbonePack } : {}),
       ...(ds.instructions ? { instructions: ds.instructions } : {}),
-      training: { steps: result.step, wallSeconds: result.wallSeconds, metrics, data: `${path.basename(path.resolve(dataDir))}: ${ds.train.length} train items` },
+      training: {
+        steps: result.step,
+        wallSeconds: result.wallSeconds,
+        metrics,
+        data: `${path.basename(path.resolve(dataDir))}: ${ds.train.length} train items`,
+        engine: trainer instanceof TorchTrainer ? `PyTorch engine (${trainer.deviceInfo})` : 'TensorFlow.js engine',
+        lossCurve: readLossCurve(lossFile, result.step),
+      },
     });
     io.log(`exported ${manifest.name} → ${outDir} (${manifest.files.map((f) => f.path).join(', ')})`);
     return 0;
   }
+}
+
+/** Progress-window losses of a run, one JSON line each, in its run folder. */
+export const LOSS_FILE = 'loss.jsonl';
+
+/**
+ * The run's loss curve up to `lastStep`: one point per progress window; where a resumed run
+ * repeated steps after its last checkpoint, the later line wins.
+ */
+export function readLossCurve(file: string, lastStep: number): [number, number][] {
+  if (!existsSync(file)) return [];
+  const byStep = new Map<number, number>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const { step, loss } = JSON.parse(line) as { step: unknown; loss: unknown };
+      if (typeof step === 'number' && typeof loss === 'number' && step <= lastStep) byStep.set(step, loss);
+    } catch {
+      // a line cut short by a kill: skip it
+    }
+  }
+  return [...byStep.entries()].sort((a, b) => a[0] - b[0]);
 }

@@ -46,6 +46,7 @@ const teacher = { backbone: jitter(online.backbone, 13, 0.05), adapter: jitter(o
 const cases: Array<{ name: string; config: Partial<TrainConfig> }> = [
   { name: 'codi (paper defaults)', config: { method: 'codi' } },
   { name: 'codi (x space, predicted ε, per-sample t, gr c_skip)', config: { method: 'codi', xWeight: 0.5, codi: { odeModel: 'adapted', odeEps: 'predicted', consistencySpace: 'x', tSampling: 'perSample', cSkipForm: 'gr' } } },
+  { name: 'codi (no PF-ODE: forward-process ẑ_s)', config: { method: 'codi', codi: { odeModel: 'none', odeEps: 'true', consistencySpace: 'eps', tSampling: 'sharedPerBatch', cSkipForm: 'lcm' } } },
   { name: 'cm', config: { method: 'cm' } },
   { name: 'v-loss', config: { method: 'teacher' } },
 ];

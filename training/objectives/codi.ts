@@ -24,8 +24,12 @@ import type { Denoiser, Objective, PreparedStep, TrainBatch } from './types.ts';
 
 /** The switches of docs/method.md §0; defaults are the paper's. */
 export interface CodiSwitches {
-  /** Which network runs the one-step ODE: the adapted model being trained, or the frozen pretrained one. */
-  odeModel: 'adapted' | 'pretrained';
+  /**
+   * Which network runs the one-step ODE: the adapted model being trained, or the frozen pretrained
+   * one; 'none' is the paper's "without PF-ODE distillation" ablation: no ODE step at all, ẑ_s is
+   * the forward process at s with the same ε (α_s·x + σ_s·ε), i.e. consistency training.
+   */
+  odeModel: 'adapted' | 'pretrained' | 'none';
   /** ε in ẑ_s: the true ε that made z_t (Eq. 14) or the model's ε̂. */
   odeEps: 'true' | 'predicted';
   /** Consistency on boundary-scaled ε̂ (Eq. 15) or on x̂. */
@@ -90,15 +94,25 @@ export function codiObjective(opts: CodiOptions): Objective {
       // Constants of the step, computed before tf.variableGrads (no stop_gradient in TF.js).
       const consts = tf.tidy(() => {
         const zT = mapTimestepRuns(ts, ss, [batch.x, eps], ([x, e], i) => diffuse(tfOps, x!, e!, ...coef(sched, ts[i]!)));
-        // 1. one-step ODE t → s
-        const vOde =
-          sw.odeModel === 'adapted' ? opts.online({ z: zT as tf.Tensor4D, t: tT, ...cond }) : opts.pretrained!({ z: zT as tf.Tensor4D, t: tT });
-        const zS = mapTimestepRuns(ts, ss, [zT, vOde, eps], ([z, v, e], i) => {
-          const r = ddimUpdate(tfOps, z!, v!, ts[i]!, ss[i]!, sched, sw.odeEps === 'true' ? { eps: e! } : {});
-          r.xHat.dispose();
-          r.epsHat.dispose();
-          return r.zS;
-        });
+        // 1. one-step ODE t → s (or, without PF-ODE distillation, the forward process at s)
+        const zS =
+          sw.odeModel === 'none'
+            ? mapTimestepRuns(ss, undefined, [batch.x, eps], ([x, e], i) => diffuse(tfOps, x!, e!, ...coef(sched, ss[i]!)))
+            : mapTimestepRuns(
+                ts,
+                ss,
+                [
+                  zT,
+                  sw.odeModel === 'adapted' ? opts.online({ z: zT as tf.Tensor4D, t: tT, ...cond }) : opts.pretrained!({ z: zT as tf.Tensor4D, t: tT }),
+                  eps,
+                ],
+                ([z, v, e], i) => {
+                  const r = ddimUpdate(tfOps, z!, v!, ts[i]!, ss[i]!, sched, sw.odeEps === 'true' ? { eps: e! } : {});
+                  r.xHat.dispose();
+                  r.epsHat.dispose();
+                  return r.zS;
+                },
+              );
         // 2. EMA target at s
         const vTarget = opts.target({ z: zS as tf.Tensor4D, t: sT, ...cond });
         const targetPred = mapTimestepRuns(ss, undefined, [zS, vTarget], ([z, v], i) =>

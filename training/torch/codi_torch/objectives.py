@@ -105,14 +105,18 @@ def codi_loss(tb: Tables, sw: CodiSettings, online: Denoiser, target: Denoiser, 
     s = torch.tensor(st.ss, dtype=torch.float32, device=dev)
     with torch.no_grad():
         z_t = diffuse(tb, st.x, st.eps, st.ts)
-    if sw.ode_model != "adapted" and pretrained is None:
+    if sw.ode_model == "pretrained" and pretrained is None:
         raise ValueError("CoDi odeModel 'pretrained' needs a pretrained model")
     v = online(z_t, t).float()
     with torch.no_grad():
-        # The adapted ODE step is the online model at (z_t, t), the very forward the loss takes
-        # with gradients: its values, detached, save one of the step's three forwards.
-        v_ode = v.detach() if pretrained is None or sw.ode_model == "adapted" else pretrained(z_t, t).float()
-        z_s = ddim_z_s(tb, z_t, v_ode, st.ts, st.ss, st.eps if sw.ode_eps == "true" else None)
+        if sw.ode_model == "none":
+            # the "without PF-ODE distillation" ablation: the forward process at s, same ε
+            z_s = diffuse(tb, st.x, st.eps, st.ss)
+        else:
+            # The adapted ODE step is the online model at (z_t, t), the very forward the loss takes
+            # with gradients: its values, detached, save one of the step's three forwards.
+            v_ode = v.detach() if pretrained is None or sw.ode_model == "adapted" else pretrained(z_t, t).float()
+            z_s = ddim_z_s(tb, z_t, v_ode, st.ts, st.ss, st.eps if sw.ode_eps == "true" else None)
         target_pred = scaled_prediction(tb, sw.consistency_space, z_s, target(z_s, s).float(), st.ss)
     x_pred = scaled_prediction(tb, "x", z_t, v, st.ts)
     pred = x_pred if sw.consistency_space == "x" else scaled_prediction(tb, "eps", z_t, v, st.ts)
