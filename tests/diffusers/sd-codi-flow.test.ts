@@ -3,7 +3,8 @@
  * `python -m codi_torch.sd.tiny` (a tiny SD-config UNet exported to ONNX in the diffusers layout)
  * + the tiny pipeline's VAE, text encoder and tokenizer → `codi encode-dataset` on a small
  * dataset in the build-dataset format → `codi train --backbone … --method pe-codi --task inpaint
- * --steps 20` (PyTorch) → `codi import` of the export → `codi run` with 1, 2 and 4 steps.
+ * --steps 20` (PyTorch) → `codi import` of the export → `codi run` with 1, 2 and 4 steps, and the
+ * exported backbone alone (zero features, μ = 0) generating what the plain backbone generates.
  * Skipped, with the reason, when no Python with torch is found.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -15,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { main } from '../../electron/cli/codi.ts';
 import { runTrainCommand } from '../../training/cli/train.ts';
+import { OrtRuntime } from '../../electron/engine/ort.ts';
+import { generate, loadDiffusersPipeline } from '../../electron/engine/diffusers/pipeline.ts';
 import { writeTinyPipeline } from '../fixtures-gen/diffusers-tiny.ts';
 import { capture, testEnv } from './fixtures.ts';
 import { torchPython } from './codi-fixtures.ts';
@@ -117,5 +120,14 @@ runIf('SD-class CoDi flow: tiny SD → encode-dataset → codi train → import 
     }
     expect(outs[0]!.equals(outs[1]!)).toBe(false);
     expect(outs[1]!.equals(outs[2]!)).toBe(false);
+
+    // 6. the exported backbone alone (zero features, μ = 0) is the plain backbone it was trained on
+    const plain = await cli(['import', sd, '--name', 'flow-plain']);
+    expect(plain.code, plain.err).toBe(0);
+    const runtime = new OrtRuntime({ providers: ['cpu'], threads: 1 });
+    const req = { prompt: 'a photo of a cat', width: 64, height: 64, steps: 2, seed: 4, guidanceScale: 3 };
+    const a = await generate(await loadDiffusersPipeline(path.join(tmp, 'user-packs', 'flow-plain'), runtime), req);
+    const b = await generate(await loadDiffusersPipeline(path.join(tmp, 'user-packs', 'flow-inpaint-backbone'), runtime), req);
+    expect(a.data.reduce((m, v, i) => Math.max(m, Math.abs(v - b.data[i]!)), 0)).toBeLessThan(1e-3);
   }, 1_800_000);
 });
