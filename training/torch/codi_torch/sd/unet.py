@@ -195,7 +195,8 @@ class Upsample2D(nn.Module):
 
     def forward(self, x: Tensor, size: Tuple[int, int]) -> Tensor:
         # Exact doubling is the common case and exports as a plain Resize; odd skips (diffusers' forward_upsample_size)
-        # take the skip's size.
+        # take the skip's size. A traced ONNX export keeps the branch it was traced with: exported at latent sizes
+        # divisible by 2^(levels-1) (as SD's always are) it doubles, and needs such sizes at run time too.
         if (x.shape[-2] * 2, x.shape[-1] * 2) == tuple(size):
             x = F.interpolate(x, scale_factor=2.0, mode='nearest')
         else:
@@ -234,7 +235,7 @@ class DownBlock(nn.Module):
 
 
 class UpBlock(nn.Module):
-    """CrossAttnUpBlock2D (with attentions) or UpBlock2D; `level` counts up blocks from the bottom (0 = deepest)."""
+    """CrossAttnUpBlock2D (with attentions) or UpBlock2D; `index` counts up blocks from the bottom (0 = deepest)."""
 
     def __init__(self, cfg: UNetConfig, index: int) -> None:
         super().__init__()
