@@ -18,6 +18,7 @@ file beside it (model.onnx_data), as diffusers' own ONNX exports do.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -39,6 +40,8 @@ FORMAT = "codi-sd-adapter/1"
 OPSET = 17
 COPIED_PARTS = ("vae_encoder", "vae_decoder", "text_encoder", "tokenizer", "scheduler", "model_index.json")
 EXTERNAL_DATA = "model.onnx_data"
+# the TorchScript exporter, whose dynamic_axes and names this file relies on (newer torch defaults to dynamo)
+EXPORTER_ARGS = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
 
 
 class BackboneGraph(nn.Module):
@@ -121,7 +124,7 @@ def export_backbone_graph(unet: SDUNet, path: Path, latent: Sequence[int], text:
     with torch.no_grad():
         torch.onnx.export(graph, (sample, timestep, ehs, *features, mu), str(path), opset_version=OPSET, input_names=names,
                           output_names=["out_sample"], dynamic_axes={**COMMON_AXES, **feature_axes(unet), "out_sample": COMMON_AXES["sample"]},
-                          do_constant_folding=True)
+                          do_constant_folding=True, **EXPORTER_ARGS)
     consolidate_external_data(path)
 
 
@@ -136,7 +139,7 @@ def export_adapter_graph(adapter: CoDiAdapter, unet: SDUNet, path: Path, latent:
                           input_names=["sample", "timestep", "encoder_hidden_states", "condition"],
                           output_names=[*feature_names(n), "adapter_mu"],
                           dynamic_axes={**COMMON_AXES, "condition": COMMON_AXES["sample"], **feature_axes(unet)},
-                          do_constant_folding=True)
+                          do_constant_folding=True, **EXPORTER_ARGS)
     consolidate_external_data(path)
 
 
