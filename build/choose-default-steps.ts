@@ -51,6 +51,7 @@ for (const { name, data, chooseSteps } of PACKS) {
     unconditional: false,
     embedText: (text) => instructionFeatures(text, INSTRUCTION_FEATURE_DIM),
     textDim: INSTRUCTION_FEATURE_DIM,
+    holeFill: pack.manifest.holeFill ?? 'zero',
     maxItems: { train: 1, val: Number(values.items) },
   });
   // 'pe-codi' for every pack, baselines included: the forward pass (backbone + adapter) is the same for every distilled method
@@ -93,7 +94,7 @@ for (const { name, data, chooseSteps } of PACKS) {
     `| deterministic (\`codi\`) | ${STEPS.map((s) => measured.codi[s].toFixed(2)).join(' | ')} |`,
     `| re-noising (\`codi-renoise\`) | ${measured.codi[1].toFixed(2)} | ${measured.renoise[2].toFixed(2)} | ${measured.renoise[4].toFixed(2)} |`,
     '',
-    ...(Number.isFinite(floor) ? [`The condition's own image on the same crops (${pack.manifest.task === 'restore' ? 'bicubic upsample of the degraded input' : 'the unchanged input'}): ${floor.toFixed(2)} dB.`, ''] : []),
+    ...(Number.isFinite(floor) ? [`The condition's own image on the same crops (${conditionImage(pack.manifest)}): ${floor.toFixed(2)} dB.`, ''] : []),
     `Default sampler: \`${choice.kind}\` (better over 2 and 4 steps together). ` +
       (chooseSteps
         ? `Default: ${best} step${best > 1 ? 's' : ''} (the best measured with it).${best < 4 ? ' This pack is a short CPU run; its predictions at intermediate timesteps are still weak, so more steps are not better yet.' : ''}`
@@ -103,4 +104,11 @@ for (const { name, data, chooseSteps } of PACKS) {
   const before = head!.split('\n## Steps')[0]!.trimEnd();
   await writeFileAtomic(cardPath, `${before}\n\n${section}${rest.length ? `\n## Training data${rest.join('\n## Training data')}` : ''}`);
   console.log(`${name}: PSNR codi ${STEPS.map((s) => `${s}:${measured.codi[s].toFixed(2)}`).join(' ')}, renoise 2:${measured.renoise[2].toFixed(2)} 4:${measured.renoise[4].toFixed(2)} → ${choice.kind}, ${best} step${best > 1 ? 's' : ''} (chosen: ${(psnr as Record<number, number>)[best]?.toFixed(2) ?? '?'} dB)`);
+}
+
+/** What the condition's image is, in words, for the model card. */
+function conditionImage(m: { task: string; holeFill?: 'zero' | 'telea' | undefined }): string {
+  if (m.task === 'restore') return 'bicubic upsample of the degraded input';
+  if (m.task === 'inpaint') return m.holeFill === 'telea' ? 'the classic Telea fill of the hole' : 'the photo with the hole zeroed';
+  return 'the unchanged input';
 }

@@ -67,7 +67,16 @@ export interface PackExportOptions {
   backbonePack?: LoadedPack;
   /** Packs that take text (textDim > 0): the instruction wordings the model was trained on. */
   instructions?: readonly KnownInstruction[];
-  training: { steps: number; wallSeconds: number; metrics?: Record<string, number>; data?: string };
+  training: {
+    steps: number;
+    wallSeconds: number;
+    metrics?: Record<string, number>;
+    data?: string;
+    /** which engine trained it (model card) */
+    engine?: string;
+    /** [step, mean loss of the progress window ending there] (model card; not in the manifest) */
+    lossCurve?: [number, number][];
+  };
 }
 
 function samplerFor(method: TrainMethod, distillSteps: number): SamplerDefaults {
@@ -88,7 +97,7 @@ function modelCard(o: PackExportOptions, files: string[]): string {
   return [
     `# ${o.title ?? o.name}`,
     '',
-    `Task: ${o.task}. Method: ${o.method}. Trained with CoDi Studio's TensorFlow.js trainer (training/).`,
+    `Task: ${o.task}. Method: ${o.method}. Trained with CoDi Studio's trainer (training/), ${o.training.engine ?? 'TensorFlow.js engine'}.`,
     '',
     `- Files: ${files.join(', ')}`,
     `- Network: base ${o.net.baseChannels} channels, levels ×[${o.net.channelMult.join(', ')}], ${o.net.resBlocks} res block(s)/level`,
@@ -104,9 +113,18 @@ function modelCard(o: PackExportOptions, files: string[]): string {
     '',
     metrics.length ? ['| metric | value |', '|---|---|', ...metrics].join('\n') : '',
     '',
+    ...lossSection(o.training.lossCurve ?? []),
     'Exported weights are the EMA of the trained parameters.',
     '',
   ].join('\n');
+}
+
+/** The loss curve at up to 12 evenly spaced progress windows (first and last included). */
+function lossSection(curve: readonly [number, number][]): string[] {
+  if (curve.length === 0) return [];
+  const k = Math.min(12, curve.length);
+  const picks = [...new Set(Array.from({ length: k }, (_, i) => Math.round((i * (curve.length - 1)) / Math.max(1, k - 1))))];
+  return ['Training loss (mean over each progress window):', '', '| step | loss |', '|---:|---:|', ...picks.map((i) => `| ${curve[i]![0]} | ${curve[i]![1].toFixed(4)} |`), ''];
 }
 
 export const INSTRUCTION_TABLE_FILE = 'instructions.json';
@@ -171,7 +189,7 @@ export async function writeTrainedPack(o: PackExportOptions): Promise<PackManife
       upscale: o.upscale,
       tile: { size: o.tile, overlap: Math.min(o.tile / 4, 16) },
       ...(backboneRef ? { backbone: backboneRef } : {}),
-      training: o.training,
+      training: { steps: o.training.steps, wallSeconds: o.training.wallSeconds, ...(o.training.metrics ? { metrics: o.training.metrics } : {}), ...(o.training.data !== undefined ? { data: o.training.data } : {}) },
     },
     files,
     modelCard: modelCard(o, files.map((f) => f.path)),

@@ -8,7 +8,7 @@ import { runTrainCommand } from './train.ts';
 import { writeSyntheticRestoreTask } from '../data/synthetic-task.ts';
 import { parseManifest } from '../../core/packs/manifest.ts';
 import { decodeTrainWeights, encodeTrainWeights } from './train-weights.ts';
-import { NET_PRESETS } from './train.ts';
+import { NET_PRESETS, readLossCurve } from './train.ts';
 import { Trainer } from '../trainer/trainer.ts';
 import { readDataset } from '../data/dataset-reader.ts';
 
@@ -75,6 +75,10 @@ describe('codi train', () => {
     const manifest = parseManifest(await readFile(path.join(ad, 'manifest.json'), 'utf8'));
     expect(manifest.residual).toBe('condition');
     expect(manifest.residualScale).toBe(4);
+    // the model card names the engine and carries the run's loss curve
+    const card = await readFile(path.join(ad, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toContain('TensorFlow.js engine');
+    expect(card).toMatch(/\| step \| loss \|[\s\S]*\| 2 \| \d+\.\d{4} \|/);
   });
 
   it('sets the weight of the ground-truth term with --x-weight, and refuses a bad one', async () => {
@@ -129,6 +133,13 @@ describe('codi train', () => {
     const want = instructionFeatures('darken it');
     expect(emb).toHaveLength(INSTRUCTION_FEATURE_DIM);
     emb.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 6));
+  });
+
+  it('reads the loss curve of a resumed run: the later line of a repeated step wins, steps past the end and torn lines are dropped', async () => {
+    const f = path.join(root, 'loss.jsonl');
+    await writeFile(f, ['{"step":10,"loss":0.5}', '{"step":20,"loss":0.4}', '{"step":20,"loss":0.3}', '{"step":30,"loss":0.2}', '{"step":40,"lo'].join('\n'));
+    expect(readLossCurve(f, 30)).toEqual([[10, 0.5], [20, 0.3], [30, 0.2]]);
+    expect(readLossCurve(path.join(root, 'absent.jsonl'), 30)).toEqual([]);
   });
 
   it('train-weights round-trips', () => {
