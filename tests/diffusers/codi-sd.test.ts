@@ -27,7 +27,14 @@ let env: NodeJS.ProcessEnv;
 let mask: Uint8Array;
 const src = (n: string) => path.join(tmp, 'src', n);
 
-async function cli(argv: string[], e = env): Promise<{ code: number; out: string; err: string }> {
+interface Cli {
+  code: number;
+  out: string;
+  err: string;
+}
+const imported: Cli[] = [];
+
+async function cli(argv: string[], e = env): Promise<Cli> {
   const io = capture(e);
   const code = await main(argv, io);
   return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
@@ -56,20 +63,22 @@ runIf('CoDi SD adapter packs', () => {
     mask = new Uint8Array(W * H);
     for (let y = 8; y < 20; y++) for (let x = 10; x < 26; x++) mask[y * W + x] = 255;
     await sharp(Buffer.from(mask), { raw: { width: W, height: H, channels: 1 } }).png().toFile(path.join(tmp, 'mask.png'));
-  }, 240_000);
+    // Imported here so every case (also one picked with -t) finds the packs; the first case checks what import said.
+    imported.push(await cli(['import', src('inpaint'), '--name', 'codi-inpaint']));
+    imported.push(await cli(['import', src('edit'), '--name', 'codi-edit']));
+    imported.push(await cli(['import', src('restore'), '--name', 'codi-restore', '--upscale', '2']));
+  }, 300_000);
   afterAll(async () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
   it('codi import installs the backbone and the adapter pinned to its UNet; a second export on the same UNet reuses it', async () => {
-    const a = await cli(['import', src('inpaint'), '--name', 'codi-inpaint']);
+    const [a, b, c] = imported as [Cli, Cli, Cli];
     expect(a.code, a.err).toBe(0);
     expect(a.out).toMatch(/imported backbone codi-inpaint-backbone/);
     expect(a.out).toMatch(/imported codi-inpaint \(CoDi inpaint adapter on codi-inpaint-backbone/);
-    const b = await cli(['import', src('edit'), '--name', 'codi-edit']);
     expect(b.code, b.err).toBe(0);
     expect(b.out).toMatch(/using installed backbone codi-inpaint-backbone/);
-    const c = await cli(['import', src('restore'), '--name', 'codi-restore', '--upscale', '2']);
     expect(c.code, c.err).toBe(0);
     const manifest = JSON.parse(await readFile(path.join(userPacks, 'codi-inpaint', 'manifest.json'), 'utf8')) as { backbone: { pack: string; sha256: string }; sampler: unknown; files: { path: string; role: string; inputs?: { name: string }[] }[] };
     const backbone = JSON.parse(await readFile(path.join(userPacks, 'codi-inpaint-backbone', 'manifest.json'), 'utf8')) as { files: { path: string; sha256: string }[] };
