@@ -84,17 +84,18 @@ describe('codi train with a diffusers backbone', () => {
   });
 
   it.skipIf(python === null)(
-    'trains 4 steps, exports, and the ONNX adapter + backbone reproduce PyTorch',
+    'trains 4 steps on two data-parallel ranks, exports, and the ONNX adapter + backbone reproduce PyTorch',
     async () => {
       const env = { ...process.env, PYTHONPATH: TORCH_PACKAGE_DIR };
       await run(python!, ['-m', 'tests.sd_fixtures', root, '--task', 'inpaint'], { cwd: TORCH_PACKAGE_DIR, env });
       const out = path.join(root, 'out');
       const t = capture();
       const argv = ['--backbone', path.join(root, 'backbone'), '--method', 'pe-codi', '--task', 'inpaint', '--data', path.join(root, 'data'), '--out', out,
-        '--steps', '4', '--batch', '2', '--lr', '1e-2', '--mu-lr-scale', '10', '--checkpoint-every', '2'];
+        '--steps', '4', '--batch', '2', '--lr', '1e-2', '--mu-lr-scale', '10', '--checkpoint-every', '2', '--processes', '2'];
       expect(await runTrainCommand(argv, t.io), t.lines.join('\n')).toBe(0);
       const log = t.lines.join('\n');
-      expect(log).toMatch(/PE-CoDi on epsilon backbone: \d+ trainable \/ \d+ frozen parameters, 5 mix points, 8 items/);
+      expect(log).toMatch(/PE-CoDi on epsilon backbone: \d+ trainable \/ \d+ frozen parameters, 5 mix points, 8 items; 4 steps, batch 2, 2 process\(es\) on cpu/);
+      expect(log.match(/^step 4\/4/gm)).toHaveLength(1); // rank 0 alone reports
       expect(log).toMatch(/step 4\/4 {2}loss=\S+ {2}consistency=\S+ dx=\S+ .* samples\/s/);
       expect(log).toMatch(/checkpoint step 2 →/);
       expect(log).toMatch(/exported →/);
