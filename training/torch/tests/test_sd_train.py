@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -99,6 +100,23 @@ def test_a_stop_request_is_reported_by_the_step(folders: Path) -> None:
     trainer = SDTrainer(cfg, load_backbone(folders / "backbone"), EncodedDataset(folders / "data"), torch.device("cpu"), Distributed())
     assert trainer.train_step()["stop"] == 0.0 and trainer.train_step(stop_requested=True)["stop"] == 1.0
     assert trainer.state.step == 2  # the step asked to stop is still completed (then checkpointed)
+
+
+def test_ctrl_c_checkpoints_and_stops(folders: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE_ROOT), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "codi_torch.sd.train", *_argv(folders, "interrupted", 100000), "--log-every", "1"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if json.loads(line)["event"] == "step":
+            proc.send_signal(signal.SIGINT)
+            break
+    rest, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    events = _events(rest)
+    stopped = [e for e in events if e["event"] == "stopped"]
+    assert stopped and any(e["event"] == "checkpoint" and e["step"] == stopped[0]["step"] for e in events)
+    assert _final(folders, "interrupted")["state"]["step"] == stopped[0]["step"] < 100000
 
 
 def test_bf16_is_refused_on_the_cpu(folders: Path, capsys: pytest.CaptureFixture[str]) -> None:
