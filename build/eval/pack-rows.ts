@@ -156,7 +156,8 @@ export async function inpaintWithPack(model: PackModel, image: PlanarImage, mask
   const x = planarToModel(image);
   const cond = inpaintCondition(x, { data: mask, shape: [1, 1, H, W] }, r, m.holeFill ?? 'zero');
   if (cond.shape[1] !== m.conditionChannels) throw new Error(`pack "${m.name}" expects ${m.conditionChannels} condition channels, inpaint gives ${cond.shape[1]}`);
-  const gen = planarToModel(await sampleImage(model, cond, null, H, W, 'pack', m.sampler.steps, seed));
+  // the mean of the pack's fillSamples draws (seeds seed…seed+n−1), as the engine's fill
+  const gen = { data: await meanOfDraws(m.fillSamples ?? 1, async (k) => planarToModel(await sampleImage(model, cond, null, H, W, 'pack', m.sampler.steps, seed + k)).data), shape: [1, 3, H, W] };
   const matched = matchFillColors(gen, x, mask, { ringPx: INPAINT_RING_PX, featherPx: INPAINT_MATCH_PX }).image;
   const w = innerFeather(mask, W, H, PASTE_FEATHER_PX);
   const out = modelToPlanar(matched);

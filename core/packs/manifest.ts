@@ -135,6 +135,13 @@ export const manifestSchema = z.object({
    */
   holeFill: z.enum(['zero', 'telea']).optional(),
   /**
+   * Inpaint packs: the fill is the mean of this many samples (seeds seed…seed+n−1), as the edit
+   * pack's carry does. Why: one sample's noise costs hole PSNR against the truth, and the mean
+   * keeps what the model predicts from the surroundings; chosen on the training data's
+   * validation split. Absent = 1.
+   */
+  fillSamples: z.number().int().min(1).max(16).optional(),
+  /**
    * 'gain-offset': the engine keeps only the smooth part of the model's change, carried onto the
    * input as a per-pixel gain/offset field of this radius in pixels (core/image/gain-offset.ts
    * carryEdit). Personal "look" adapters use it: detail stays the photo's own.

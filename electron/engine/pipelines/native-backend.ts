@@ -39,7 +39,10 @@ export function nativeBackend(model: NativePack): ToolBackend {
       // the pack's hole fill is also its residual base: a 'telea' pack adds its change to the classic fill
       const cond = inpaintCondition(image, mask, m.latent.factor, m.holeFill ?? 'zero');
       checkConditionWidth(p, cond);
-      return generate(p, cond, steps, notes, null);
+      const n = m.fillSamples ?? 1;
+      if (n === 1) return generate(p, cond, steps, notes, null);
+      notes.push(`fill: the mean of ${n} samples`);
+      return meanOfSamples(p, cond, steps, notes, null, n);
     },
   };
 }

@@ -1,0 +1,87 @@
+/**
+ * An inpaint pack with `holeFill: 'telea'` gets the classic fill under the hole of its condition
+ * (and, being residual, adds its change to it), and one with `fillSamples` n returns the mean of n
+ * samples; either way every pixel outside the mask is the photo's own.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { CodiEvent } from '../../electron/contract/schemas.ts';
+import { createImageCodec } from '../../electron/engine/images/codec.ts';
+import { OrtRuntime } from '../../electron/engine/ort.ts';
+import { EngineService } from '../../electron/engine/service.ts';
+import { makeTestPacks } from './fixtures/packs.ts';
+import type { TestPacks } from './fixtures/packs.ts';
+
+let tmp: string;
+let packs: TestPacks;
+let runtime: OrtRuntime;
+const events: CodiEvent[] = [];
+const W = 48;
+const H = 32;
+
+async function serviceWith(changes: Record<string, unknown>): Promise<EngineService> {
+  const file = path.join(packs.dir, packs.inpaint, 'manifest.json');
+  const manifest = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  for (const k of ['holeFill', 'fillSamples']) delete manifest[k];
+  await writeFile(file, JSON.stringify({ ...manifest, residual: 'condition', ...changes }));
+  const service = new EngineService({ packDirs: [{ path: packs.dir, source: 'bundled' }], runtime, codec: createImageCodec({}), emit: (e) => events.push(e) });
+  await service.init();
+  return service;
+}
+
+/** Inpaint a gradient photo; returns the result's RGBA, the input's and the job's notes. */
+async function fill(service: EngineService, mask: Uint8Array): Promise<{ before: Uint8Array; after: Uint8Array; notes: string }> {
+  const raw = new Uint8Array(W * H * 3).map((_, i) => (i % 3 === 0 ? 40 + Math.floor(i / 3) % W * 3 : i % 3 === 1 ? 90 : 200 - Math.floor(i / (3 * W)) * 2));
+  const png = await sharp(raw, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer();
+  const opened = await service.handlers.openImage({ source: 'bytes', bytes: new Uint8Array(png) });
+  if (!opened.ok) throw new Error(opened.error.message);
+  const sub = await service.handlers.runTool({ tool: 'inpaint', imageId: opened.value.imageId, mask: { width: W, height: H, data: mask }, seed: 3, steps: 1, priority: 'interactive' });
+  if (!sub.ok) throw new Error(sub.error.message);
+  for (;;) {
+    const end = events.find((e) => (e.type === 'job-done' && e.done.jobId === sub.value.jobId) || (e.type === 'job-failed' && e.failed.jobId === sub.value.jobId));
+    if (end?.type === 'job-failed') throw new Error(end.failed.message);
+    if (end?.type === 'job-done') {
+      const before = await service.handlers.getImagePixels({ imageId: opened.value.imageId });
+      const after = await service.handlers.getImagePixels({ imageId: end.done.resultImageId });
+      if (!before.ok || !after.ok) throw new Error('no pixels');
+      return { before: before.value.rgba, after: after.value.rgba, notes: end.done.notes.join(' ') };
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'codi-inpaint-base-'));
+  packs = await makeTestPacks(path.join(tmp, 'packs'));
+  runtime = new OrtRuntime({ providers: ['cpu'], threads: 1 });
+});
+afterAll(async () => {
+  await runtime.releaseAll();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('inpaint on the classic fill', () => {
+  it("fills over the Telea base with holeFill 'telea', averages fillSamples draws, and keeps every pixel outside the mask", async () => {
+    const mask = new Uint8Array(W * H);
+    for (let y = 8; y < 22; y++) for (let x = 14; x < 30; x++) mask[y * W + x] = 255;
+    const zero = await fill(await serviceWith({}), mask);
+    const telea = await fill(await serviceWith({ holeFill: 'telea' }), mask);
+    const mean = await fill(await serviceWith({ holeFill: 'telea', fillSamples: 2 }), mask);
+    expect(mean.notes).toMatch(/the mean of 2 samples/);
+    expect(telea.notes).not.toMatch(/the mean of/);
+    let differs = 0;
+    for (let i = 0; i < W * H; i++) {
+      for (let k = 0; k < 3; k++) {
+        const j = i * 4 + k;
+        if (mask[i] === 0) for (const r of [zero, telea, mean]) expect(r.after[j]).toBe(r.before[j]);
+        else if (telea.after[j] !== zero.after[j]) differs++;
+      }
+    }
+    // the base under the hole changed, so the fill did
+    expect(differs).toBeGreaterThan(100);
+    expect(Array.from(mean.after)).not.toEqual(Array.from(telea.after));
+  }, 120_000);
+});
