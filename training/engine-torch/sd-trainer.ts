@@ -171,6 +171,7 @@ export async function runSdTraining(o: SdTrainOptions, python: string, io: SdTra
     exits.push(
       new Promise<number>((resolve) => {
         child.once('error', (err) => {
+          refused = true; // said here; the 'close' that may follow adds nothing
           io.error(`codi train: could not start ${python}: ${err.message}`);
           resolve(1);
         });
