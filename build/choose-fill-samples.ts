@@ -2,7 +2,8 @@
  * After `build/choose-default-steps.ts`: an inpaint pack's `fillSamples` (the fill is the mean of n
  * samples, core/packs/manifest.ts), chosen on the validation split of its training data set (never
  * on the held-out photos): the smallest n of 1, 2, 4 whose mean hole PSNR is within 0.05 dB of the
- * best of them, since each sample costs a model call. The fills run as the eval and the app run
+ * best of them, since each sample costs a model call. If even that is below the classic Telea fill
+ * on the same crops, the pack's `fillSource` becomes 'classic': the tool gives the classic fill. The fills run as the eval and the app run
  * them (build/eval/pack-rows.ts inpaintWithPack: colour match and feathered paste included).
  *
  *   npx tsx build/choose-fill-samples.ts [native-models] [datasets] [--items 96]
@@ -52,8 +53,10 @@ try {
   for (const [i, c] of cases.entries()) classic += holeMeasures(teleaCase({ id: `val-${i}`, ...c }), c.truth, c.mask).psnr / cases.length;
   const best = Math.max(...CHOICES.map((n) => psnr[n] as number));
   const n = CHOICES.find((k) => (psnr[k] as number) >= best - TOLERANCE_DB) ?? 1;
+  const classicWins = classic > (psnr[n] as number);
   const raw = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
-  const manifest = manifestSchema.parse({ ...raw, fillSamples: n });
+  delete raw['fillSource'];
+  const manifest = manifestSchema.parse({ ...raw, fillSamples: n, ...(classicWins ? { fillSource: 'classic' } : {}) });
   await writeFileAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const cardPath = path.join(dir, manifest.modelCard);
   const [head, ...rest] = (await readFile(cardPath, 'utf8')).split('\n## Training data');
@@ -70,10 +73,11 @@ try {
     '',
     `Default: ${n} (the fewest samples within ${TOLERANCE_DB} dB of the best; each sample is one more model call).`,
     '',
+    ...(classicWins ? ['The classic fill measured better than the model here, so the pack declares `fillSource: classic`: the inpaint tool gives the classic Telea fill and does not run the model.', ''] : []),
   ].join('\n');
   const before = (head as string).split('\n## Samples per fill')[0]!.trimEnd();
   await writeFileAtomic(cardPath, `${before}\n\n${section}${rest.length ? `\n## Training data${rest.join('\n## Training data')}` : ''}`);
-  console.log(`${name}: hole PSNR ${CHOICES.map((k) => `${k}:${(psnr[k] as number).toFixed(2)}`).join(' ')} (Telea ${classic.toFixed(2)}) → fillSamples ${n}`);
+  console.log(`${name}: hole PSNR ${CHOICES.map((k) => `${k}:${(psnr[k] as number).toFixed(2)}`).join(' ')} (Telea ${classic.toFixed(2)}) → fillSamples ${n}${classicWins ? ', fillSource classic' : ''}`);
 } finally {
   await packs.close();
 }

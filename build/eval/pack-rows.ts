@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { inpaintCondition, restoreCondition } from '../../core/conditions.ts';
 import { innerFeather } from '../../core/image/blend.ts';
 import { matchFillColors } from '../../core/image/color-match.ts';
+import { teleaFill } from '../../core/image/telea.ts';
 import { makeSchedule } from '../../core/math/schedule.ts';
 import type { TrainingMethod } from '../../core/packs/manifest.ts';
 import { Rng } from '../../core/rng.ts';
@@ -154,14 +155,18 @@ export async function inpaintWithPack(model: PackModel, image: PlanarImage, mask
   const r = m.latent.factor;
   if (H % (4 * r) !== 0 || W % (4 * r) !== 0) throw new Error(`image ${W}x${H} is not a multiple of ${4 * r} (eval crops must be aligned)`);
   const x = planarToModel(image);
+  if (m.fillSource === 'classic') return pasteInside(image, modelToPlanar(teleaFill(x, { data: mask, shape: [1, 1, H, W] })), innerFeather(mask, W, H, PASTE_FEATHER_PX));
   const cond = inpaintCondition(x, { data: mask, shape: [1, 1, H, W] }, r, m.holeFill ?? 'zero');
   if (cond.shape[1] !== m.conditionChannels) throw new Error(`pack "${m.name}" expects ${m.conditionChannels} condition channels, inpaint gives ${cond.shape[1]}`);
   // the mean of the pack's fillSamples draws (seeds seed…seed+n−1), as the engine's fill
   const gen = { data: await meanOfDraws(m.fillSamples ?? 1, async (k) => planarToModel(await sampleImage(model, cond, null, H, W, 'pack', m.sampler.steps, seed + k)).data), shape: [1, 3, H, W] };
   const matched = matchFillColors(gen, x, mask, { ringPx: INPAINT_RING_PX, featherPx: INPAINT_MATCH_PX }).image;
-  const w = innerFeather(mask, W, H, PASTE_FEATHER_PX);
-  const out = modelToPlanar(matched);
-  const n = W * H;
+  return pasteInside(image, modelToPlanar(matched), innerFeather(mask, W, H, PASTE_FEATHER_PX));
+}
+
+/** The engine's paste (compose.ts pasteFill), on [0, 1] planes: weight 0 keeps the photo's pixel. */
+function pasteInside(image: PlanarImage, out: PlanarImage, w: Float32Array): PlanarImage {
+  const n = image.width * image.height;
   for (let c = 0; c < 3; c++) {
     for (let i = 0; i < n; i++) {
       const k = w[i] as number;

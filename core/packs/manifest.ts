@@ -142,6 +142,13 @@ export const manifestSchema = z.object({
    */
   fillSamples: z.number().int().min(1).max(16).optional(),
   /**
+   * Inpaint packs: 'classic' when the pack measured below the classic Telea fill on its training
+   * data's validation split (build/choose-fill-samples.ts): the tool then gives the classic fill
+   * (core/image/telea.ts) and says so, because a user would keep the better of the two, and the
+   * model is not run. Absent = 'model'.
+   */
+  fillSource: z.enum(['model', 'classic']).optional(),
+  /**
    * 'gain-offset': the engine keeps only the smooth part of the model's change, carried onto the
    * input as a per-pixel gain/offset field of this radius in pixels (core/image/gain-offset.ts
    * carryEdit). Personal "look" adapters use it: detail stays the photo's own.

@@ -12,6 +12,7 @@ import type { CodiEvent } from '../../electron/contract/schemas.ts';
 import { createImageCodec } from '../../electron/engine/images/codec.ts';
 import { OrtRuntime } from '../../electron/engine/ort.ts';
 import { EngineService } from '../../electron/engine/service.ts';
+import { teleaFill } from '../../core/image/telea.ts';
 import { makeTestPacks } from './fixtures/packs.ts';
 import type { TestPacks } from './fixtures/packs.ts';
 
@@ -25,7 +26,7 @@ const H = 32;
 async function serviceWith(changes: Record<string, unknown>): Promise<EngineService> {
   const file = path.join(packs.dir, packs.inpaint, 'manifest.json');
   const manifest = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-  for (const k of ['holeFill', 'fillSamples']) delete manifest[k];
+  for (const k of ['holeFill', 'fillSamples', 'fillSource']) delete manifest[k];
   await writeFile(file, JSON.stringify({ ...manifest, residual: 'condition', ...changes }));
   const service = new EngineService({ packDirs: [{ path: packs.dir, source: 'bundled' }], runtime, codec: createImageCodec({}), emit: (e) => events.push(e) });
   await service.init();
@@ -83,5 +84,22 @@ describe('inpaint on the classic fill', () => {
     // the base under the hole changed, so the fill did
     expect(differs).toBeGreaterThan(100);
     expect(Array.from(mean.after)).not.toEqual(Array.from(telea.after));
+  }, 120_000);
+
+  it("gives the classic Telea fill without running the model when the pack declares fillSource 'classic'", async () => {
+    const mask = new Uint8Array(W * H);
+    for (let y = 10; y < 20; y++) for (let x = 5; x < 25; x++) mask[y * W + x] = 255;
+    const r = await fill(await serviceWith({ holeFill: 'telea', fillSource: 'classic' }), mask);
+    expect(r.notes).toMatch(/classic Telea fill .* measured below it/);
+    // the same fill computed here on the input (0–255 → [−1, 1]), pasted with weight 1 two pixels in from the mask's edge
+    const img = new Float32Array(3 * W * H);
+    for (let i = 0; i < W * H; i++) for (let c = 0; c < 3; c++) img[c * W * H + i] = ((r.before[i * 4 + c] as number) / 255) * 2 - 1;
+    const telea = teleaFill({ data: img, shape: [1, 3, H, W] }, { data: Float32Array.from(mask, (v) => v / 255), shape: [1, 1, H, W] });
+    for (let i = 0; i < W * H; i++) {
+      for (let c = 0; c < 3; c++) {
+        if (mask[i] === 0) expect(r.after[i * 4 + c]).toBe(r.before[i * 4 + c]);
+        else if (Math.floor(i / W) >= 12 && Math.floor(i / W) < 18 && i % W >= 7 && i % W < 23) expect(Math.abs((r.after[i * 4 + c] as number) - (((telea.data[c * W * H + i] as number) + 1) / 2) * 255)).toBeLessThanOrEqual(1);
+      }
+    }
   }, 120_000);
 });

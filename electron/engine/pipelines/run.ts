@@ -8,6 +8,7 @@
 import { matchFillColors } from '../../../core/image/color-match.ts';
 import { contextRegion, maskBox } from '../../../core/image/mask-region.ts';
 import { resizeBicubic } from '../../../core/image/resize.ts';
+import { teleaFill } from '../../../core/image/telea.ts';
 import { crop, padToMultiple, u8MaskToNchw } from '../../../core/tensor/layout.ts';
 import type { JobOutput } from '../jobs/queue.ts';
 import { JobError } from '../jobs/queue.ts';
@@ -59,7 +60,8 @@ async function restore(p: PipelineInput, backend: ToolBackend, steps: number, no
   const { width: W, height: H } = p.input;
   const x = imageToNchw(p.input);
   const out = await backend.restore(p, x, steps, notes);
-  const base = s === 1 ? x : resizeBicubic(x, H * s, W * s);
+  // the bicubic base is made only for a strength below 1 (a 2 MP ×4 restore's is 384 MB)
+  const base = (): F32Tensor => (s === 1 ? x : resizeBicubic(x, H * s, W * s));
   return finish(p, withStrength(p, out, base), alphaAt(p, H * s, W * s), notes);
 }
 
@@ -86,6 +88,11 @@ async function inpaint(p: PipelineInput, backend: ToolBackend, steps: number, no
   const { y0, x0, y1, x1 } = region;
   const imgCrop = crop(px, y0, x0, y1 - y0, x1 - x0);
   const maskCrop = crop(pm, y0, x0, y1 - y0, x1 - x0);
+  if (p.model.manifest.fillSource === 'classic') {
+    // the pack measured below the classic fill on its validation data: the user gets the better one
+    notes.push(`classic Telea fill of region ${x1 - x0}×${y1 - y0} at (${x0}, ${y0}): pack "${p.model.manifest.name}" measured below it, so its model is not run`);
+    return pasteFill(p, teleaFill(imgCrop, maskCrop), maskCrop.data, region, notes);
+  }
   const gen = await backend.fill(p, imgCrop, maskCrop, steps, notes);
   notes.push(`inpainted region ${x1 - x0}×${y1 - y0} at (${x0}, ${y0})`);
   // Seams: match the fill's colour statistics to a ring around the mask, in the feather zone.
