@@ -4,6 +4,7 @@
  *   npm run eval -- [--quick] [--scales 2,4] [--degradation realworld|bicubic] [--crops-per-photo N]
  *                   [--limit N] [--no-features] [--packs DIR] [--out DIR] [--threads N] [--seed N]
  *                   [--sections restore,edits,inpaint] [--inpaint-packs DIR]
+ *   npm run eval -- --replication [--scale ci|small|full] [--seeds N] …   (build/eval/replication/main.ts)
  *
  * Rows per scale: bicubic, the npm ESRGAN peers, then every model row whose pack is installed
  * (others are listed as skipped, with why); the edits; inpaint: the classic Telea fill and every
@@ -403,7 +404,15 @@ function parseArgs(argv: readonly string[]): EvalOptions {
 }
 
 async function main(): Promise<void> {
-  const { report, jsonPath, mdPath } = await runEval(parseArgs(process.argv.slice(2)));
+  const argv = process.argv.slice(2);
+  if (argv.includes('--replication')) {
+    // the CoDi replication (issue 21) has its own options and output: build/eval/replication/
+    const { parseReplicationArgs, resolveReplicationOptions, runReplication } = await import('./replication/main.ts');
+    const out = await runReplication(resolveReplicationOptions(parseReplicationArgs(argv)));
+    if (out.mdPath) process.stdout.write(`written: ${path.relative(process.cwd(), out.mdPath)}\n`);
+    return;
+  }
+  const { report, jsonPath, mdPath } = await runEval(parseArgs(argv));
   process.stdout.write(`${renderMarkdown(report)}\nwritten: ${path.relative(process.cwd(), jsonPath)}, ${path.relative(process.cwd(), mdPath)}\n`);
 }
 
