@@ -26,6 +26,9 @@ describe('conditions (CONVENTIONS.md)', () => {
     expect(c.shape).toEqual([1, 48, 8, 6]);
     expect(Array.from(c.data)).toEqual(Array.from(pixelUnshuffle(resizeBicubic(low, 32, 24), 4).data));
     expect(() => restoreCondition(img(1, 1, 8, 8), 32, 32)).toThrow(/3 channel/);
+    // built plane by plane: a batch of two gives the whole-tensor resize + unshuffle, value for value
+    const two = img(2, 3, 7, 5);
+    expect(Array.from(restoreCondition(two, 28, 20).data)).toEqual(Array.from(pixelUnshuffle(resizeBicubic(two, 28, 20), 4).data));
   });
   it('inpaint: pixels under the mask are 0, mask appended → 64 channels', () => {
     const im = img(1, 3, 8, 8);

@@ -40,9 +40,17 @@ function expectChannels(x: F32Tensor, c: number, what: string): void {
  */
 export function restoreCondition(lowRes: F32Tensor, outHeight: number, outWidth: number, r = LATENT_FACTOR): F32Tensor {
   expectChannels(lowRes, 3, 'restore input');
-  const [, , h, w] = shape4(lowRes);
-  const up = h === outHeight && w === outWidth ? lowRes : resizeBicubic(lowRes, outHeight, outWidth);
-  return pixelUnshuffle(up, r);
+  const [B, C, h, w] = shape4(lowRes);
+  if (h === outHeight && w === outWidth) return pixelUnshuffle(lowRes, r);
+  // One plane at a time: each plane's unshuffle is its own contiguous block of the result, so
+  // only one upsampled plane is alive beside the result, not the whole upsampled image (a 2 MP
+  // ×4 restore's is 384 MB). The values are those of resizing the whole image and unshuffling it.
+  const out = new Float32Array(B * C * outHeight * outWidth);
+  for (let p = 0; p < B * C; p++) {
+    const plane = { data: lowRes.data.subarray(p * h * w, (p + 1) * h * w), shape: [1, 1, h, w] };
+    out.set(pixelUnshuffle(resizeBicubic(plane, outHeight, outWidth), r).data, p * outHeight * outWidth);
+  }
+  return { data: out, shape: [B, C * r * r, outHeight / r, outWidth / r] };
 }
 
 /**

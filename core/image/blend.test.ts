@@ -15,6 +15,16 @@ describe('blend', () => {
     expect(blend(out, base, 1)).toBe(out);
     expect(blend(out, base, undefined)).toBe(out);
   });
+
+  it('builds a lazy base only when it mixes', () => {
+    const out = { data: Float32Array.of(1), shape: [1, 1, 1, 1] };
+    let built = 0;
+    const base = () => (built++, { data: Float32Array.of(0), shape: [1, 1, 1, 1] });
+    expect(blend(out, base, 1)).toBe(out);
+    expect(built).toBe(0);
+    expect([...blend(out, base, 0.5).data]).toEqual([0.5]);
+    expect(built).toBe(1);
+  });
 });
 
 describe('innerFeather', () => {

@@ -130,6 +130,58 @@ describe('TileAccumulator and mapTiles', () => {
     const run = mapTiles(smooth(1, 100, 100), { tile: 32, overlap: 8, align: 8, signal, onTile: () => (signal.aborted = true) }, (t) => t);
     await expect(run).rejects.toBeInstanceOf(AbortError);
   });
+  it('keeps only a band of rows yet sums exactly as a whole-image float64 accumulator would (random tiles, ×1 and ×4, odd sizes)', () => {
+    let seed = 12345;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    for (const [H, W, tile, overlap, align, scale] of [[150, 97, 32, 8, 4, 1], [61, 130, 16, 4, 4, 4], [40, 40, 64, 8, 8, 2]] as const) {
+      const plan = planTiles({ height: H, width: W, tile, overlap, align });
+      const C = 2;
+      const acc = new TileAccumulator(plan, C, scale);
+      const PH = plan.paddedHeight * scale;
+      const PW = plan.paddedWidth * scale;
+      const whole = new Float64Array(C * PH * PW);
+      const wy = normalisedAxisWeights(plan.ys, scale);
+      const wx = normalisedAxisWeights(plan.xs, scale);
+      for (const t of plan.tiles) {
+        const h = t.h * scale;
+        const w = t.w * scale;
+        const out = f32Tensor([1, C, h, w]);
+        for (let i = 0; i < out.data.length; i++) out.data[i] = rnd();
+        acc.add(t, out);
+        for (let c = 0; c < C; c++) {
+          for (let y = 0; y < h; y++) {
+            for (let x = 0; x < w; x++) {
+              const a = (c * PH + t.y * scale + y) * PW + t.x * scale + x;
+              whole[a] = at(whole, a) + at(at(wy, t.row), y) * at(at(wx, t.col), x) * at(out.data, (c * h + y) * w + x);
+            }
+          }
+        }
+      }
+      const got = acc.result();
+      const [oh, ow] = [H * scale, W * scale];
+      expect(got.shape).toEqual([1, C, oh, ow]);
+      const want = new Float32Array(C * oh * ow);
+      for (let c = 0; c < C; c++) for (let y = 0; y < oh; y++) for (let x = 0; x < ow; x++) want[(c * oh + y) * ow + x] = at(whole, (c * PH + y) * PW + x);
+      expect(sameValues(got.data, want)).toBe(true);
+    }
+  });
+  it('holds a band of float64 rows, not the whole image: buffers ≈ the float32 result plus one tile row', () => {
+    const plan = planTiles({ height: 1024, width: 1024, tile: 64, overlap: 8, align: 4 });
+    const resultBytes = 8 * 1024 * 1024 * 4;
+    const before = process.memoryUsage().arrayBuffers;
+    const acc = new TileAccumulator(plan, 8);
+    const held = process.memoryUsage().arrayBuffers - before;
+    // a whole-image float64 accumulator alone would be 2 × resultBytes
+    expect(held).toBeLessThan(1.2 * resultBytes);
+    expect(acc.channels).toBe(8);
+  });
+  it('add() refuses a tile of a row that has already been left', () => {
+    const plan = planTiles({ height: 64, width: 64, tile: 32, overlap: 8, align: 8 });
+    const acc = new TileAccumulator(plan, 1);
+    const [first, second] = [at(plan.tiles, 0), at(plan.tiles, plan.xs.length)];
+    acc.add(second, f32Tensor([1, 1, second.h, second.w]));
+    expect(() => acc.add(first, f32Tensor([1, 1, first.h, first.w]))).toThrow(/row by row/);
+  });
   it('result() refuses a plan with missing tiles; add() refuses duplicates', () => {
     const plan = planTiles({ height: 64, width: 64, tile: 32, overlap: 8, align: 8 });
     const acc = new TileAccumulator(plan, 1);

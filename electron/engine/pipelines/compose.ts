@@ -16,7 +16,7 @@ import type { PipelineInput } from './types.ts';
 export const PASTE_FEATHER_PX = 3;
 
 /** The tool's output mixed with `base` by the request's strength (1 or omitted: the output). */
-export function withStrength(p: PipelineInput, out: F32Tensor, base: F32Tensor): F32Tensor {
+export function withStrength(p: PipelineInput, out: F32Tensor, base: F32Tensor | (() => F32Tensor)): F32Tensor {
   return blend(out, base, p.request.strength);
 }
 

@@ -32,6 +32,9 @@ export function nativeBackend(model: NativePack): ToolBackend {
       const [, , ph, pw] = padded.shape as [number, number, number, number];
       const cond = restoreCondition(padded, ph * s, pw * s, m.latent.factor);
       checkConditionWidth(p, cond);
+      const f = m.latent.factor;
+      // when the output size is whole latent pixels, the blend keeps just those (no copy to crop)
+      if ((H * s) % f === 0 && (W * s) % f === 0) return generate(p, cond, steps, notes, null, 0, { height: (H * s) / f, width: (W * s) / f });
       return crop(await generate(p, cond, steps, notes, null), 0, 0, H * s, W * s);
     },
     wholeImage: (p, x, steps, notes) => wholeImage(p, align, x, steps, notes),
@@ -96,8 +99,9 @@ async function editAtWorkingSize(p: PipelineInput, x: F32Tensor, work: { height:
 }
 
 /** Sample the latent for a condition and decode it to [1, 3, H, W] in [-1, 1]. */
-async function generate(p: PipelineInput, cond: F32Tensor, steps: number, notes: string[], text: Float32Array | null, seedOffset = 0): Promise<F32Tensor> {
+async function generate(p: PipelineInput, cond: F32Tensor, steps: number, notes: string[], text: Float32Array | null, seedOffset = 0, keep?: { height: number; width: number }): Promise<F32Tensor> {
   const latent = await sampleTiled({
+    ...(keep ? { keep } : {}),
     model: p.model,
     cond,
     text,

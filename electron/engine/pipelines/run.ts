@@ -10,6 +10,7 @@ import { contextRegion, maskBox } from '../../../core/image/mask-region.ts';
 import { resizeBicubic } from '../../../core/image/resize.ts';
 import { teleaFill } from '../../../core/image/telea.ts';
 import { crop, padToMultiple, u8MaskToNchw } from '../../../core/tensor/layout.ts';
+import type { F32Tensor } from '../../../core/tensor/ops.ts';
 import type { JobOutput } from '../jobs/queue.ts';
 import { JobError } from '../jobs/queue.ts';
 import { imageToNchw } from '../images/tensor.ts';

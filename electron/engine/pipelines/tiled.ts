@@ -5,7 +5,7 @@
  * half the tile size (down to a floor) and says so in the job notes.
  */
 import { throwIfAborted } from '../../../core/samplers/common.ts';
-import { crop } from '../../../core/tensor/layout.ts';
+import { crop, roundUp } from '../../../core/tensor/layout.ts';
 import { TileAccumulator } from '../../../core/tiling/blend.ts';
 import { planTiles } from '../../../core/tiling/plan.ts';
 import type { TileRect } from '../../../core/tiling/plan.ts';
@@ -29,10 +29,16 @@ export interface TiledOptions {
   ctx: JobContext;
   /** Cap on the tile side in pixels (engine config); the pack's tile size otherwise. */
   maxTilePx?: number;
+  /**
+   * The part of the latent to return, from the top-left (default: all of it). It must pad back
+   * to the condition's size, so the tile plan is the same; the blend writes only these rows and
+   * columns, sparing a copy of the whole output to crop it afterwards.
+   */
+  keep?: { height: number; width: number };
   notes: string[];
 }
 
-/** Sample the latent of the whole image, tile by tile; returns [1, 48, h, w]. */
+/** Sample the latent of the whole image, tile by tile; returns [1, 48, h, w] (or `keep`'s size). */
 export async function sampleTiled(o: TiledOptions): Promise<F32Tensor> {
   const [, , h, w] = o.cond.shape as [number, number, number, number];
   const m = o.model.manifest;
@@ -57,13 +63,17 @@ export async function sampleTiled(o: TiledOptions): Promise<F32Tensor> {
 
 async function sampleWithTileSize(o: TiledOptions, noise: F32Tensor, C: number, size: number, overlap: number): Promise<F32Tensor> {
   const [, , h, w] = o.cond.shape as [number, number, number, number];
-  const plan = planTiles({ height: h, width: w, tile: size, overlap: Math.min(overlap, size - LATENT_ALIGN), align: LATENT_ALIGN });
+  const keep = o.keep ?? { height: h, width: w };
+  if (roundUp(keep.height, LATENT_ALIGN) !== h || roundUp(keep.width, LATENT_ALIGN) !== w) {
+    throw new RangeError(`keep ${keep.height}×${keep.width} does not pad to the condition's ${h}×${w}`);
+  }
+  const plan = planTiles({ height: keep.height, width: keep.width, tile: size, overlap: Math.min(overlap, size - LATENT_ALIGN), align: LATENT_ALIGN });
   const acc = new TileAccumulator(plan, C);
   const M = plan.tiles.length;
   for (let ti = 0; ti < M; ti++) {
     throwIfAborted(o.ctx.signal);
     const t = plan.tiles[ti] as TileRect;
-    const whole = M === 1 && t.h === h && t.w === w;
+    const whole = M === 1 && t.h === h && t.w === w && keep.height === h && keep.width === w;
     const out = await sampleLatent(
       o.model,
       whole ? o.cond : crop(o.cond, t.y, t.x, t.h, t.w),
