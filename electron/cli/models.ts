@@ -165,6 +165,7 @@ async function pull(args: PullArgs, io: CliIo): Promise<number> {
     });
     view.endBar();
     io.out(`installed ${r.name} (${mb(r.bytes)}, ${info.repo}@${r.revision.slice(0, 12)}) → ${r.packDir}`);
+    if (r.backbone) io.out(`backbone: ${r.backbone.name} (${r.backbone.reused ? 'already installed, same UNet' : 'installed with it'})`);
     return 0;
   } catch (err) {
     view.endBar();

@@ -14,6 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { PackSource } from '../../core/packs/manifest.ts';
+import { CODI_ADAPTER_JSON } from '../engine/diffusers/codi-adapter.ts';
+import { importCodiSdExport, isCodiSdExport } from '../engine/diffusers/codi-import.ts';
 import { importDiffusersPack } from '../engine/diffusers/import.ts';
 import { PackError } from '../engine/packs/verify.ts';
 import { bytesOnDisk, downloadFile, finalPath } from './download.ts';
@@ -132,7 +134,7 @@ function modelCard(info: RepoInfo, source: PackSource, readme: string | null): s
   return lines.join('\n');
 }
 
-/** Download a diffusers ONNX pack from the Hub and install it as `<packsDir>/<name>`. */
+/** Download a diffusers ONNX pack from the Hub and install it as `<packsDir>/<name>` (a CoDi SD export: with its backbone pack). */
 export async function pullPack(repoSpec: string, opts: PullOptions): Promise<PullResult> {
   const client = hubClient(opts);
   try {
@@ -195,7 +197,9 @@ async function downloadAndInstall(client: HubClient, info: RepoInfo, files: Plan
   const total = files.reduce((a, f) => a + f.size, 0);
   let onDisk = 0;
   for (const f of files) onDisk += await bytesOnDisk(stage, f);
-  await checkDiskSpace(stage, total - onDisk);
+  // A CoDi SD export is copied out of the download into its two packs (it is not one pack folder).
+  const copied = files.some((f) => f.local === CODI_ADAPTER_JSON) ? total : 0;
+  await checkDiskSpace(stage, total - onDisk + copied);
 
   meter.start('downloading', total, onDisk);
   const stop = new AbortController();
@@ -250,6 +254,12 @@ async function install(info: RepoInfo, files: PlannedFile[], c: InstallContext):
     await fs.writeFile(path.join(packDir, 'MODEL_CARD.md'), modelCard(info, source, readme));
     let backboneDir: string | undefined;
     if (c.backbone) backboneDir = PACK_NAME.test(c.backbone) ? path.join(c.packsDir, c.backbone) : c.backbone;
+    if (await isCodiSdExport(packDir)) {
+      const backbone = await installCodiExport(info, packDir, path.join(work, '.packs'), source, backboneDir, c);
+      await fs.rm(c.stage, { recursive: true, force: true });
+      c.meter.set('done');
+      return { packDir: c.dest, name: c.name, bytes: files.filter((f) => !f.extra).reduce((a, f) => a + f.size, 0), revision: info.revision, backbone };
+    }
     try {
       await importDiffusersPack(packDir, { name: c.name, title: info.repo.slice(0, 120), source, ...(backboneDir ? { backboneDir } : {}) });
     } catch (err) {
@@ -275,4 +285,37 @@ async function install(info: RepoInfo, files: PlannedFile[], c: InstallContext):
   const bytes = files.filter((f) => !f.extra).reduce((a, f) => a + f.size, 0);
   c.meter.set('done');
   return { packDir: c.dest, name: c.name, bytes, revision: info.revision };
+}
+
+/**
+ * A CoDi SD export: import's checks (the adapter pinned to the export's own UNet, graph IO) build
+ * the backbone pack `<name>-backbone` (or reuse an installed one with that UNet) and the adapter
+ * pack in a private folder beside the packs, then both are renamed in, the backbone first so an
+ * adapter is never listed without it. Returns the backbone pack's name and whether it was reused.
+ */
+async function installCodiExport(info: RepoInfo, exportDir: string, out: string, source: PackSource, backboneDir: string | undefined, c: InstallContext): Promise<{ name: string; reused: boolean }> {
+  let r;
+  try {
+    r = await importCodiSdExport(exportDir, { into: out, installedIn: c.packsDir, name: c.name, title: info.repo.slice(0, 100), source, ...(backboneDir ? { backboneDir } : {}) });
+  } catch (err) {
+    // codi_adapter.json's parser names the file and the field in a plain Error (it is shared with code that has no PackError).
+    if (err instanceof PackError || (err instanceof Error && err.message.startsWith(CODI_ADAPTER_JSON))) {
+      throw new HubError('not-a-pack', `"${info.repo}" did not pass the CoDi adapter checks: ${err.message}`);
+    }
+    throw err;
+  }
+  if (c.signal.aborted) throw c.cancelled();
+  if (await exists(c.dest)) throw c.alreadyThere();
+  const { name, reused } = r.backbone;
+  const backboneDest = path.join(c.packsDir, name);
+  if (!reused && (await exists(backboneDest))) throw new HubError('exists', `a pack named "${name}" (this adapter's backbone) is already installed in ${c.packsDir} with another UNet; remove it first or choose another --name`);
+  c.meter.set('installing');
+  if (!reused) await fs.rename(r.backbone.dir, backboneDest);
+  try {
+    await fs.rename(r.adapter.dir, c.dest);
+  } catch (err) {
+    if (!reused) await fs.rm(backboneDest, { recursive: true, force: true });
+    throw err;
+  }
+  return { name, reused };
 }

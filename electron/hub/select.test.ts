@@ -71,6 +71,16 @@ describe('planPackFiles', () => {
     expect(fp16).toContain('text_encoder/model.onnx');
   });
 
+  it('takes codi_adapter/ only from a CoDi SD export (one with codi_adapter.json), less other weight formats', () => {
+    const adapter = [lfs('codi_adapter/model.onnx'), lfs('codi_adapter/model.onnx_data'), lfs('codi_adapter/adapter.safetensors')];
+    expect(locals(repo(adapter)).filter((p) => p.startsWith('codi_adapter/'))).toEqual([]);
+    expect(locals(repo([...adapter, small('codi_adapter/codi_adapter.json')])).filter((p) => p.startsWith('codi_adapter/'))).toEqual([
+      'codi_adapter/codi_adapter.json',
+      'codi_adapter/model.onnx',
+      'codi_adapter/model.onnx_data',
+    ]);
+  });
+
   it('--include globs replace the default choice (model_index.json always comes)', () => {
     const info = repo();
     expect(locals(info, { include: ['unet/*', 'text_encoder/**'] }).filter((p) => !/README|LICENSE/.test(p))).toEqual([

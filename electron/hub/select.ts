@@ -6,15 +6,17 @@
  * files directly inside the component folders import knows (electron/engine/diffusers/import.ts),
  * less other weight formats. ONNX precision variants are named `<name>.fp16.onnx` beside
  * `<name>.onnx`; the chosen one is saved as `<name>.onnx` (the external data keeps its name, which
- * the graph refers to). `--include` globs replace the default choice.
+ * the graph refers to). A CoDi SD export's codi_adapter/ comes with it. `--include` globs replace
+ * the default choice.
  */
 import path from 'node:path';
+import { CODI_ADAPTER_DIR, CODI_ADAPTER_JSON } from '../engine/diffusers/codi-adapter.ts';
 import { HubError } from './types.ts';
 import type { HubFile, Precision, RepoInfo } from './types.ts';
 
 /**
- * The components the engine loads. A `codi_adapter/` folder is not among them: an adapter is
- * published as a ControlNet-shaped pack (controlnet/), which import installs with its backbone.
+ * The components the engine loads. `codi_adapter/` is taken too when the repository is a CoDi SD
+ * export (it holds codi_adapter.json): pullPack then installs it as backbone + adapter packs.
  */
 export const COMPONENTS = ['unet', 'controlnet', 'text_encoder', 'tokenizer', 'scheduler', 'vae_encoder', 'vae_decoder', 'vae_decoder_tiny'] as const;
 
@@ -64,7 +66,8 @@ export function planPackFiles(info: RepoInfo, options: { include?: string[]; pre
     chosen = [];
     const index = info.files.find((f) => f.path === 'model_index.json');
     if (index) chosen.push({ ...index, local: index.path, extra: false });
-    for (const comp of COMPONENTS) {
+    const codi = info.files.some((f) => f.path === CODI_ADAPTER_JSON);
+    for (const comp of codi ? [...COMPONENTS, CODI_ADAPTER_DIR] : COMPONENTS) {
       const inDir = info.files.filter((f) => path.posix.dirname(f.path) === comp && !NOT_ONNX.test(f.path));
       const variants = inDir.filter((f) => VARIANT.exec(f.path)?.[1] === 'fp16' || /[._-]fp16[._]/.test(path.posix.basename(f.path)));
       const wantVariant = options.precision === 'fp16' && variants.some((f) => f.path.endsWith('.onnx'));

@@ -102,6 +102,8 @@ export interface PullResult {
   /** Bytes of the repository files the pack holds. */
   bytes: number;
   revision: string;
+  /** A CoDi adapter: the backbone pack it is pinned to, installed with it or already there (reused). */
+  backbone?: { name: string; reused: boolean };
 }
 
 /** Where an installed pack came from (manifest `source`, written by a pull). */

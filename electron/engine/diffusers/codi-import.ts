@@ -78,12 +78,17 @@ async function checkAdapterGraph(root: string, info: CodiAdapterJson) {
   return { graph: g, features: out.features, mu: out.mu };
 }
 
+export interface CodiImportOptions extends ImportOptions {
+  /** Where installed backbones are looked for (default `into`): a pull imports into a private folder first. */
+  installedIn?: string;
+}
+
 /**
  * Import a CoDi SD export into `options.into` (the packs folder): the backbone pipeline pack
  * (`--backbone` names an installed one; else an installed pack with the same UNet is reused, or
  * the export's own pipeline is imported as `<name>-backbone`) and the adapter pack `<name>`.
  */
-export async function importCodiSdExport(srcDir: string, options: ImportOptions): Promise<CodiImportResult> {
+export async function importCodiSdExport(srcDir: string, options: CodiImportOptions): Promise<CodiImportResult> {
   const root = await fs.realpath(srcDir);
   if (!options.into) throw new PackError('a CoDi SD export is imported into a packs folder (--into <dir> or the user packs folder), not in place');
   const info = parseCodiAdapterJson(await fs.readFile(await resolveInsidePack(root, CODI_ADAPTER_JSON), 'utf8'));
@@ -116,11 +121,11 @@ export async function importCodiSdExport(srcDir: string, options: ImportOptions)
       throw new PackError(`backbone pack "${bb.manifest.name}" has a different UNet (sha256 ${short(f.sha256)}) from the one this adapter was trained on (${short(info.backboneUnetSha256)}); import without --backbone to install the export's own backbone`);
     }
   } else {
-    const found = await findInstalledBackbone(into, info.backboneUnetSha256);
+    const found = await findInstalledBackbone(options.installedIn ?? into, info.backboneUnetSha256);
     if (found) bb = found;
     else {
-      const { guidance, title } = options;
-      const r = await importDiffusersPack(root, { into, name: `${name}-backbone`, task: 'backbone', ...(guidance ? { guidance } : {}), ...(title ? { title: `${title} (backbone)` } : {}) });
+      const { guidance, title, source } = options;
+      const r = await importDiffusersPack(root, { into, name: `${name}-backbone`, task: 'backbone', ...(guidance ? { guidance } : {}), ...(title ? { title: `${title} (backbone)` } : {}), ...(source ? { source } : {}) });
       bb = { root: r.dir, manifest: r.manifest, sidecar: r.sidecar };
       reused = false;
     }
@@ -206,6 +211,7 @@ async function installAdapter(root: string, into: string, name: string, info: Co
       backbone: { pack: bb.manifest.name, sha256: unetFile.sha256 },
       files,
       modelCard: MODEL_CARD,
+      ...(options.source ? { source: options.source } : {}),
       ...(steps !== undefined ? { training: { steps: Math.round(steps), wallSeconds: num('seconds') ?? 0 } } : {}),
     });
     const facts = ['steps', 'batch', 'lr', 'muLrScale', 'seconds'].filter((k) => num(k) !== undefined).map((k) => `${k} ${num(k)}`);
