@@ -2,8 +2,9 @@
  * A CoDi SD export published on the (mock) Hub: `codi models pull` takes codi_adapter/ with the
  * pipeline, installs the backbone and the adapter pack through import's checks (both or neither),
  * `codi models` lists both with their source, and `codi run` samples with the adapter. A corrupt
- * adapter graph and an adapter pinned to another UNet are refused with nothing installed, and the
- * download resumes. Skipped, with the reason, when no Python with torch can build the export.
+ * adapter graph, an adapter pinned to another UNet and a taken backbone name are refused with
+ * nothing installed, and the download resumes. Skipped, with the reason, when no Python with
+ * torch can build the export.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -86,6 +87,9 @@ runIf('codi models pull of a CoDi SD export', () => {
     expect(listed).toMatch(/hub-codi\s+inpaint\s+.*user: tester\/codi-inpaint@[0-9a-f]{8}, licence mit/);
     expect(listed).toMatch(/hub-codi-backbone\s+.*user: tester\/codi-inpaint@[0-9a-f]{8}, licence mit/);
 
+    const verify = capture(env);
+    expect(await main(['models', 'verify', 'hub-codi'], verify), lines(verify)).toBe(0);
+
     const out = path.join(tmp, 'out.png');
     const run = capture(env);
     expect(await main(['run', 'hub-codi', path.join(tmp, 'in.png'), '--mask', path.join(tmp, 'mask.png'), '-o', out, '--steps', '2', '--seed', '3'], run), lines(run)).toBe(0);
@@ -120,7 +124,7 @@ runIf('codi models pull of a CoDi SD export', () => {
     expect(await packsIn(packs)).toEqual(['codi-inpaint', 'codi-inpaint-backbone']);
   }, 60_000);
 
-  it('an adapter pinned to another UNet is refused by the import checks: nothing installed, the download kept', async () => {
+  it('an adapter pinned to another UNet, a taken backbone name or a bad codi_adapter.json: refused, nothing installed, the download kept', async () => {
     const packs = path.join(tmp, 'mixed-packs');
     const { code, io } = await pull(['tester/codi-mixed'], envWith(packs));
     expect(code).toBe(1);
@@ -130,9 +134,19 @@ runIf('codi models pull of a CoDi SD export', () => {
     const staged = await readdir(path.join(packs, '.hub-staging'));
     expect(staged.filter((e) => !e.endsWith('.lock'))).toHaveLength(1);
 
+    // The backbone's name taken by another folder: neither pack goes in (the adapter never without its backbone).
+    await mkdir(path.join(packs, 'taken-backbone'));
+    const taken = await pull(['tester/codi-inpaint', '--name', 'taken'], envWith(packs));
+    expect(taken.code).toBe(1);
+    expect(taken.io.stderr.at(-1)).toMatch(/a pack named "taken-backbone" \(this adapter's backbone\) is already installed/);
+    expect(await packsIn(packs)).toEqual(['taken-backbone']);
+    expect(await readdir(path.join(packs, 'taken-backbone'))).toEqual([]);
+    await rm(path.join(packs, 'taken-backbone'), { recursive: true });
+
     const badJson = await pull(['tester/codi-badjson'], envWith(packs));
     expect(badJson.code).toBe(1);
     expect(badJson.io.stderr.at(-1)).toMatch(/did not pass the CoDi adapter checks: codi_adapter\/codi_adapter\.json is invalid at /);
-    expect(await packsIn(packs)).toEqual([]);
+    // No pack and no half-installed folder left behind by any of the three.
+    expect(await readdir(packs)).toEqual(['.hub-staging']);
   }, 60_000);
 });
