@@ -38,6 +38,21 @@ describe('Rng (xoshiro128**)', () => {
     expect(Array.from(filled)).toEqual(Array.from(single));
     expect(a.getState()).toEqual(b.getState());
   });
+  it('skipGaussians(n) leaves the stream where fillGaussian of n values would, spare or not', () => {
+    for (const [lead, n] of [[0, 0], [0, 5], [1, 4], [1, 7], [3, 1000]] as const) {
+      const a = new Rng(9);
+      const b = new Rng(9);
+      for (let k = 0; k < lead; k++) {
+        a.normal();
+        b.normal();
+      }
+      a.fillGaussian(new Float32Array(n));
+      b.skipGaussians(n);
+      expect(b.getState()).toEqual(a.getState());
+      expect(Array.from(b.fillGaussian(new Float32Array(3)))).toEqual(Array.from(a.fillGaussian(new Float32Array(3))));
+    }
+    expect(() => new Rng(1).skipGaussians(-1)).toThrow(RangeError);
+  });
   it('uniform, int and Gaussian moments are sane', () => {
     const r = new Rng(123);
     const n = 200_000;

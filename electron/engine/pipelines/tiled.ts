@@ -13,7 +13,7 @@ import type { F32Tensor } from '../../../core/tensor/ops.ts';
 import type { JobContext } from '../jobs/queue.ts';
 import { isAllocationError } from '../ort.ts';
 import type { PackModel } from '../packs/registry.ts';
-import { sampleLatent, seededNoise } from './denoise.ts';
+import { NoiseRows, sampleLatent, seededNoise } from './denoise.ts';
 
 /** Latent size granularity: the graphs need h, w multiples of 4 in latent space. */
 export const LATENT_ALIGN = 4;
@@ -40,17 +40,15 @@ export interface TiledOptions {
 
 /** Sample the latent of the whole image, tile by tile; returns [1, 48, h, w] (or `keep`'s size). */
 export async function sampleTiled(o: TiledOptions): Promise<F32Tensor> {
-  const [, , h, w] = o.cond.shape as [number, number, number, number];
   const m = o.model.manifest;
   const latentChannels = m.latent.kind === 'pixel-unshuffle' ? 3 * m.latent.factor ** 2 : m.latent.channels;
   const factor = m.latent.factor;
   const capPx = Math.min(m.tile.size, o.maxTilePx ?? Number.POSITIVE_INFINITY);
   let size = Math.max(MIN_TILE_LATENT, Math.floor(capPx / factor / LATENT_ALIGN) * LATENT_ALIGN);
   const overlap = Math.max(LATENT_ALIGN, Math.round(m.tile.overlap / factor / LATENT_ALIGN) * LATENT_ALIGN);
-  const noise = seededNoise([1, latentChannels, h, w], o.seed);
   for (;;) {
     try {
-      return await sampleWithTileSize(o, noise, latentChannels, size, overlap);
+      return await sampleWithTileSize(o, latentChannels, size, overlap);
     } catch (err) {
       if (!isAllocationError(err) || size <= MIN_TILE_LATENT) throw err;
       size = Math.max(MIN_TILE_LATENT, Math.floor(size / 2 / LATENT_ALIGN) * LATENT_ALIGN);
@@ -61,7 +59,7 @@ export async function sampleTiled(o: TiledOptions): Promise<F32Tensor> {
   }
 }
 
-async function sampleWithTileSize(o: TiledOptions, noise: F32Tensor, C: number, size: number, overlap: number): Promise<F32Tensor> {
+async function sampleWithTileSize(o: TiledOptions, C: number, size: number, overlap: number): Promise<F32Tensor> {
   const [, , h, w] = o.cond.shape as [number, number, number, number];
   const keep = o.keep ?? { height: h, width: w };
   if (roundUp(keep.height, LATENT_ALIGN) !== h || roundUp(keep.width, LATENT_ALIGN) !== w) {
@@ -69,16 +67,25 @@ async function sampleWithTileSize(o: TiledOptions, noise: F32Tensor, C: number, 
   }
   const plan = planTiles({ height: keep.height, width: keep.width, tile: size, overlap: Math.min(overlap, size - LATENT_ALIGN), align: LATENT_ALIGN });
   const acc = new TileAccumulator(plan, C);
+  // z_T is one seeded field over the whole latent (tiles agree in overlaps), made a tile row at a
+  // time when there are several (one row: the field itself, without positioning a generator per plane)
+  const noise = plan.ys.length > 1 ? new NoiseRows([1, C, h, w], o.seed) : null;
+  let bandRow = -1;
+  let rows: F32Tensor = { data: new Float32Array(0), shape: [1, C, 0, w] };
   const M = plan.tiles.length;
   for (let ti = 0; ti < M; ti++) {
     throwIfAborted(o.ctx.signal);
     const t = plan.tiles[ti] as TileRect;
     const whole = M === 1 && t.h === h && t.w === w && keep.height === h && keep.width === w;
+    if (t.row !== bandRow) {
+      rows = noise ? noise.rows(t.y, t.h) : seededNoise([1, C, h, w], o.seed);
+      bandRow = t.row;
+    }
     const out = await sampleLatent(
       o.model,
       whole ? o.cond : crop(o.cond, t.y, t.x, t.h, t.w),
       o.text,
-      whole ? noise : crop(noise, t.y, t.x, t.h, t.w),
+      whole ? rows : crop(rows, 0, t.x, t.h, t.w),
       {
         steps: o.steps,
         seed: o.seed + ti,
