@@ -3,12 +3,12 @@
  *
  *   npm run eval -- [--quick] [--scales 2,4] [--degradation realworld|bicubic] [--crops-per-photo N]
  *                   [--limit N] [--no-features] [--packs DIR] [--out DIR] [--threads N] [--seed N]
- *                   [--sections restore,edits,inpaint] [--inpaint-packs DIR]
- *   npm run eval -- --replication [--scale ci|small|full] [--seeds N] …   (build/eval/replication/main.ts)
+ *                   [--sections restore,edits,inpaint] [--inpaint-packs DIR[,DIR…]]
+ *   npm run eval -- --replication [--scale ci|small|medium|full] [--seeds N] …   (build/eval/replication/main.ts)
  *
  * Rows per scale: bicubic, the npm ESRGAN peers, then every model row whose pack is installed
  * (others are listed as skipped, with why); the edits; inpaint: the classic Telea fill and every
- * installed inpaint pack (and those in --inpaint-packs, e.g. a candidate before it ships) on one
+ * installed inpaint pack (and those in the --inpaint-packs folders, e.g. a candidate before it ships) on one
  * seeded mask per crop (build/eval/inpaint-eval.ts). Writes bench/results/eval-<date>[-quick]
  * [-<sections>].json and .md (the suffix when --sections leaves some out) and prints the Markdown.
  */
@@ -57,8 +57,8 @@ export interface EvalOptions {
   editImages?: number;
   /** which sections to run (default all three) */
   sections?: readonly EvalSectionName[];
-  /** a further packs folder whose inpaint packs get rows too (a candidate measured before it ships) */
-  inpaintPacksDir?: string;
+  /** further packs folders whose inpaint packs get rows too (candidates measured before they ship) */
+  inpaintPacksDirs?: readonly string[];
   log?: (line: string) => void;
 }
 
@@ -213,7 +213,8 @@ export async function runEval(options: EvalOptions = {}): Promise<{ report: Eval
   const tables: RestoreTable[] = [];
   let edits: EditsSection = { skipped: 'not run', rows: [], unchecked: [] };
   let inpaint: InpaintSection | undefined;
-  const extra = options.inpaintPacksDir !== undefined && sections.has('inpaint') ? await openPacks(options.inpaintPacksDir, threads) : null;
+  const extra: [PackSource, string][] = [];
+  if (sections.has('inpaint')) for (const dir of options.inpaintPacksDirs ?? []) extra.push([await openPacks(dir, threads), path.basename(path.resolve(dir))]);
   try {
     for (const scale of sections.has('restore') ? scales : []) {
       const pairs: Pair[] = [];
@@ -273,13 +274,13 @@ export async function runEval(options: EvalOptions = {}): Promise<{ report: Eval
         cases.push({ id: crop.id, truth: hr, mask: evalMask(crop.id, hr.width, hr.height) });
       }
       const sources: [PackSource, string][] = [[packs, 'installed']];
-      if (extra) sources.push([extra, path.basename(path.resolve(options.inpaintPacksDir as string))]);
+      sources.push(...extra);
       inpaint = await inpaintSection(cases, await inpaintRows(sources), seed, log);
     }
   } finally {
     features?.dispose();
     await packs.close();
-    await extra?.close();
+    for (const [src] of extra) await src.close();
   }
 
   const date = new Date().toISOString().slice(0, 10);
@@ -385,7 +386,7 @@ function parseArgs(argv: readonly string[]): EvalOptions {
         break;
       }
       case '--inpaint-packs':
-        o.inpaintPacksDir = value(i, a);
+        o.inpaintPacksDirs = value(i, a).split(',');
         i++;
         break;
       case '--packs':
