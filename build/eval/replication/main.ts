@@ -1,5 +1,5 @@
 /**
- * `npm run eval -- --replication [--scale ci|small|full] [--seeds N] [--first-seed K] [--phase train|eval|all]
+ * `npm run eval -- --replication [--scale ci|small|medium|full] [--seeds N] [--first-seed K] [--phase train|eval|all]
  *  [--threads N] [--out-date YYYY-MM-DD]`: the small-scale replication of the CoDi paper's claims
  * (issue 21). Trains every row of plan.ts for each seed (resumable: finished packs are skipped,
  * interrupted runs resume from their checkpoints), evaluates every row with its samplers on the
