@@ -12,7 +12,7 @@ import type { PackModel } from '../../electron/engine/packs/registry.ts';
 import type { PlanarImage } from '../../training/data/image.ts';
 import { coverage, sampleMask } from '../../training/data/masks.ts';
 import { modelToPlanar, planarToModel } from './convert.ts';
-import type { TargetCheck } from './report.ts';
+import type { TargetCheck } from './target-check.ts';
 import { gmsd, holeMeasures } from './metrics.ts';
 import type { HoleMeasures } from './metrics.ts';
 

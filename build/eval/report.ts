@@ -36,13 +36,9 @@ export interface RestoreTable {
   shippedSteps?: number;
 }
 
-/** A target from the issue, checked on the measured rows. */
-export interface TargetCheck {
-  target: string;
-  /** true / false when measurable, null when a row is missing */
-  met: boolean | null;
-  detail: string;
-}
+// Its own module so that the section modules (inpaint-eval.ts) and this renderer share it without a cycle.
+export type { TargetCheck } from './target-check.ts';
+import type { TargetCheck } from './target-check.ts';
 
 /** The edits section. */
 export interface EditsSection {

@@ -20,10 +20,13 @@ import { DEFAULT_EVAL_CACHE, ensureHeldoutSet, quickSubset } from '../heldout.ts
 import { gmsd, psnr, ssim } from '../metrics.ts';
 import { restoreWithPack } from '../pack-rows.ts';
 import { initEvalBackend } from '../tfjs-local.ts';
-import type { ReplicationOptions } from './main.ts';
+import type { ReplicationOptions } from './options.ts';
 import type { ReplicationScale, RowId, SamplerSpec } from './plan.ts';
 import { SCALES, packDir, rowsAt, samplersFor, scaleRoot, seedDir } from './plan.ts';
 import { buildReport, writeReport } from './report.ts';
+import type { ConfigResult, SeedResults } from './results.ts';
+
+export type { ConfigResult, SeedResults } from './results.ts';
 
 export interface EvalPair {
   id: string;
@@ -31,15 +34,6 @@ export interface EvalPair {
   lr: PlanarImage;
 }
 
-/** Per-crop measures of one evaluated configuration, plus its feature distances. */
-export interface ConfigResult {
-  psnr: number[];
-  ssim: number[];
-  gmsd: number[];
-  frechet: number | null;
-  featureL2: number | null;
-  msPerImage: number;
-}
 
 async function decode(buf: Buffer): Promise<PlanarImage> {
   const { data, info } = await sharp(buf).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
@@ -100,13 +94,6 @@ export function wantsFeatures(row: RowId, s: SamplerSpec, seed: number): boolean
   return row === 'codi' && s.kind === 'codi' && s.steps === 4;
 }
 
-export interface SeedResults {
-  seed: number;
-  /** row → sampler label → result; a row is absent when its pack is not trained yet */
-  rows: Partial<Record<RowId, Record<string, ConfigResult>>>;
-  /** teacher stages: steps → DDIM 4 / DDIM 50 mean PSNR */
-  teacherCurve: { steps: number; ddim4: number; ddim50: number }[];
-}
 
 /** Rename is atomic: a killed evaluation never leaves a truncated cache entry. */
 function writeAtomic(file: string, text: string): void {

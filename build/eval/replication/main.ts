@@ -12,23 +12,11 @@ import { fileURLToPath } from 'node:url';
 import type { ReplicationScale } from './plan.ts';
 import { SCALES, trainJobs } from './plan.ts';
 import { ensureCleanData, runTrainJobs } from './train-rows.ts';
+import type { ReplicationOptions } from './options.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
-export interface ReplicationOptions {
-  scale: ReplicationScale;
-  seeds: number;
-  /** seeds run are firstSeed … firstSeed + seeds − 1 */
-  firstSeed: number;
-  phase: 'train' | 'eval' | 'all';
-  threads: number;
-  runsDir: string;
-  dataRoot: string;
-  backbone: string;
-  resultsDir: string;
-  date: string;
-  log: (line: string) => void;
-}
+export type { ReplicationOptions } from './options.ts';
 
 export function parseReplicationArgs(argv: readonly string[]): Partial<ReplicationOptions> {
   const o: Partial<ReplicationOptions> = {};

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ConfigResult, SeedResults } from './evaluate.ts';
+import type { ConfigResult, SeedResults } from './results.ts';
 import type { ReplicationScale, RowId, ScaleSpec } from './plan.ts';
 import { rowsAt } from './plan.ts';
 import type { Interval } from './stats.ts';
