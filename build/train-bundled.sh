@@ -94,6 +94,9 @@ npx tsx build/finalize-packs.ts "$OUT" "$DATA"
 # default sampler (deterministic or re-noising CoDi) and step count per pack = the best measured on
 # its validation split (model card "Steps"); the baselines get their sampler chosen the same way
 npx tsx build/choose-default-steps.ts "$OUT" "$DATA"
-# inpaint: samples per fill, and the classic fill instead of the model where the model measured below it on val
-npx tsx build/choose-fill-samples.ts "$OUT" "$DATA"
+# inpaint: samples per fill, and the classic fill instead of the model where the model measured below it on val;
+# measured at the app's 256² context on crops of the validation photos only (97 items at --val-fraction 0.99:
+# 1 train + 96 val), with the eval's user-like masks, since at 64² the colour match and feather dominate a fill
+[ -f "$DATA/inpaint-val256/items.jsonl" ] || $CODI build-dataset --task inpaint --out "$DATA/inpaint-val256" --size 256 --count 97 --val-fraction 0.99 --seed 0
+npx tsx build/choose-fill-samples.ts "$OUT" "$DATA" --dataset inpaint-val256 --eval-masks
 log "all packs trained; run 'npm run eval' for the table"
