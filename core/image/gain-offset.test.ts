@@ -1,7 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import type { F32Tensor } from '../tensor/ops.ts';
-import { applyCarryField, applyGainOffset, carryEdit, carryFromWorkingSize, estimateCarryField, estimateGainOffset, meanOfDraws, workingSize } from './gain-offset.ts';
-import { fromLumaChroma, toLumaChroma } from './luma-chroma.ts';
+import { applyGainOffset, carryEdit, carryFromWorkingSize, estimateGainOffset, meanOfDraws, workingSize } from './gain-offset.ts';
 import { resizeArea } from './resize.ts';
 
 function image(H: number, W: number, f: (x: number, y: number, c: number) => number): F32Tensor {
@@ -77,59 +76,6 @@ describe('gain/offset field', () => {
   it('picks a working size that keeps the aspect and the alignment', () => {
     expect(workingSize(3000, 4000, 512, 16)).toEqual({ height: 384, width: 512, scaled: true });
     expect(workingSize(300, 400, 512, 16)).toEqual({ height: 300, width: 400, scaled: false });
-  });
-});
-
-describe('carry field (luma/chroma)', () => {
-  // A colourful photo: orange and pink patches a few pixels wide (inside one field window) with fine detail.
-  const H = 64;
-  const W = 64;
-  const colourful = image(H, W, (x, y, c) => {
-    const patch = (Math.floor(x / 5) + Math.floor(y / 7)) % 3;
-    const hue = [[0.9, 0.3, -0.8], [0.8, -0.5, 0.2], [-0.2, 0.1, 0.6]][patch]!;
-    return 0.8 * hue[c]! + 0.1 * (((x + y) & 1) * 2 - 1);
-  });
-  const chromaOf = (t: F32Tensor) => {
-    const n = t.data.length / 3;
-    let s = 0;
-    for (let i = 0; i < n; i++) {
-      const v = [t.data[i]!, t.data[n + i]!, t.data[2 * n + i]!];
-      s += (Math.max(...v) - Math.min(...v)) / 2;
-    }
-    return s / n;
-  };
-  const grey = (t: F32Tensor): F32Tensor => {
-    const n = t.data.length / 3;
-    const out = new Float32Array(t.data.length);
-    for (let i = 0; i < n; i++) out[i] = out[n + i] = out[2 * n + i] = 0.2126 * t.data[i]! + 0.7152 * t.data[n + i]! + 0.0722 * t.data[2 * n + i]!;
-    return { data: out, shape: t.shape };
-  };
-
-  it('luma/chroma is an exact round trip and grey has no chroma', () => {
-    expect(maxAbsDiff(fromLumaChroma(toLumaChroma(colourful)).data, colourful.data)).toBeLessThan(1e-5);
-    const yc = toLumaChroma(grey(colourful));
-    expect(Math.max(...yc.data.subarray(H * W).map(Math.abs))).toBeLessThan(1e-6);
-  });
-
-  it('carries a greyscale model output onto a colourful photo as grey, with the photo\'s luma detail', () => {
-    const low = resizeArea(colourful, 16, 16);
-    const out = applyCarryField(colourful, estimateCarryField(low, grey(low), { radius: 2 }));
-    expect(chromaOf(colourful)).toBeGreaterThan(0.3);
-    // the per-channel gain/offset field kept about a quarter of the colour (its clamped gain)
-    expect(chromaOf(applyGainOffset(colourful, estimateGainOffset(low, grey(low), { radius: 2 })))).toBeGreaterThan(0.1);
-    expect(chromaOf(out)).toBeLessThan(3 / 255);
-    expect(maxAbsDiff(out.data, grey(colourful).data)).toBeLessThan(0.05);
-  });
-
-  it('keeps a per-channel grade and a colour boost (the chroma regression sees all three planes)', () => {
-    const low = resizeArea(colourful, 16, 16);
-    const warm = (t: F32Tensor): F32Tensor => ({ data: t.data.map((v, i) => [1.08 * v + 0.03, 1.02 * v, 0.88 * v][Math.floor(i / (t.data.length / 3))]!), shape: t.shape });
-    expect(maxAbsDiff(applyCarryField(colourful, estimateCarryField(low, warm(low), { radius: 2 })).data, warm(colourful).data)).toBeLessThan(0.05);
-    const vivid = (t: F32Tensor): F32Tensor => {
-      const g = grey(t);
-      return { data: t.data.map((v, i) => g.data[i]! + 1.6 * (v - g.data[i]!)), shape: t.shape };
-    };
-    expect(maxAbsDiff(applyCarryField(colourful, estimateCarryField(low, vivid(low), { radius: 2 })).data, vivid(colourful).data)).toBeLessThan(0.05);
   });
 });
 

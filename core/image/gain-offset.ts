@@ -1,14 +1,13 @@
 /**
  * "Run at working resolution, carry the edit to full resolution": an edit model runs on a
- * downscaled copy of a big photo; the change it made is summarised as a smooth per-pixel
- * affine map (for luma `result ≈ gain · input + offset`; for colour, see CarryField), estimated from local means and
+ * downscaled copy of a big photo; the change it made is summarised as a smooth per-pixel,
+ * per-channel affine map `result ≈ gain · input + offset`, estimated from local means and
  * variances at low resolution and blurred, then upsampled (bicubic) and applied to the
  * full-resolution original. Colour and tone edits carry over while the original's fine
  * detail (which the low-resolution result never had) is kept.
  */
 import type { F32Tensor } from '../tensor/ops.ts';
 import { boxMean, clampUnitInPlace } from './filters.ts';
-import { fromLumaChroma, toLumaChroma } from './luma-chroma.ts';
 import { resizeArea, resizeBicubic } from './resize.ts';
 
 export interface GainOffsetField {
@@ -104,105 +103,6 @@ export function applyGainOffset(full: F32Tensor, field: GainOffsetField): F32Ten
   return { data: out, shape: [1, C, H, W] };
 }
 
-/**
- * How a pack's change is carried onto an RGB photo, in luma/chroma space (core/image/luma-chroma.ts):
- * luma by the gain/offset field above (a std ratio keeps the photo's detail, which lives in luma);
- * each colour difference as a local least-squares affine map of all three input planes
- * (chroma' ≈ a·Y + b·(B − Y) + c·(R − Y) + d). Why not per RGB channel: R, G and B vary together
- * inside a window and each kept its own detail, so a grey result was carried with the photo's
- * orange and pink (a gain per channel cannot cancel colour, and its clamp kept at least a quarter
- * of it). Why least squares for chroma: the model's sample noise does not correlate with the photo
- * and drops out, where a std ratio would read it as colour; and its shrinkage only softens colour
- * detail, never the luminance detail. Chroma may depend on luma too, so a grade that scales R, G
- * and B differently ("warmer") stays representable.
- */
-export interface CarryField {
-  /** [1, 1, h, w] gain/offset of luma. */
-  readonly luma: GainOffsetField;
-  /** [1, 6, h, w]: for B − Y then R − Y, the coefficients on (Y, B − Y, R − Y). */
-  readonly chromaCoef: F32Tensor;
-  /** [1, 2, h, w]: the constant term of B − Y and R − Y. */
-  readonly chromaOffset: F32Tensor;
-}
-
-/** Ridge of the chroma regression ([-1, 1] units, squared: a std of about 0.003, under one 8-bit level). */
-const CHROMA_EPS = 1e-5;
-
-/** Solve the symmetric 3×3 system S·a = v (S positive definite after the ridge), by Cramer's rule. */
-function solve3(s: readonly number[], v: readonly number[]): [number, number, number] {
-  const [a, b, c, d, e, f, g, h, k] = s as [number, number, number, number, number, number, number, number, number];
-  const [x, y, z] = v as [number, number, number];
-  const det = a * (e * k - f * h) - b * (d * k - f * g) + c * (d * h - e * g);
-  return [
-    (x * (e * k - f * h) - b * (y * k - f * z) + c * (y * h - e * z)) / det,
-    (a * (y * k - f * z) - x * (d * k - f * g) + c * (d * z - y * g)) / det,
-    (a * (e * z - y * h) - b * (d * z - y * g) + x * (d * h - e * g)) / det,
-  ];
-}
-
-/** The carry field between an RGB input and the pack's result for it (same size). */
-export function estimateCarryField(input: F32Tensor, result: F32Tensor, opts: GainOffsetOptions): CarryField {
-  const [, , H, W] = input.shape as [number, number, number, number];
-  if (result.shape.join() !== input.shape.join()) throw new RangeError(`carry: input [${input.shape.join(', ')}] vs result [${result.shape.join(', ')}]`);
-  const n = H * W;
-  const x = toLumaChroma(input);
-  const r = toLumaChroma(result);
-  const plane = (t: F32Tensor, c: number): Float32Array => t.data.subarray(c * n, (c + 1) * n);
-  const luma = estimateGainOffset({ data: plane(x, 0), shape: [1, 1, H, W] }, { data: plane(r, 0), shape: [1, 1, H, W] }, opts);
-  const mean = (f: (i: number) => number): Float32Array => boxMean(Float32Array.from({ length: n }, (_, i) => f(i)), H, W, opts.radius);
-  const xs = [0, 1, 2].map((c) => plane(x, c));
-  const mx = xs.map((p) => boxMean(p, H, W, opts.radius));
-  // local covariance of the input planes (row-major 3×3) and of each chroma result plane with them
-  const cxx = [0, 1, 2].flatMap((i) => [0, 1, 2].map((j) => mean((k) => (xs[i]![k] as number) * (xs[j]![k] as number))));
-  const coef = new Float32Array(6 * n);
-  const offset = new Float32Array(2 * n);
-  const smooth = opts.smooth ?? opts.radius;
-  for (let c = 0; c < 2; c++) {
-    const rc = plane(r, c + 1);
-    const mr = boxMean(rc, H, W, opts.radius);
-    const crx = [0, 1, 2].map((j) => mean((k) => (rc[k] as number) * (xs[j]![k] as number)));
-    const a = [0, 1, 2].map(() => new Float32Array(n));
-    const o = new Float32Array(n);
-    for (let k = 0; k < n; k++) {
-      const m = [0, 1, 2].map((j) => mx[j]![k] as number);
-      const S = [0, 1, 2].flatMap((i) => [0, 1, 2].map((j) => (cxx[3 * i + j]![k] as number) - m[i]! * m[j]! + (i === j ? CHROMA_EPS : 0)));
-      const v = [0, 1, 2].map((j) => (crx[j]![k] as number) - (mr[k] as number) * m[j]!);
-      const sol = solve3(S, v);
-      let b = mr[k] as number;
-      for (let j = 0; j < 3; j++) {
-        a[j]![k] = sol[j]!;
-        b -= sol[j]! * m[j]!;
-      }
-      o[k] = b;
-    }
-    for (let j = 0; j < 3; j++) coef.set(boxMean(a[j]!, H, W, smooth), (3 * c + j) * n);
-    offset.set(boxMean(o, H, W, smooth), c * n);
-  }
-  return { luma, chromaCoef: { data: coef, shape: [1, 6, H, W] }, chromaOffset: { data: offset, shape: [1, 2, H, W] } };
-}
-
-/** Apply a carry field to a full-resolution RGB image; field planes are upsampled one at a time. */
-export function applyCarryField(full: F32Tensor, field: CarryField): F32Tensor {
-  const [, , H, W] = full.shape as [number, number, number, number];
-  const [, , h, w] = field.chromaOffset.shape as [number, number, number, number];
-  const n = H * W;
-  const m = h * w;
-  const x = toLumaChroma(full);
-  const out = new Float32Array(3 * n);
-  out.set(applyGainOffset({ data: x.data.subarray(0, n), shape: [1, 1, H, W] }, field.luma).data, 0);
-  const up = (t: F32Tensor, i: number): Float32Array => resizeBicubic({ data: t.data.subarray(i * m, (i + 1) * m), shape: [1, 1, h, w] }, H, W).data;
-  for (let c = 0; c < 2; c++) {
-    const dst = out.subarray((c + 1) * n, (c + 2) * n);
-    dst.set(up(field.chromaOffset, c));
-    for (let j = 0; j < 3; j++) {
-      const a = up(field.chromaCoef, 3 * c + j);
-      const src = x.data.subarray(j * n, (j + 1) * n);
-      for (let i = 0; i < n; i++) dst[i] = (dst[i] as number) + (a[i] as number) * (src[i] as number);
-    }
-  }
-  return fromLumaChroma({ data: out, shape: [1, 3, H, W] });
-}
-
 /** Working-resolution size for an image: the longer side becomes at most `maxSide`, rounded to `align`. */
 export function workingSize(H: number, W: number, maxSide: number, align: number): { height: number; width: number; scaled: boolean } {
   const s = Math.min(1, maxSide / Math.max(H, W));
@@ -224,7 +124,7 @@ export async function carryFromWorkingSize(
   edit: (input: F32Tensor) => Promise<F32Tensor>,
 ): Promise<F32Tensor> {
   const low = work.scaled ? resizeArea(x, work.height, work.width) : x;
-  const out = applyCarryField(x, estimateCarryField(low, await edit(low), { radius }));
+  const out = applyGainOffset(x, estimateGainOffset(low, await edit(low), { radius }));
   clampUnitInPlace(out.data);
   return out;
 }
@@ -235,7 +135,7 @@ export async function carryFromWorkingSize(
  * content: the model's own fine-scale errors are dropped and the photo's detail stays exact.
  */
 export function carryEdit(input: F32Tensor, result: F32Tensor, radius: number): F32Tensor {
-  return applyCarryField(input, estimateCarryField(input, result, { radius }));
+  return applyGainOffset(input, estimateGainOffset(input, result, { radius }));
 }
 
 /**

@@ -72,7 +72,7 @@ async function wholeImage(p: PipelineInput, align: number, x: F32Tensor, steps: 
     const n = m.carry.samples;
     const out = carryEdit(x, crop(await meanOfSamples(p, cond, steps, notes, text, n), 0, 0, H, W), m.carry.radius);
     clampUnitInPlace(out.data);
-    notes.push(`the model's change carried onto the photo as a smooth luma gain/offset and colour map (mean of ${n} sample${n > 1 ? 's' : ''}, radius ${m.carry.radius} px): detail is the original's`);
+    notes.push(`the model's change carried onto the photo as a smooth gain/offset field (mean of ${n} sample${n > 1 ? 's' : ''}, radius ${m.carry.radius} px): detail is the original's`);
     return out;
   }
   return crop(await generate(p, cond, steps, notes, text), 0, 0, H, W);
