@@ -27,16 +27,9 @@ import { resize } from '../data/resample.ts';
 export type DatasetTask = 'restore' | 'inpaint' | 'edit' | 'depth' | 'pretrain';
 const TASKS: readonly DatasetTask[] = ['restore', 'inpaint', 'edit', 'depth', 'pretrain'];
 
-/** One line of items.jsonl (CONVENTIONS.md). */
-export interface DatasetItem {
-  split: 'train' | 'val';
-  target: string;
-  input?: string;
-  mask?: string;
-  depth?: string;
-  text?: string;
-  scale?: number;
-}
+/** One line of items.jsonl (CONVENTIONS.md): the one definition the readers use too. */
+export type { DatasetItem } from '../../core/data/dataset-format.ts';
+import type { DatasetItem } from '../../core/data/dataset-format.ts';
 
 /** Parsed command-line options. */
 export interface BuildDatasetOptions {
