@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { main } from '../../electron/cli/codi.ts';
-import { capture, importTinyPacks, PACKS, testEnv } from './fixtures.ts';
+import { capture, changedInsideMask, importTinyPacks, PACKS, readRgb, testEnv } from './fixtures.ts';
 
 const W = 40;
 const H = 30;
@@ -33,10 +33,6 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-async function rgb(file: string): Promise<{ data: Buffer; width: number; height: number }> {
-  const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
-}
 
 describe('codi with diffusers packs', () => {
   it('codi import wrote the packs; codi models lists them with their tasks', async () => {
@@ -57,17 +53,10 @@ describe('codi with diffusers packs', () => {
     expect(code, io.stderr.join('\n')).toBe(0);
     expect(io.stderr.some((l) => /denoising\s+step 3\/3/.test(l))).toBe(true);
     expect(io.stderr.join('\n')).toMatch(/note: prompt: "fill the hole"/);
-    const a = await rgb(path.join(tmp, 'in.png'));
-    const b = await rgb(out);
+    const a = await readRgb(path.join(tmp, 'in.png'));
+    const b = await readRgb(out);
     expect([b.width, b.height]).toEqual([W, H]);
-    let changedInside = 0;
-    for (let i = 0; i < W * H; i++) {
-      for (let k = 0; k < 3; k++) {
-        const same = a.data[i * 3 + k] === b.data[i * 3 + k];
-        if (mask[i] === 0) expect(same).toBe(true);
-        else if (!same) changedInside++;
-      }
-    }
+    const changedInside = changedInsideMask(a.data, b.data, mask, (same) => expect(same).toBe(true));
     expect(changedInside).toBeGreaterThan(100);
   });
 
@@ -75,12 +64,12 @@ describe('codi with diffusers packs', () => {
     const out = path.join(tmp, 'restored.png');
     const io = capture(env);
     expect(await main(['run', 'restore', path.join(tmp, 'in.png'), '-o', out, '--scale', '2', '--steps', '4', '--seed', '3'], io), io.stderr.join('\n')).toBe(0);
-    const r = await rgb(out);
+    const r = await readRgb(out);
     expect([r.width, r.height]).toEqual([2 * W, 2 * H]);
     const byName = path.join(tmp, 'restored-x1.png');
     const io1 = capture(env);
     expect(await main(['run', PACKS.restore1, path.join(tmp, 'in.png'), '-o', byName, '--steps', '2'], io1), io1.stderr.join('\n')).toBe(0);
-    expect([(await rgb(byName)).width, (await rgb(byName)).height]).toEqual([W, H]);
+    expect([(await readRgb(byName)).width, (await readRgb(byName)).height]).toEqual([W, H]);
   });
 
   it('codi run edit takes a free-text instruction and refuses to run without one', async () => {

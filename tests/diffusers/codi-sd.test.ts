@@ -16,7 +16,7 @@ import { generate, loadDiffusersPipeline } from '../../electron/engine/diffusers
 import { codiGenerate, loadCodiAdapter } from '../../electron/engine/diffusers/codi-pipeline.ts';
 import type { F32Tensor } from '../../core/tensor/ops.ts';
 import { AbortError } from '../../core/samplers/index.ts';
-import { capture, testEnv } from './fixtures.ts';
+import { capture, changedInsideMask, readRgb, testEnv } from './fixtures.ts';
 import { torchPython, writeTinyCodiExport } from './codi-fixtures.ts';
 
 const W = 40;
@@ -40,10 +40,6 @@ async function cli(argv: string[], e = env): Promise<Cli> {
   return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
 }
 
-async function rgb(file: string): Promise<{ data: Buffer; width: number; height: number }> {
-  const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
-}
 
 const runIf = torchPython.python ? describe : describe.skip;
 if (!torchPython.python) console.warn(`tests/diffusers/codi-sd.test.ts skipped: ${torchPython.reason}`);
@@ -128,17 +124,10 @@ runIf('CoDi SD adapter packs', () => {
       expect(r.code, r.err).toBe(0);
       expect(r.err).toMatch(new RegExp(`denoising\\s+step ${steps}/${steps}`));
       expect(r.err).toMatch(/CoDi inpaint adapter on "codi-inpaint-backbone"/);
-      const a = await rgb(path.join(tmp, 'in.png'));
-      const b = await rgb(out);
+      const a = await readRgb(path.join(tmp, 'in.png'));
+      const b = await readRgb(out);
       expect([b.width, b.height]).toEqual([W, H]);
-      let changed = 0;
-      for (let i = 0; i < W * H; i++) {
-        for (let k = 0; k < 3; k++) {
-          const same = a.data[i * 3 + k] === b.data[i * 3 + k];
-          if (mask[i] === 0) expect(same).toBe(true);
-          else if (!same) changed++;
-        }
-      }
+    const changed = changedInsideMask(a.data, b.data, mask, (same) => expect(same).toBe(true));
       expect(changed).toBeGreaterThan(100);
       outs.push(b.data);
     }
@@ -156,14 +145,14 @@ runIf('CoDi SD adapter packs', () => {
       const r = path.join(tmp, `restore-${steps}.png`);
       const rr = await cli(['run', 'codi-restore', path.join(tmp, 'in.png'), '-o', r, '--steps', String(steps)]);
       expect(rr.code, rr.err).toBe(0);
-      const ri = await rgb(r);
+      const ri = await readRgb(r);
       expect([ri.width, ri.height]).toEqual([2 * W, 2 * H]);
       restored.push(ri.data);
       const e = path.join(tmp, `edit-${steps}.png`);
       const er = await cli(['run', 'codi-edit', path.join(tmp, 'in.png'), '-o', e, '--steps', String(steps), '--prompt', 'make it dark']);
       expect(er.code, er.err).toBe(0);
       expect(er.err).toMatch(/instruction: "make it dark"/);
-      const ei = await rgb(e);
+      const ei = await readRgb(e);
       expect([ei.width, ei.height]).toEqual([W, H]);
       edited.push(ei.data);
     }
@@ -171,7 +160,7 @@ runIf('CoDi SD adapter packs', () => {
     expect(edited[0]!.equals(edited[2]!)).toBe(false);
     const other = path.join(tmp, 'edit-other.png');
     expect((await cli(['run', 'codi-edit', path.join(tmp, 'in.png'), '-o', other, '--steps', '4', '--prompt', 'turn the sky blue'])).code).toBe(0);
-    expect((await rgb(other)).data.equals(edited[2]!)).toBe(false);
+    expect((await readRgb(other)).data.equals(edited[2]!)).toBe(false);
     const none = await cli(['run', 'codi-edit', path.join(tmp, 'in.png'), '-o', path.join(tmp, 'never.png'), '--steps', '2']);
     expect(none.code).toBe(1);
     expect(none.err).toMatch(/needs an instruction/);

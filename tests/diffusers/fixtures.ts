@@ -7,6 +7,7 @@
  * inpaint pack.
  */
 import path from 'node:path';
+import sharp from 'sharp';
 import { main } from '../../electron/cli/codi.ts';
 import type { CliIo } from '../../electron/cli/codi.ts';
 import { writeTinyControlNet, writeTinyPipeline } from '../fixtures-gen/diffusers-tiny.ts';
@@ -59,4 +60,26 @@ export async function importTinyPacks(tmp: string, env: NodeJS.ProcessEnv): Prom
     const code = await main(argv, io);
     if (code !== 0) throw new Error(`codi ${argv.join(' ')} failed (${code}): ${io.stderr.join('\n')}`);
   }
+}
+
+/** A written image's RGB bytes (alpha dropped). */
+export async function readRgb(file: string): Promise<{ data: Buffer; width: number; height: number }> {
+  const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+/**
+ * Asserts (with `expectSame`, the test's expect) that every channel outside the mask (0) is
+ * unchanged between the RGB buffers, and returns how many channels inside it changed.
+ */
+export function changedInsideMask(a: Buffer, b: Buffer, mask: Uint8Array, expectSame: (same: boolean) => void): number {
+  let changedInside = 0;
+  for (let i = 0; i < mask.length; i++) {
+    for (let k = 0; k < 3; k++) {
+      const same = a[i * 3 + k] === b[i * 3 + k];
+      if (mask[i] === 0) expectSame(same);
+      else if (!same) changedInside++;
+    }
+  }
+  return changedInside;
 }

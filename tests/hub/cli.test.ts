@@ -3,13 +3,14 @@
  * on the pulled pack through the real CLI and engine process.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { main } from '../../electron/cli/codi.ts';
-import { capture, testEnv } from '../diffusers/fixtures.ts';
+import { capture } from '../diffusers/fixtures.ts';
 import type { CapturedIo } from '../diffusers/fixtures.ts';
+import { hubCliEnv, writeInputAndMask } from './cli-fixtures.ts';
 import { startMockHub, tinyRepoFiles } from './mock-hub.ts';
 import type { MockHub } from './mock-hub.ts';
 
@@ -30,14 +31,8 @@ beforeAll(async () => {
   ]);
   tmp = await mkdtemp(path.join(os.tmpdir(), 'codi-hub-cli-'));
   userPacks = path.join(tmp, 'user-packs');
-  env = { ...testEnv(tmp, userPacks), HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: '', HF_ENDPOINT: hub.url, HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '' };
-  await mkdir(path.join(tmp, 'no-bundled-packs'), { recursive: true });
-  const raw = Buffer.alloc(W * H * 3);
-  for (let i = 0; i < raw.length; i++) raw[i] = (i * 53) % 251;
-  await sharp(raw, { raw: { width: W, height: H, channels: 3 } }).png().toFile(path.join(tmp, 'in.png'));
-  const mask = Buffer.alloc(W * H);
-  for (let y = 5; y < 20; y++) for (let x = 8; x < 30; x++) mask[y * W + x] = 255;
-  await sharp(mask, { raw: { width: W, height: H, channels: 1 } }).png().toFile(path.join(tmp, 'mask.png'));
+  env = hubCliEnv(tmp, userPacks, hub.url);
+  await writeInputAndMask(tmp, W, H);
 });
 afterAll(async () => {
   await hub?.close();

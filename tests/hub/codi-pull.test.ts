@@ -12,9 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { main } from '../../electron/cli/codi.ts';
-import { capture, testEnv } from '../diffusers/fixtures.ts';
+import { capture } from '../diffusers/fixtures.ts';
 import type { CapturedIo } from '../diffusers/fixtures.ts';
 import { torchPython, writeTinyCodiExport } from '../diffusers/codi-fixtures.ts';
+import { hubCliEnv, writeInputAndMask } from './cli-fixtures.ts';
 import { readTree, startMockHub } from './mock-hub.ts';
 import type { MockHub } from './mock-hub.ts';
 
@@ -53,14 +54,8 @@ runIf('codi models pull of a CoDi SD export', () => {
       { repo: 'tester/codi-mixed', files: mixed, licence: 'mit' },
       { repo: 'tester/codi-badjson', files: new Map([...files, ['codi_adapter/codi_adapter.json', Buffer.from('{"task": 3}')]]), licence: 'mit' },
     ]);
-    env = { ...testEnv(tmp, path.join(tmp, 'user-packs')), HF_TOKEN: '', HUGGING_FACE_HUB_TOKEN: '', HF_ENDPOINT: hub.url, HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '' };
-    await mkdir(path.join(tmp, 'no-bundled-packs'), { recursive: true });
-    const raw = Buffer.alloc(W * H * 3);
-    for (let i = 0; i < raw.length; i++) raw[i] = (i * 53) % 251;
-    await sharp(raw, { raw: { width: W, height: H, channels: 3 } }).png().toFile(path.join(tmp, 'in.png'));
-    const mask = Buffer.alloc(W * H);
-    for (let y = 5; y < 20; y++) for (let x = 8; x < 30; x++) mask[y * W + x] = 255;
-    await sharp(mask, { raw: { width: W, height: H, channels: 1 } }).png().toFile(path.join(tmp, 'mask.png'));
+    env = hubCliEnv(tmp, path.join(tmp, 'user-packs'), hub.url);
+    await writeInputAndMask(tmp, W, H);
   }, 300_000);
   afterAll(async () => {
     await hub?.close();
