@@ -42,6 +42,10 @@ beforeAll(async () => {
   const grey = Buffer.alloc(W * H);
   for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) grey[y * W + x] = Math.round((255 * y) / (H - 1));
   await sharp(grey, { raw: { width: W, height: H, channels: 1 } }).png().toFile(path.join(tmp, 'depth.png'));
+  // a black-and-white photograph: grey, but textured everywhere (core's peak rule)
+  const bw = Buffer.alloc(W * H);
+  for (let i = 0; i < W * H; i++) bw[i] = 100 + ((i * 7919) % 61);
+  await sharp(bw, { raw: { width: W, height: H, channels: 1 } }).png().toFile(path.join(tmp, 'bw-photo.png'));
   await maskPng(path.join(tmp, 'mask-half.png'), W / 2, H / 2);
   await maskPng(path.join(tmp, 'mask-other-shape.png'), H, W);
 });
@@ -56,6 +60,11 @@ describe('input rules through codi run', () => {
     const out = path.join(tmp, 'from-photo.png');
     expect(await main(['run', 'depth', path.join(tmp, 'photo.png'), '-o', out], refused)).toBe(1);
     expect(refused.stderr.join('\n')).toMatch(/codi: this image is not a depth map: \d+ % of its pixels are in colour .* a depth map: a grey image, white = near, black = far/);
+    expect(existsSync(out)).toBe(false);
+
+    const bw = capture();
+    expect(await main(['run', 'depth', path.join(tmp, 'bw-photo.png'), '-o', out], bw)).toBe(1);
+    expect(bw.stderr.join('\n')).toMatch(/codi: this grey image looks like a photograph, not a depth map: [\d.]+ % of its pixels are fine texture/);
     expect(existsSync(out)).toBe(false);
 
     const io = capture();

@@ -54,6 +54,8 @@ describe('the tool a new user starts with', () => {
     expect(defaultTool([bare('d', 'depth'), bare('i', 'inpaint'), bare('e', 'edit'), bare('r', 'restore')])?.name).toBe('r');
     expect(defaultTool([bare('d', 'depth'), bare('i', 'inpaint')])?.name).toBe('i');
     expect(defaultTool([bare('d', 'depth', { status: 'invalid' }), bare('e', 'edit')])?.name).toBe('e');
+    expect(defaultTool([bare('d', 'depth')])).toBeNull();
+    expect(defaultTool([bare('d', 'depth', { status: 'invalid' }), bare('b', 'backbone')])).toBeNull();
     expect(defaultTool([])).toBeNull();
   });
 

@@ -41,7 +41,8 @@ export function measuredGain(p: PackInfo): number | null {
  * largest measured gain over its input (the bundled edit pack: 27.58 vs 21.07 dB; the restore
  * pack measures 24.28 vs 24.60 dB for plain bicubic, so it does not qualify); without such a
  * measurement, the first by FALLBACK_ORDER. A tool that needs a special input never wins while
- * another one is usable: pressing Run on a photo with it selected gives noise or an error.
+ * another one is usable: pressing Run on a photo with it selected gives noise or an error; the
+ * depth tool is never the default at all.
  */
 export function defaultTool(tools: readonly PackInfo[]): PackInfo | null {
   const usable = tools.filter((p) => p.status === 'ok' && p.task !== 'backbone');
@@ -59,7 +60,9 @@ export function defaultTool(tools: readonly PackInfo[]): PackInfo | null {
     const i = FALLBACK_ORDER.indexOf(p.task);
     return i < 0 ? FALLBACK_ORDER.length : i;
   };
-  return [...usable].sort((a, b) => rank(a) - rank(b))[0] ?? tools.find((p) => p.task !== 'backbone') ?? null;
+  // never depth, even alone: the open picture is a photo far more often than a depth map
+  const startable = (p: PackInfo): boolean => p.task !== 'backbone' && p.task !== 'depth';
+  return [...usable.filter(startable)].sort((a, b) => rank(a) - rank(b))[0] ?? tools.find(startable) ?? null;
 }
 
 /**
