@@ -13,6 +13,8 @@ import { PackRegistry } from '../../../electron/engine/packs/registry.ts';
 import type { PackModel } from '../../../electron/engine/packs/registry.ts';
 import type { PlanarImage } from '../../../training/data/image.ts';
 import { fromInterleavedU8 } from '../../../training/data/image.ts';
+import { Rng } from '../../../core/rng.ts';
+import { syntheticPng } from '../../../training/data/synthetic-task.ts';
 import { bicubicUpscale } from '../convert.ts';
 import type { FeatureExtractor } from '../feature-distance.ts';
 import { featureDistances, loadFeatureExtractor } from '../feature-distance.ts';
@@ -22,7 +24,7 @@ import { restoreWithPack } from '../pack-rows.ts';
 import { initEvalBackend } from '../tfjs-local.ts';
 import type { ReplicationOptions } from './options.ts';
 import type { ReplicationScale, RowId, SamplerSpec } from './plan.ts';
-import { SCALES, packDir, rowsAt, samplersFor, scaleRoot, seedDir } from './plan.ts';
+import { SCALES, SYNTHETIC_SEEDS, packDir, rowsAt, samplersFor, scaleRoot, seedDir } from './plan.ts';
 import { buildReport, writeReport } from './report.ts';
 import type { ConfigResult, SeedResults } from './results.ts';
 
@@ -43,6 +45,7 @@ async function decode(buf: Buffer): Promise<PlanarImage> {
 /** The held-out pairs at `size` px: HR = the crop resized (cubic), LR = its clean ×4 downscale as the training twin makes it. */
 export async function heldoutPairs(scale: ReplicationScale, log: (s: string) => void): Promise<EvalPair[]> {
   const sc = SCALES[scale];
+  if (sc.data === 'synthetic') return syntheticPairs(sc.evalCrops, sc.evalSize);
   const set = await ensureHeldoutSet({ log });
   const crops = sc.evalCrops > 0 ? quickSubset(set, sc.evalCrops) : set.crops;
   const out: EvalPair[] = [];
@@ -50,6 +53,18 @@ export async function heldoutPairs(scale: ReplicationScale, log: (s: string) => 
     const hrPng = await sharp(path.join(DEFAULT_EVAL_CACHE, c.hr)).removeAlpha().resize(sc.evalSize, sc.evalSize, { kernel: 'cubic' }).png().toBuffer();
     const lrPng = await sharp(hrPng).resize(sc.evalSize / 4, sc.evalSize / 4, { kernel: 'cubic' }).png().toBuffer();
     out.push({ id: c.id, hr: await decode(hrPng), lr: await decode(lrPng) });
+  }
+  return out;
+}
+
+/** Synthetic "held-out" pairs for the CI scale: images from a seed the training set never used. */
+async function syntheticPairs(count: number, size: number): Promise<EvalPair[]> {
+  const rng = new Rng(SYNTHETIC_SEEDS.evaluation);
+  const out: EvalPair[] = [];
+  for (let i = 0; i < count; i++) {
+    const hrPng = await syntheticPng(rng, size);
+    const lrPng = await sharp(hrPng).resize(size / 4, size / 4, { kernel: 'cubic' }).png().toBuffer();
+    out.push({ id: `synthetic-${i}`, hr: await decode(hrPng), lr: await decode(lrPng) });
   }
   return out;
 }
@@ -160,16 +175,17 @@ export async function evaluateReplication(o: ReplicationOptions, data: string): 
       for (const steps of sc.teacherStages.slice(0, -1)) {
         const model = await load(packDir(o.runsDir, o.scale, seed, 'teacher', steps));
         if (!model) continue;
-        const point: { steps: number; ddim4: number; ddim50: number } = { steps, ddim4: 0, ddim50: 0 };
-        for (const n of [4, 50] as const) {
+        const point: { steps: number; ddim1?: number; ddim4: number; ddim50: number } = { steps, ddim4: 0, ddim50: 0 };
+        for (const n of sc.samplers === 'ci' ? ([4, 50] as const) : ([1, 4, 50] as const)) {
           const r = await cached(path.join(dir, 'eval', `teacher@${steps}__ddim-${n}.json`), () =>
             measure(pairs, (lr, i) => restoreWithPack(model, lr, 'ddim', n, sampleSeed(seed, i)), null, []),
           );
-          if (n === 4) point.ddim4 = meanOf(r.psnr);
+          if (n === 1) point.ddim1 = meanOf(r.psnr);
+          else if (n === 4) point.ddim4 = meanOf(r.psnr);
           else point.ddim50 = meanOf(r.psnr);
         }
         res.teacherCurve.push(point);
-        o.log(`seed ${seed} teacher@${steps}: DDIM-4 ${point.ddim4.toFixed(2)} dB, DDIM-50 ${point.ddim50.toFixed(2)} dB`);
+        o.log(`seed ${seed} teacher@${steps}: ${point.ddim1 !== undefined ? `DDIM-1 ${point.ddim1.toFixed(2)} dB, ` : ''}DDIM-4 ${point.ddim4.toFixed(2)} dB, DDIM-50 ${point.ddim50.toFixed(2)} dB`);
       }
       for (const row of rowsAt(o.scale)) {
         const folder = row.id === 'teacher' ? packDir(o.runsDir, o.scale, seed, 'teacher', finalStage) : packDir(o.runsDir, o.scale, seed, row.id);
@@ -184,7 +200,8 @@ export async function evaluateReplication(o: ReplicationOptions, data: string): 
         }
         res.rows[row.id] = table;
         if (row.id === 'teacher' && table['DDIM 4'] && table['DDIM 50']) {
-          res.teacherCurve.push({ steps: finalStage, ddim4: meanOf(table['DDIM 4'].psnr), ddim50: meanOf(table['DDIM 50'].psnr) });
+          const d1 = table['DDIM 1'];
+          res.teacherCurve.push({ steps: finalStage, ...(d1 ? { ddim1: meanOf(d1.psnr) } : {}), ddim4: meanOf(table['DDIM 4'].psnr), ddim50: meanOf(table['DDIM 50'].psnr) });
         }
         o.log(`seed ${seed} ${row.id}: ${Object.entries(table).map(([k, v]) => `${k} ${meanOf(v.psnr).toFixed(2)}`).join(', ')}`);
       }

@@ -92,7 +92,7 @@ export function resolveReplicationOptions(p: Partial<ReplicationOptions>): Repli
 /** Train (seed by seed: all rows of seed 0 first, so a partial run has complete seeds), then evaluate. */
 export async function runReplication(o: ReplicationOptions): Promise<{ mdPath?: string; jsonPath?: string }> {
   const sc = SCALES[o.scale];
-  const data = await ensureCleanData(o.dataRoot, sc.datasetCount, o.log);
+  const data = await ensureCleanData(o.dataRoot, sc.datasetCount, o.log, sc.data);
   if (o.phase !== 'eval') {
     for (let seed = o.firstSeed; seed < o.firstSeed + o.seeds; seed++) {
       await runTrainJobs(trainJobs({ runsDir: o.runsDir, scale: o.scale, seed, data, backbone: o.backbone, threads: o.threads }), o.log);

@@ -41,6 +41,12 @@ export interface ScaleSpec {
   datasetCount: number;
   /** the rows trained at this scale (all, or the few the CI test asserts on) */
   rows: 'all' | readonly RowId[];
+  /**
+   * 'photos': the clean twin of a restore set built from the training photo library, evaluated on
+   * the held-out photos; 'synthetic': rendered shapes and gradients for both (disjoint seeds), so
+   * the CI-size run needs no photo packages installed.
+   */
+  data: 'photos' | 'synthetic';
 }
 
 /**
@@ -48,13 +54,18 @@ export interface ScaleSpec {
  * seed; 'full' is the same recipe with the step counts the bundled baselines used.
  */
 export const SCALES: Readonly<Record<ReplicationScale, ScaleSpec>> = {
-  ci: { teacherStages: [40], studentSteps: 40, batch: 8, lr: 1e-3, warmup: 5, muLrScale: 40, crop: 32, maxItems: 200, evalCrops: 4, evalSize: 32, features: false, samplers: 'ci', checkpointEvery: 20, datasetCount: 1600, rows: ['teacher', 'codi', 'cm'] },
-  small: { teacherStages: [100, 200, 400], studentSteps: 150, batch: 8, lr: 1e-3, warmup: 20, muLrScale: 40, crop: 32, maxItems: 1500, evalCrops: 0, evalSize: 64, features: true, samplers: 'all', checkpointEvery: 50, datasetCount: 1600, rows: 'all' },
-  // measured: a 150-step student trains in 10–40 s here and its process start + export cost 60–100 s,
-  // so step counts, not the number of rows, are what the budget buys
-  medium: { teacherStages: [300, 1000], studentSteps: 500, batch: 8, lr: 1e-3, warmup: 20, muLrScale: 40, crop: 32, maxItems: 1500, evalCrops: 0, evalSize: 64, features: true, samplers: 'all', checkpointEvery: 100, datasetCount: 1600, rows: 'all' },
-  full: { teacherStages: [200, 400, 800, 1600], studentSteps: 600, batch: 16, lr: 1e-3, warmup: 20, muLrScale: 40, crop: 64, maxItems: 3000, evalCrops: 0, evalSize: 64, features: true, samplers: 'all', checkpointEvery: 100, datasetCount: 6000, rows: 'all' },
+  ci: { teacherStages: [40], studentSteps: 40, batch: 8, lr: 1e-3, warmup: 5, muLrScale: 40, crop: 32, maxItems: 200, evalCrops: 4, evalSize: 32, features: false, samplers: 'ci', checkpointEvery: 20, datasetCount: 400, rows: ['teacher', 'codi', 'cm'], data: 'synthetic' },
+  small: { teacherStages: [100, 200, 400], studentSteps: 150, batch: 8, lr: 1e-3, warmup: 20, muLrScale: 40, crop: 32, maxItems: 1500, evalCrops: 0, evalSize: 64, features: true, samplers: 'all', checkpointEvery: 50, datasetCount: 1600, rows: 'all', data: 'photos' },
+  // measured 2026-12-06: ~50 samples/s per core at 32 px crops whatever the batch (compute-bound);
+  // the seed-0 teacher's held-out DDIM-1 was 18.20 / 18.89 / 19.07 dB at 2 000 / 5 000 / 10 000
+  // steps (bicubic 21.14, first 8 crops). 'medium' buys a 14 000-step teacher and 3 000-step
+  // students: about 2.5 core-hours per seed
+  medium: { teacherStages: [2000, 5000, 10000, 14000], studentSteps: 3000, batch: 8, lr: 1e-3, warmup: 20, muLrScale: 40, crop: 32, maxItems: 1500, evalCrops: 0, evalSize: 64, features: true, samplers: 'all', checkpointEvery: 500, datasetCount: 1600, rows: 'all', data: 'photos' },
+  full: { teacherStages: [200, 400, 800, 1600], studentSteps: 600, batch: 16, lr: 1e-3, warmup: 20, muLrScale: 40, crop: 64, maxItems: 3000, evalCrops: 0, evalSize: 64, features: true, samplers: 'all', checkpointEvery: 100, datasetCount: 6000, rows: 'all', data: 'photos' },
 };
+
+/** Image seeds of the synthetic data: the evaluation images never come from the training stream. */
+export const SYNTHETIC_SEEDS = { train: 21, evaluation: 9001 } as const;
 
 export interface RowSpec {
   id: RowId;
@@ -171,7 +182,9 @@ export function samplersFor(row: RowId, scale: ReplicationScale): SamplerSpec[] 
       { label: 'DDIM 4', kind: 'ddim', steps: 4 },
       { label: 'DDIM 50', kind: 'ddim', steps: 50 },
     ];
-    if (!ci) list.push({ label: 'DDIM 8', kind: 'ddim', steps: 8 }, { label: 'DPM-Solver++ 4', kind: 'dpmpp-2m', steps: 4 }, { label: 'DPM-Solver++ 8', kind: 'dpmpp-2m', steps: 8 });
+    // DDIM 1 is the teacher's one-step estimate of E[x | condition] from pure noise: the check that
+    // it learned to use the condition at all, separate from how well it samples
+    if (!ci) list.push({ label: 'DDIM 1', kind: 'ddim', steps: 1 }, { label: 'DDIM 8', kind: 'ddim', steps: 8 }, { label: 'DPM-Solver++ 4', kind: 'dpmpp-2m', steps: 4 }, { label: 'DPM-Solver++ 8', kind: 'dpmpp-2m', steps: 8 });
     return list;
   }
   const steps = ci ? [1, 4] : [1, 2, 4, 8];

@@ -16,6 +16,6 @@ export interface SeedResults {
   seed: number;
   /** row → sampler label → result; a row is absent when its pack is not trained yet */
   rows: Partial<Record<RowId, Record<string, ConfigResult>>>;
-  /** teacher stages: steps → DDIM 4 / DDIM 50 mean PSNR */
-  teacherCurve: { steps: number; ddim4: number; ddim50: number }[];
+  /** teacher stages: steps → DDIM 1 (when measured) / DDIM 4 / DDIM 50 mean PSNR */
+  teacherCurve: { steps: number; ddim1?: number; ddim4: number; ddim50: number }[];
 }

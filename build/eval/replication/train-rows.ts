@@ -10,7 +10,9 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeCleanTwin } from '../../../training/data/clean-twin.ts';
+import { writeSyntheticCleanX4Task } from '../../../training/data/synthetic-task.ts';
 import type { TrainJob } from './plan.ts';
+import { SYNTHETIC_SEEDS } from './plan.ts';
 
 const CODI_BIN = fileURLToPath(new URL('../../../bin/codi.mjs', import.meta.url));
 
@@ -61,7 +63,8 @@ export async function runTrainJobs(jobs: readonly TrainJob[], log: (line: string
  * The clean data set: a restore data set built from the training photos, then its clean twin
  * (inputs = plain bicubic downscales of the targets). Both are kept; nothing is rebuilt when present.
  */
-export async function ensureCleanData(dataRoot: string, count: number, log: (line: string) => void): Promise<string> {
+export async function ensureCleanData(dataRoot: string, count: number, log: (line: string) => void, source: 'photos' | 'synthetic' = 'photos'): Promise<string> {
+  if (source === 'synthetic') return ensureSyntheticData(dataRoot, count, log);
   const degraded = path.join(dataRoot, `replication-restore-x4-${count}`);
   const clean = `${degraded}-clean`;
   if (existsSync(path.join(clean, 'items.jsonl'))) return clean;
@@ -77,4 +80,15 @@ export async function ensureCleanData(dataRoot: string, count: number, log: (lin
   await writeCleanTwin(degraded, tmp);
   await rename(tmp, clean);
   return clean;
+}
+
+async function ensureSyntheticData(dataRoot: string, count: number, log: (line: string) => void): Promise<string> {
+  const dir = path.join(dataRoot, `replication-synthetic-x4-${count}`);
+  if (existsSync(path.join(dir, 'items.jsonl'))) return dir;
+  log(`writing the synthetic clean ×4 set ${dir} (${count} items)`);
+  const tmp = `${dir}.partial`;
+  await rm(tmp, { recursive: true, force: true });
+  await writeSyntheticCleanX4Task({ dir: tmp, size: 64, count, valFraction: 0.1, seed: SYNTHETIC_SEEDS.train });
+  await rename(tmp, dir);
+  return dir;
 }
