@@ -12,7 +12,7 @@ import type { PlanarImage } from '../../training/data/image.ts';
 import { createImage } from '../../training/data/image.ts';
 import { loadLayersModelFromDir, packageRoot, packageVersion, requireLocal } from './tfjs-local.ts';
 
-export type EsrganPackage = '@upscalerjs/esrgan-slim' | '@upscalerjs/esrgan-medium';
+export type EsrganPackage = '@upscalerjs/esrgan-slim' | '@upscalerjs/esrgan-medium' | '@upscalerjs/esrgan-thick';
 
 /** The subset of an UpscalerJS model definition used here. */
 interface UpscalerModelDefinition {
@@ -39,8 +39,8 @@ export interface EsrganPeer {
   dispose(): void;
 }
 
-/** Peers the table runs (medium only when installed). */
-export const ESRGAN_PACKAGES: readonly EsrganPackage[] = ['@upscalerjs/esrgan-slim', '@upscalerjs/esrgan-medium'];
+/** Peers the table runs (each only when installed; thick is not a dependency: 115 MB, install it to get its row). */
+export const ESRGAN_PACKAGES: readonly EsrganPackage[] = ['@upscalerjs/esrgan-slim', '@upscalerjs/esrgan-medium', '@upscalerjs/esrgan-thick'];
 
 /** true when the package can be resolved from this repo. */
 export function isInstalled(pkg: EsrganPackage): boolean {

@@ -1,0 +1,131 @@
+/**
+ * Restore ×4 choices on a training data set's VALIDATION split only (never the held-out photos):
+ * PSNR (border = scale) and GMSD of bicubic, Lanczos + unsharp mask at each --usm sigma, and each
+ * candidate pack at each sampler/step setting over --seeds seeds. Used to pick the checkpoint, the
+ * sampler and steps, the unsharp-mask sigma of the classic row, and one mixed pack vs two packs.
+ *
+ *   npx tsx build/restore/restore-val.ts --data datasets/restore-x4-clean --packs DIR[,DIR…]
+ *        [--samplers codi:1,codi-renoise:2] [--seeds 3] [--limit 300] [--usm SIGMA:AMOUNT,…] [--alphas 0.25,0.5] [--json OUT]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { SamplerKind } from '../../core/samplers/index.ts';
+import { parseItems } from '../../training/data/dataset-reader.ts';
+import type { PlanarImage } from '../../training/data/image.ts';
+import { readRgb } from '../../training/data/image.ts';
+import { bicubicUpscale } from '../eval/convert.ts';
+import { gmsd, psnr } from '../eval/metrics.ts';
+import { restoreWithPack } from '../eval/pack-rows.ts';
+import { lanczosUnsharp, openStagedPack } from '../eval/restore-x4-rows.ts';
+
+export interface ValRow {
+  label: string;
+  psnr: number;
+  gmsd: number;
+  /** PSNR − bicubic's on the same crops */
+  gain: number;
+  /** per-seed mean PSNR (model rows) */
+  seeds?: number[];
+}
+
+interface ValPair {
+  hr: PlanarImage;
+  lr: PlanarImage;
+  scale: number;
+}
+
+async function score(pairs: readonly ValPair[], up: (p: ValPair, i: number) => Promise<PlanarImage>): Promise<{ psnr: number; gmsd: number }> {
+  let p = 0;
+  let g = 0;
+  for (const [i, pair] of pairs.entries()) {
+    const out = await up(pair, i);
+    p += psnr(out, pair.hr, { border: pair.scale });
+    g += gmsd(out, pair.hr);
+  }
+  return { psnr: p / pairs.length, gmsd: g / pairs.length };
+}
+
+export async function restoreVal(opts: { data: string; packs: string[]; samplers: { kind: SamplerKind; steps: number }[]; seeds: number; limit: number; usm: [number, number][]; alphas: number[]; log?: (s: string) => void }): Promise<ValRow[]> {
+  const log = opts.log ?? (() => {});
+  const items = parseItems(readFileSync(path.join(opts.data, 'items.jsonl'), 'utf8')).filter((it) => it.split === 'val').slice(0, opts.limit);
+  const pairs: ValPair[] = [];
+  for (const it of items) {
+    if (!it.input || !it.scale) throw new Error(`${opts.data}: val item ${it.target} has no input or scale`);
+    pairs.push({ hr: await readRgb(path.join(opts.data, it.target)), lr: await readRgb(path.join(opts.data, it.input)), scale: it.scale });
+  }
+  log(`${opts.data}: ${pairs.length} val crops`);
+  const rows: ValRow[] = [];
+  const bic = await score(pairs, async (p) => bicubicUpscale(p.lr, p.scale));
+  rows.push({ label: 'bicubic', ...bic, gain: 0 });
+  for (const [sigma, amount] of opts.usm) {
+    const r = await score(pairs, async (p) => lanczosUnsharp(p.lr, p.scale, sigma, amount));
+    rows.push({ label: amount > 0 ? `lanczos3 + unsharp σ=${sigma} amount=${amount}` : 'lanczos3', ...r, gain: r.psnr - bic.psnr });
+  }
+  for (const dir of opts.packs) {
+    const staged = await openStagedPack(dir);
+    try {
+      for (const s of opts.samplers) {
+        const per: { psnr: number; gmsd: number }[] = [];
+        for (let seed = 0; seed < opts.seeds; seed++) per.push(await score(pairs, (p, i) => restoreWithPack(staged.model, p.lr, s.kind, s.steps, 1000 * seed + i)));
+        const m = (f: (x: { psnr: number; gmsd: number }) => number): number => per.reduce((a, x) => a + f(x), 0) / per.length;
+        const row = { label: `${path.basename(dir)} ${s.kind} ${s.steps}`, psnr: m((x) => x.psnr), gmsd: m((x) => x.gmsd), gain: m((x) => x.psnr) - bic.psnr, seeds: per.map((x) => x.psnr) };
+        rows.push(row);
+        log(`${row.label}: ${row.psnr.toFixed(3)} dB (${row.gain >= 0 ? '+' : ''}${row.gain.toFixed(3)}), GMSD ${row.gmsd.toFixed(4)}`);
+        for (const alpha of opts.alphas) {
+          // the predicted residual over bicubic scaled by alpha (= a manifest residualScale of k/alpha)
+          const shrunk: { psnr: number; gmsd: number }[] = [];
+          for (let seed = 0; seed < opts.seeds; seed++) {
+            shrunk.push(
+              await score(pairs, async (p, i) => {
+                const out = await restoreWithPack(staged.model, p.lr, s.kind, s.steps, 1000 * seed + i);
+                const b = bicubicUpscale(p.lr, p.scale);
+                for (let j = 0; j < out.data.length; j++) out.data[j] = Math.min(1, Math.max(0, (b.data[j] as number) + alpha * ((out.data[j] as number) - (b.data[j] as number))));
+                return out;
+              }),
+            );
+          }
+          const ms = (f: (x: { psnr: number; gmsd: number }) => number): number => shrunk.reduce((a, x) => a + f(x), 0) / shrunk.length;
+          const r2 = { label: `${row.label} × residual ${alpha}`, psnr: ms((x) => x.psnr), gmsd: ms((x) => x.gmsd), gain: ms((x) => x.psnr) - bic.psnr, seeds: shrunk.map((x) => x.psnr) };
+          rows.push(r2);
+          log(`${r2.label}: ${r2.psnr.toFixed(3)} dB (${r2.gain >= 0 ? '+' : ''}${r2.gain.toFixed(3)}), GMSD ${r2.gmsd.toFixed(4)}`);
+        }
+      }
+    } finally {
+      await staged.close();
+    }
+  }
+  return rows;
+}
+
+if (process.argv[1]?.endsWith('restore-val.ts')) {
+  const { values: v } = parseArgs({
+    options: {
+      data: { type: 'string' },
+      packs: { type: 'string', default: '' },
+      samplers: { type: 'string', default: 'codi:1' },
+      seeds: { type: 'string', default: '3' },
+      limit: { type: 'string', default: '300' },
+      usm: { type: 'string', default: '' },
+      alphas: { type: 'string', default: '' },
+      json: { type: 'string' },
+    },
+  });
+  if (!v.data) throw new Error('--data DIR is required');
+  const samplers = v.samplers.split(',').map((s) => {
+    const [kind, steps] = s.split(':');
+    return { kind: kind as SamplerKind, steps: Number(steps ?? 1) };
+  });
+  const rows = await restoreVal({
+    data: v.data,
+    packs: v.packs ? v.packs.split(',') : [],
+    samplers,
+    seeds: Number(v.seeds),
+    limit: Number(v.limit),
+    alphas: v.alphas ? v.alphas.split(',').map(Number) : [],
+    usm: v.usm ? v.usm.split(',').map((s) => s.split(':').map(Number) as [number, number]) : [],
+    log: (s) => console.error(s),
+  });
+  for (const r of rows) console.log(`| ${r.label} | ${r.psnr.toFixed(3)} | ${r.gain >= 0 ? '+' : ''}${r.gain.toFixed(3)} | ${r.gmsd.toFixed(4)} |${r.seeds ? ` ${r.seeds.map((x) => x.toFixed(3)).join(' / ')} |` : ''}`);
+  if (v.json) writeFileSync(v.json, `${JSON.stringify({ data: v.data, rows }, null, 2)}\n`);
+}
