@@ -22,7 +22,8 @@ describe('replication plan', () => {
   it('gives every row the same budget, data order and engine; only the row’s own switches differ', () => {
     const jobs = trainJobs(opts);
     const students = jobs.filter((j) => j.row !== 'teacher');
-    expect(students.map((j) => j.row)).toEqual(ROWS.filter((r) => r.id !== 'teacher').map((r) => r.id));
+    expect(students.map((j) => j.row)).toEqual(rowsAt('small').filter((r) => r.id !== 'teacher').map((r) => r.id));
+    expect(students.map((j) => j.row)).not.toContain('codi-plain');
     const base = shared(jobs[0]!.args);
     for (const j of jobs) expect(shared(j.args)).toEqual(base);
     expect(base).toEqual(expect.arrayContaining(['--seed', '2', '--mu-lr-scale', '40', '--engine', 'torch', '--threads', '1']));
@@ -47,6 +48,19 @@ describe('replication plan', () => {
     expect(flagsOf('codi')).not.toContain('--consistency-space');
     expect(flagsOf('codi-x-consistency')).toEqual(expect.arrayContaining(['--consistency-space', 'x']));
     expect(flagsOf('codi-no-ode')).toEqual(expect.arrayContaining(['--ode', 'none']));
+  });
+
+  it('a residual-target scale puts every row but "plain x targets" on residual targets', () => {
+    const jobs = trainJobs({ ...opts, scale: 'medium' });
+    const rows = jobs.map((j) => j.row);
+    expect(rows).toContain('codi-plain');
+    expect(rows).not.toContain('codi-residual');
+    expect(new Set(rows)).toEqual(new Set(ROWS.filter((r) => r.id !== 'codi-residual').map((r) => r.id)));
+    for (const j of jobs) {
+      const at = j.args.indexOf('--residual');
+      if (j.row === 'codi-plain') expect(at).toBe(-1);
+      else expect([j.args[at + 1], j.args[j.args.indexOf('--residual-scale') + 1]]).toEqual(['condition', '4']);
+    }
   });
 
   it('trains only the asserted rows at CI size', () => {

@@ -15,7 +15,7 @@
 
 export type ReplicationScale = 'ci' | 'small' | 'medium' | 'full';
 
-export type RowId = 'teacher' | 'codi' | 'pe-codi' | 'cm' | 'codi-x-consistency' | 'codi-no-ode' | 'codi-per-sample' | 'codi-residual';
+export type RowId = 'teacher' | 'codi' | 'pe-codi' | 'cm' | 'codi-x-consistency' | 'codi-no-ode' | 'codi-per-sample' | 'codi-residual' | 'codi-plain';
 
 export interface ScaleSpec {
   /** teacher stages: the teacher is trained in resumed stages, each exported, for its curve */
@@ -47,21 +47,32 @@ export interface ScaleSpec {
    * the CI-size run needs no photo packages installed.
    */
   data: 'photos' | 'synthetic';
+  /**
+   * What every row generates: 'x' the photo itself; 'residual' k·(x − b), b = the bicubic image in
+   * the condition (core/residual.ts), k = RESIDUAL_SCALE. A residual scale swaps the variant row:
+   * 'x' scales carry "CoDi, residual targets", 'residual' scales "CoDi, plain x targets".
+   */
+  targets: 'x' | 'residual';
 }
+
+/** k of the residual targets: the shipped restore pack's (its residual's std 0.13 → ~0.5). */
+export const RESIDUAL_SCALE = 4;
+const RESIDUAL_FLAGS = ['--residual', 'condition', '--residual-scale', String(RESIDUAL_SCALE)] as const;
 
 /**
  * Sizes. 'small' is what a 2-core machine shared with other work finishes in about an hour per
  * seed; 'full' is the same recipe with the step counts the bundled baselines used.
  */
 export const SCALES: Readonly<Record<ReplicationScale, ScaleSpec>> = {
-  ci: { teacherStages: [40], studentSteps: 40, batch: 8, lr: 1e-3, warmup: 5, muLrScale: 40, crop: 32, maxItems: 200, evalCrops: 4, evalSize: 32, features: false, samplers: 'ci', checkpointEvery: 20, datasetCount: 400, rows: ['teacher', 'codi', 'cm'], data: 'synthetic' },
-  small: { teacherStages: [100, 200, 400], studentSteps: 150, batch: 8, lr: 1e-3, warmup: 20, muLrScale: 40, crop: 32, maxItems: 1500, evalCrops: 0, evalSize: 64, features: true, samplers: 'all', checkpointEvery: 50, datasetCount: 1600, rows: 'all', data: 'photos' },
-  // measured 2026-12-06: ~50 samples/s per core at 32 px crops whatever the batch (compute-bound);
-  // the seed-0 teacher's held-out DDIM-1 was 18.20 / 18.89 / 19.07 dB at 2 000 / 5 000 / 10 000
-  // steps (bicubic 21.14, first 8 crops). 'medium' buys a 14 000-step teacher and 3 000-step
-  // students: about 2.5 core-hours per seed
-  medium: { teacherStages: [2000, 5000, 10000, 14000], studentSteps: 3000, batch: 8, lr: 1e-3, warmup: 20, muLrScale: 40, crop: 32, maxItems: 1500, evalCrops: 0, evalSize: 64, features: true, samplers: 'all', checkpointEvery: 500, datasetCount: 1600, rows: 'all', data: 'photos' },
-  full: { teacherStages: [200, 400, 800, 1600], studentSteps: 600, batch: 16, lr: 1e-3, warmup: 20, muLrScale: 40, crop: 64, maxItems: 3000, evalCrops: 0, evalSize: 64, features: true, samplers: 'all', checkpointEvery: 100, datasetCount: 6000, rows: 'all', data: 'photos' },
+  ci: { teacherStages: [40], studentSteps: 40, batch: 8, lr: 1e-3, warmup: 5, muLrScale: 40, crop: 32, maxItems: 200, evalCrops: 4, evalSize: 32, features: false, samplers: 'ci', checkpointEvery: 20, datasetCount: 400, rows: ['teacher', 'codi', 'cm'], data: 'synthetic', targets: 'x' },
+  small: { teacherStages: [100, 200, 400], studentSteps: 150, batch: 8, lr: 1e-3, warmup: 20, muLrScale: 40, crop: 32, maxItems: 1500, evalCrops: 0, evalSize: 64, features: true, samplers: 'all', checkpointEvery: 50, datasetCount: 1600, rows: 'all', data: 'photos', targets: 'x' },
+  // measured 2026-12-06: ~50 samples/s per core at 32 px crops whatever the batch (compute-bound).
+  // With x targets the seed-0 teacher's held-out DDIM-1 was 18.20 / 18.89 / 19.07 dB at 2 000 /
+  // 5 000 / 10 000 steps (bicubic 21.14, first 8 crops): it never learned the condition well enough;
+  // with residual targets it was 21.48 dB at 2 000 steps. So 'medium' runs every row on residual
+  // targets, the plain-x CoDi as the variant row, in ~0.6 core-hours per seed
+  medium: { teacherStages: [1000, 3000], studentSteps: 1500, batch: 8, lr: 1e-3, warmup: 20, muLrScale: 40, crop: 32, maxItems: 1500, evalCrops: 0, evalSize: 64, features: true, samplers: 'all', checkpointEvery: 500, datasetCount: 1600, rows: 'all', data: 'photos', targets: 'residual' },
+  full: { teacherStages: [200, 400, 800, 1600], studentSteps: 600, batch: 16, lr: 1e-3, warmup: 20, muLrScale: 40, crop: 64, maxItems: 3000, evalCrops: 0, evalSize: 64, features: true, samplers: 'all', checkpointEvery: 100, datasetCount: 6000, rows: 'all', data: 'photos', targets: 'x' },
 };
 
 /** Image seeds of the synthetic data: the evaluation images never come from the training stream. */
@@ -86,13 +97,20 @@ export const ROWS: readonly RowSpec[] = [
   { id: 'codi-x-consistency', label: 'CoDi − noise consistency', what: 'consistency on x̂ instead of ε̂', method: 'codi', flags: ['--t-sampling', 'shared', '--consistency-space', 'x'] },
   { id: 'codi-no-ode', label: 'CoDi − PF-ODE distillation', what: 'ẑ_s from the forward process (no ODE step)', method: 'codi', flags: ['--t-sampling', 'shared', '--ode', 'none'] },
   { id: 'codi-per-sample', label: 'CoDi, per-sample t (shipped)', what: 'one t per sample (released code; the shipped packs)', method: 'codi', flags: ['--t-sampling', 'per-sample'] },
-  { id: 'codi-residual', label: 'CoDi, residual targets k = 4 (shipped)', what: 'generates 4·(x − bicubic)', method: 'codi', flags: ['--t-sampling', 'shared', '--residual', 'condition', '--residual-scale', '4'] },
+  { id: 'codi-residual', label: `CoDi, residual targets k = ${RESIDUAL_SCALE} (shipped)`, what: `generates ${RESIDUAL_SCALE}·(x − bicubic)`, method: 'codi', flags: ['--t-sampling', 'shared', ...RESIDUAL_FLAGS] },
+  { id: 'codi-plain', label: 'CoDi, plain x targets', what: 'generates the photo x itself instead of the residual', method: 'codi', flags: ['--t-sampling', 'shared'] },
 ];
 
-/** The rows trained at a scale, in table order. */
+/** The rows trained at a scale, in table order (one of the two target variants, see ScaleSpec.targets). */
 export function rowsAt(scale: ReplicationScale): RowSpec[] {
-  const only = SCALES[scale].rows;
-  return ROWS.filter((r) => only === 'all' || only.includes(r.id));
+  const sc = SCALES[scale];
+  const variant: RowId = sc.targets === 'x' ? 'codi-plain' : 'codi-residual';
+  return ROWS.filter((r) => r.id !== variant && (sc.rows === 'all' || sc.rows.includes(r.id)));
+}
+
+/** The target flags of a row: every row follows the scale's targets except the variant row. */
+function targetFlags(scale: ReplicationScale, row: RowId): readonly string[] {
+  return SCALES[scale].targets === 'x' || row === 'codi-plain' ? [] : RESIDUAL_FLAGS;
 }
 
 /** Where everything of one scale lives (under the git-ignored training-runs/). */
@@ -148,7 +166,7 @@ export function trainJobs(o: { runsDir: string; scale: ReplicationScale; seed: n
       seed: o.seed,
       out,
       resume: i > 0,
-      args: ['--method', 'teacher', '--backbone', o.backbone, '--steps', String(steps), '--run-dir', teacherRun, '--out', out, '--name', packName(o.seed, 'teacher', steps), ...(i > 0 ? ['--resume'] : []), ...common],
+      args: ['--method', 'teacher', ...targetFlags(o.scale, 'teacher'), '--backbone', o.backbone, '--steps', String(steps), '--run-dir', teacherRun, '--out', out, '--name', packName(o.seed, 'teacher', steps), ...(i > 0 ? ['--resume'] : []), ...common],
     });
   });
   const teacher = packDir(o.runsDir, o.scale, o.seed, 'teacher', sc.teacherStages[sc.teacherStages.length - 1]);
@@ -161,7 +179,7 @@ export function trainJobs(o: { runsDir: string; scale: ReplicationScale; seed: n
       seed: o.seed,
       out,
       resume: false,
-      args: ['--method', row.method, ...start, ...row.flags, '--steps', String(sc.studentSteps), '--run-dir', runDir(o.runsDir, o.scale, o.seed, row.id), '--out', out, '--name', packName(o.seed, row.id), ...common],
+      args: ['--method', row.method, ...start, ...row.flags, ...targetFlags(o.scale, row.id), '--steps', String(sc.studentSteps), '--run-dir', runDir(o.runsDir, o.scale, o.seed, row.id), '--out', out, '--name', packName(o.seed, row.id), ...common],
     });
   }
   return jobs;

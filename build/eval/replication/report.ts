@@ -8,7 +8,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ConfigResult, SeedResults } from './results.ts';
 import type { ReplicationScale, RowId, ScaleSpec } from './plan.ts';
-import { rowsAt } from './plan.ts';
+import { RESIDUAL_SCALE, rowsAt } from './plan.ts';
 import type { Interval } from './stats.ts';
 import { disjoint, fmtInterval, meanInterval, pairedDifference } from './stats.ts';
 
@@ -230,7 +230,7 @@ export function renderReplication(r: ReplicationReport, date: string): string {
       `Evaluation: ${r.pairs} held-out crops (opencv-doc, plasma-workspace-wallpapers; never trained on), each resized to ${sc.evalSize} px, input made the same way. ` +
       `PSNR/SSIM on RGB with a 4 px border cropped; GMSD (lower is better); ${r.features ? `feature distances on ${r.features} (Fréchet distance and mean paired L2, lower is better; computed only for CoDi-4 and the teacher’s DDIM-50 on the first seed: the network runs at ~11 s per image here)` : 'no feature distances at this scale'}.`,
     '',
-    `Budget, identical for every student: ${sc.studentSteps} steps, batch ${sc.batch}, lr ${sc.lr} (AdamW, warm-up ${sc.warmup}), μ lr scale ${sc.muLrScale}, crop ${sc.crop} px, the seed's data order; the teacher is trained in stages ${sc.teacherStages.join(' → ')} steps from the shipped backbone, CoDi/PE-CoDi start from that backbone, CM from the final teacher. ` +
+    `Budget, identical for every student: ${sc.studentSteps} steps, batch ${sc.batch}, lr ${sc.lr} (AdamW, warm-up ${sc.warmup}), μ lr scale ${sc.muLrScale}, crop ${sc.crop} px, the seed's data order; targets: ${sc.targets === 'x' ? 'the photo x (the residual-target row excepted)' : `the residual ${RESIDUAL_SCALE}·(x − bicubic) for every row but "plain x targets" (with x targets the teacher did not learn the condition at this budget: see the teacher study)`}; the teacher is trained in stages ${sc.teacherStages.join(' → ')} steps from the shipped backbone, CoDi/PE-CoDi start from that backbone, CM from the final teacher. ` +
       `Seeds finished: ${r.seeds.length}. Intervals: ${r.intervalOver === 'seeds' ? 'mean ± 95 % t-interval over seeds (per seed: the mean over crops)' : 'one seed only — values are crop means; claim intervals are crop-paired (they capture photo spread, not training noise)'}.`,
     '',
   );
