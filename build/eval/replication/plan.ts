@@ -70,8 +70,8 @@ export const SCALES: Readonly<Record<ReplicationScale, ScaleSpec>> = {
   // With x targets the seed-0 teacher's held-out DDIM-1 was 18.20 / 18.89 / 19.07 dB at 2 000 /
   // 5 000 / 10 000 steps (bicubic 21.14, first 8 crops): it never learned the condition well enough;
   // with residual targets it was 21.48 dB at 2 000 steps. So 'medium' runs every row on residual
-  // targets, the plain-x CoDi as the variant row, in ~0.6 core-hours per seed
-  medium: { teacherStages: [1000, 3000], studentSteps: 1500, batch: 8, lr: 1e-3, warmup: 20, muLrScale: 40, crop: 32, maxItems: 1500, evalCrops: 0, evalSize: 64, features: true, samplers: 'all', checkpointEvery: 500, datasetCount: 1600, rows: 'all', data: 'photos', targets: 'residual' },
+  // targets, the plain-x CoDi as the variant row, in ~0.45 core-hours per seed
+  medium: { teacherStages: [1000, 3000], studentSteps: 1000, batch: 8, lr: 1e-3, warmup: 20, muLrScale: 40, crop: 32, maxItems: 1500, evalCrops: 0, evalSize: 64, features: true, samplers: 'all', checkpointEvery: 500, datasetCount: 1600, rows: 'all', data: 'photos', targets: 'residual' },
   full: { teacherStages: [200, 400, 800, 1600], studentSteps: 600, batch: 16, lr: 1e-3, warmup: 20, muLrScale: 40, crop: 64, maxItems: 3000, evalCrops: 0, evalSize: 64, features: true, samplers: 'all', checkpointEvery: 100, datasetCount: 6000, rows: 'all', data: 'photos', targets: 'x' },
 };
 
