@@ -24,7 +24,7 @@ const PACKS: Record<string, { title: string; data: string; upscale: number; carr
   // vignette" corner/centre 0.918 → 0.799 (target 0.640; moved 0 → 70 %), mean moved-rate 90.6 % both, mean PSNR to the
   // procedural edit 33.11 → 32.83 dB (256 px, radius 8 before; 128/4: vignette 0.868, 32.90 dB; 96/3: 0.843, 32.88 dB).
   'codi-edit': { title: 'Instruction edit (PE-CoDi)', data: 'edit', upscale: 1, carry: { kind: 'gain-offset', radius: 2, samples: 8, workingSize: 64 } },
-  'codi-depth': { title: 'Depth to image (PE-CoDi)', data: 'depth', upscale: 1 },
+  'codi-depth': { title: 'Depth to image (CoDi)', data: 'depth', upscale: 1 },
   // the evaluation's baselines (restoration ×4), in the dot-folder the app's pack scan skips
   '.baselines/codi-restore-x4-teacher': { title: 'Baseline: conditional teacher, restore ×4 (evaluation only)', data: 'restore-x4', upscale: 4 },
   '.baselines/codi-restore-x4-cm': { title: 'Baseline: CM from the teacher, restore ×4 (evaluation only)', data: 'restore-x4', upscale: 4 },

@@ -46,10 +46,9 @@ dataset inpaint inpaint 5000 3
 dataset edit edit 5000 4
 dataset depth depth 2500 5
 
-# The shipped packs were trained with exactly these step counts (backbone and depth 2026-11-25; inpaint
+# The shipped packs were trained with exactly these step counts (backbone 2026-11-25; depth 2026-12-06; inpaint
 # 2026-11-26 early; restore and the baselines 2026-11-26 late; edit 2026-11-26 with the text FiLM and head; ~19 min per 600 adapter steps with
 # two lanes busy): far too few for good quality; raise STEPS_SCALE on a machine with time to spare.
-ADAPTER=(--method pe-codi --backbone "$OUT/codi-backbone" --batch 16 --lr ${ADAPTER_LR:-5e-4} --mu-lr-scale ${MU_LR_SCALE:-40})
 train codi-backbone --method pretrain --data "$DATA/restore-x4" --net small --steps "$(steps 1105)" --batch 16 --lr 3e-4
 
 # Residual targets (core/residual.ts): the adapters generate k·(x − b), b = the image in the condition.
@@ -63,7 +62,11 @@ RESIDUAL=(--method pe-codi --backbone "$OUT/codi-backbone" --batch 16 --lr 2e-3 
 ( THREADS=$LANE_THREADS
   train codi-restore-x4 --task restore --data "$DATA/restore-x4" "${RESIDUAL[@]}" --residual-scale 4 --steps "$(steps 1200)"
   train codi-inpaint --task inpaint --data "$DATA/inpaint" "${RESIDUAL[@]}" --max-items 5000 --hole-fill telea --residual-scale 3 --steps "$(steps 2065)"
-  train codi-depth --task depth --data "$DATA/depth" "${ADAPTER[@]}" --steps "$(steps 150)" ) &
+  # depth: full CoDi (backbone as the start, every weight trained: a denoiser pack), 32 px crops, ground-truth
+  # term ×10. Edge correlation of the 1-step output with the map on its val split (250 maps): 0.31 at 1000 steps
+  # and 0.46 at 6000 for this; PE-CoDi adapters 0.14 at 1000 (--x-weight 10) and 0.24 at 6000 (without): their
+  # frozen decoder is the likely limit (2026-12-06, 1861 s, bench/results/eval-2026-12-06-depth.md).
+  train codi-depth --task depth --data "$DATA/depth" --method codi --backbone "$OUT/codi-backbone" --batch 16 --lr 1e-3 --warmup 20 --t-sampling per-sample --mu-lr-scale 40 --crop 32 --x-weight 10 --steps "$(steps 6000)" ) &
 lane1=$!
 # Lane 2: edit (k = 1.5: its residual's std is 0.33), the longest run.
 # --text-lr-scale 10, because at the base rate the adapter learned one change for every instruction

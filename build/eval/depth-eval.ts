@@ -19,7 +19,7 @@
  * `--val DATA_DIR` instead measures on the val split of a depth training data set (what packs are
  * chosen on). Usage:
  *   npx tsx build/eval/depth-eval.ts --packs native-models/codi-depth[,OTHER_PACK…] [--seeds 0,1,2]
- *        [--val datasets/depth [--max-items N]] [--steps N] [--json FILE] [--md FILE]
+ *        [--val datasets/depth [--max-items N]] [--steps N] [--sampler codi|codi-renoise] [--invert] [--json FILE] [--save-dir DIR]
  */
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,7 @@ import { edgeCorrelation, planarLuma } from '../../core/image/depth-edges.ts';
 import { makeSchedule } from '../../core/math/schedule.ts';
 import { Rng } from '../../core/rng.ts';
 import { runSampler } from '../../core/samplers/index.ts';
+import type { SamplerKind } from '../../core/samplers/index.ts';
 import { pixelShuffle } from '../../core/tensor/layout.ts';
 import { f32Ops } from '../../core/tensor/ops.ts';
 import { makeDenoiseFn, seededNoise } from '../../electron/engine/pipelines/denoise.ts';
@@ -50,7 +51,7 @@ export interface DepthScore {
 }
 
 /** Generate a picture from a depth map (values in [0, 1], near = 1) as the engine's depth tool does. */
-export async function depthWithPack(model: PackModel, map: DepthMap, seed: number, steps?: number): Promise<Float32Array> {
+export async function depthWithPack(model: PackModel, map: DepthMap, seed: number, steps?: number, sampler?: SamplerKind): Promise<Float32Array> {
   const m = model.manifest;
   const r = m.latent.factor;
   const { width: W, height: H } = map;
@@ -61,7 +62,7 @@ export async function depthWithPack(model: PackModel, map: DepthMap, seed: numbe
   const cond = depthCondition({ data: grey, shape: [1, 1, H, W] }, r);
   if (cond.shape[1] !== m.conditionChannels) throw new Error(`pack "${m.name}" expects ${m.conditionChannels} condition channels, depth gives ${cond.shape[1]}`);
   const noise = seededNoise([1, 3 * r * r, H / r, W / r], seed);
-  const latent = await runSampler(m.sampler.kind, f32Ops, makeDenoiseFn(model, cond, null), noise, makeSchedule(m.schedule), {
+  const latent = await runSampler(sampler ?? m.sampler.kind, f32Ops, makeDenoiseFn(model, cond, null), noise, makeSchedule(m.schedule), {
     steps: Math.min(steps ?? m.sampler.steps, m.sampler.maxSteps),
     prediction: m.prediction,
     distillSteps: m.sampler.distillSteps ?? 50,
@@ -108,6 +109,8 @@ async function main(): Promise<void> {
       val: { type: 'string' },
       'max-items': { type: 'string' },
       steps: { type: 'string' },
+      sampler: { type: 'string' },
+      invert: { type: 'boolean', default: false },
       json: { type: 'string' },
       'save-dir': { type: 'string' },
       cache: { type: 'string', default: DEFAULT_EVAL_CACHE },
@@ -116,9 +119,12 @@ async function main(): Promise<void> {
   if (!values.packs) throw new Error('usage: depth-eval.ts --packs PACK[,PACK…] [--seeds 0,1,2] [--val DATA_DIR] [--steps N] [--json FILE]');
   const seeds = values.seeds.split(',').map(Number);
   const steps = values.steps ? Number(values.steps) : undefined;
+  const sampler = values.sampler as SamplerKind | undefined;
   const maps: DepthMap[] = values.val
     ? await datasetDepthMaps(values.val, 'val', values['max-items'] ? Number(values['max-items']) : undefined)
     : await heldoutDepthMaps(values.cache);
+  // --invert: every map as far = bright, the opposite of the convention, to measure what a user's inverted map gives
+  if (values.invert) for (const m of maps) for (let i = 0; i < m.data.length; i++) m.data[i] = 1 - (m.data[i] as number);
   const refs = maps.filter((m) => m.reference).map((m) => ({ map: m.name, group: m.group, corr: edgeCorrelation(m.reference as Float32Array, m.data, m.width, m.height) }));
   const out: Record<string, unknown> = { maps: maps.map((m) => ({ name: m.name, group: m.group, width: m.width, height: m.height, source: m.source })), reference: refs, packs: {} };
   if (refs.length) console.log(`reference (the data's own image vs its map): ${mean(refs.map((r) => r.corr)).toFixed(3)} over ${refs.length} maps`);
@@ -128,7 +134,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     for (const seed of seeds) {
       for (const map of maps) {
-        const luma = await depthWithPack(model, map, seed, steps);
+        const luma = await depthWithPack(model, map, seed, steps, sampler);
         scores.push({ map: map.name, group: map.group, seed, corr: edgeCorrelation(luma, map.data, map.width, map.height) });
         if (values['save-dir'] && seed === seeds[0]) {
           const dir = path.join(values['save-dir'], path.basename(packDir));
@@ -140,8 +146,8 @@ async function main(): Promise<void> {
     }
     const ms = (performance.now() - t0) / (seeds.length * maps.length);
     const summary = summarise(scores);
-    (out.packs as Record<string, unknown>)[packDir] = { steps: steps ?? model.manifest.sampler.steps, sampler: model.manifest.sampler.kind, msPerMap: ms, summary, scores };
-    console.log(`${packDir} (${model.manifest.sampler.kind}, ${steps ?? model.manifest.sampler.steps} step(s), ${ms.toFixed(0)} ms/map):`);
+    (out.packs as Record<string, unknown>)[packDir] = { steps: steps ?? model.manifest.sampler.steps, sampler: sampler ?? model.manifest.sampler.kind, msPerMap: ms, summary, scores };
+    console.log(`${packDir} (${sampler ?? model.manifest.sampler.kind}, ${steps ?? model.manifest.sampler.steps} step(s), ${ms.toFixed(0)} ms/map):`);
     for (const s of summary) console.log(`  ${s.group.padEnd(7)} ${s.maps} maps  corr ${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)} (seeds: ${s.perSeed.map((v) => v.toFixed(3)).join(', ')})  worst map ${s.worstMap.toFixed(3)}  maps ≥ 0.3: ${(100 * s.share03).toFixed(0)} %`);
     await close();
   }
