@@ -72,7 +72,7 @@ export async function depthWithPack(model: PackModel, map: DepthMap, seed: numbe
 }
 
 /** Open a depth pack folder beside the bundled backbone it names (a private packs folder of copies). */
-async function openDepthPack(packDir: string, backboneDir: string): Promise<{ model: PackModel; close: () => Promise<void> }> {
+export async function openDepthPack(packDir: string, backboneDir: string): Promise<{ model: PackModel; close: () => Promise<void> }> {
   const root = mkdtempSync(path.join(tmpdir(), 'codi-depth-eval-'));
   // copies, not links: the registry lists real folders only (and checks containment)
   cpSync(path.resolve(backboneDir), path.join(root, 'codi-backbone'), { recursive: true });
