@@ -301,7 +301,8 @@ describe('tool quality paths', () => {
     const H = 32;
     const depth16 = new Uint16Array(W * H);
     for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) depth16[y * W + x] = Math.round((65535 * x) / (W - 1));
-    const depthPng = await sharp(Buffer.from(depth16.buffer), { raw: { width: W, height: H, channels: 1 } }).toColourspace('grey16').png().toBuffer();
+    // the Uint16Array itself: from a Buffer sharp reads the bytes as 8-bit samples and the ramp becomes byte noise
+    const depthPng = await sharp(depth16, { raw: { width: W, height: H, channels: 1 } }).toColourspace('grey16').png().toBuffer();
     const dm = await api.openImage({ source: 'bytes', bytes: new Uint8Array(depthPng), name: 'depth.png' });
     if (!dm.ok) throw new Error(dm.error.message);
     expect(dm.value.metadata.bitDepth).toBe(16);
