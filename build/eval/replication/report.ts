@@ -217,6 +217,30 @@ export function buildReport(input: ReplicationReportInput): ReplicationReport {
   return { ...input, intervalOver, claims };
 }
 
+/**
+ * The comparisons that decide the shipped packs' recipe (issue 21): each a − b in PSNR over seeds.
+ * Not the paper's claims: the questions the project's own choices raise.
+ */
+const RECIPE_PAIRS: ReadonlyArray<{ question: string; a: [RowId, string]; b: [RowId, string] }> = [
+  { question: 'one t per sample vs one per batch (1 step)', a: ['codi-per-sample', '1 det'], b: ['codi', '1 det'] },
+  { question: 'one t per sample vs one per batch (4 steps)', a: ['codi-per-sample', '4 det'], b: ['codi', '4 det'] },
+  { question: 'whole network (CoDi) vs frozen backbone (PE-CoDi), 1 step', a: ['codi', '1 det'], b: ['pe-codi', '1 det'] },
+  { question: 're-noising vs deterministic sampler, 4 steps', a: ['codi', '4 renoise'], b: ['codi', '4 det'] },
+  { question: '1 step vs 4 re-noising steps', a: ['codi', '1 det'], b: ['codi', '4 renoise'] },
+  { question: 'residual vs plain x targets (1 step)', a: ['codi', '1 det'], b: ['codi-plain', '1 det'] },
+  { question: 'residual vs plain x targets (1 step), on an x-target scale', a: ['codi-residual', '1 det'], b: ['codi', '1 det'] },
+];
+
+function recipeLines(seeds: readonly SeedResults[]): string[] {
+  const out: string[] = [];
+  for (const p of RECIPE_PAIRS) {
+    const d = difference(seeds, p.a, p.b, 'psnr');
+    if (!d) continue;
+    out.push(`| ${p.question} | ${p.a.join(' ')} − ${p.b.join(' ')} | ${ivText(d)} | **${better(d)}** |`);
+  }
+  return out;
+}
+
 function cell(seeds: readonly SeedResults[], row: RowId, sampler: string, metric: Metric, digits: number): string {
   return fmtInterval(meanInterval(perSeed(seeds, row, sampler, metric)), digits);
 }
@@ -257,6 +281,10 @@ export function renderReplication(r: ReplicationReport, date: string): string {
   L.push('## Claims (two-sided verdicts)', '', '| claim | verdict | evidence |', '|---|---|---|');
   for (const c of r.claims) L.push(`| ${c.claim} | **${c.verdict}** | ${c.evidence} |`);
   L.push('');
+  const recipe = recipeLines(r.seeds);
+  if (recipe.length) {
+    L.push('## Recipe comparisons (what the shipped packs should use)', '', '| question | difference | PSNR dB | a better than b |', '|---|---|---|---|', ...recipe, '');
+  }
   return L.join('\n');
 }
 
