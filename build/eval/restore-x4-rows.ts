@@ -72,7 +72,7 @@ export function lanczosUnsharp(lr: PlanarImage, scale: number, sigma: number, am
   const out = createImage(W, H, lr.channels);
   const n = lr.width * lr.height;
   for (let c = 0; c < lr.channels; c++) {
-    const plane = lr.data.subarray(c * n, (c + 1) * n) as Float32Array;
+    const plane = lr.data.subarray(c * n, (c + 1) * n);
     const wide = pass(Float32Array.from(plane), lr.width, lr.height, W, true, lanczosTaps(lr.width, W));
     const up = pass(wide, W, lr.height, H, false, lanczosTaps(lr.height, H));
     let res = up;

@@ -55,7 +55,7 @@ describe('depth map rule: grey photographs', () => {
 
   it('refuses a grey picture with photographic texture, one channel or RGB, and says why', () => {
     const rng = new Rng(7);
-    const textured = rgb(200, 150, (x, y) => {
+    const textured = rgb(200, 150, (x) => {
       const v = Math.round(128 + 40 * Math.sin(x / 9) + 30 * (rng.uniform() - 0.5));
       return [v, v, v];
     });
