@@ -267,12 +267,19 @@ describeE2E('A new user’s first hour (bundled packs, Chromium, web mode)', () 
     await page.keyboard.press('Escape');
     // Uploaded through the browser's file chooser: no folder is known, so the save folder.
     await page.getByLabel('Choose image file').setInputFiles(photo);
-    await until('uploaded photo open', async () => (await notice(page)).includes('Opened LadyBird.png'));
-    await page.getByRole('button', { name: 'Save as…' }).click();
-    const p = await page.getByLabel('File path').inputValue();
+    // The notice already reads "Opened LadyBird.png" from the first open, so it cannot tell when the
+    // upload has replaced the photo; the dialog's default is read until it changes (or times out).
+    const savePath = async () => {
+      await page.getByRole('button', { name: 'Save as…' }).click();
+      const v = await page.getByLabel('File path').inputValue();
+      await page.keyboard.press('Escape');
+      return v;
+    };
+    const expected = path.join(saveDir, 'LadyBird-codi.png');
+    let p = '';
+    await until('Save as… offers the save folder after the upload', async () => (p = await savePath()) === expected, 60_000, 250);
     expect(path.isAbsolute(p)).toBe(true);
-    expect(p).toBe(path.join(saveDir, 'LadyBird-codi.png'));
-    await page.keyboard.press('Escape');
+    expect(p).toBe(expected);
     await page.close();
   }, 300_000);
 });
