@@ -102,10 +102,15 @@ export function degradeX2(img: RgbImage, rng: Rng, noiseStd: number): RgbImage {
   return { w: lw, h: lh, data: out };
 }
 
-async function writeRgbPng(img: RgbImage, file: string): Promise<void> {
+/** An 8-bit PNG encoder for a float image (clamped to [0, 1]). */
+function rgbPng(img: RgbImage): sharp.Sharp {
   const bytes = Buffer.alloc(img.data.length);
   for (let i = 0; i < bytes.length; i++) bytes[i] = Math.round(Math.min(1, Math.max(0, img.data[i]!)) * 255);
-  await sharp(bytes, { raw: { width: img.w, height: img.h, channels: 3 } }).png().toFile(file);
+  return sharp(bytes, { raw: { width: img.w, height: img.h, channels: 3 } }).png();
+}
+
+async function writeRgbPng(img: RgbImage, file: string): Promise<void> {
+  await rgbPng(img).toFile(file);
 }
 
 /** Write the dataset (dataset.json + items.jsonl + PNGs) and return its folder. */
@@ -139,11 +144,8 @@ export async function writeSyntheticRestoreTask(opts: SyntheticTaskOptions): Pro
 }
 
 /** The 8-bit PNG of a rendered image (what a data set stores as its target). */
-export async function syntheticPng(rng: Rng, size: number): Promise<Buffer> {
-  const img = renderSyntheticImage(rng, size);
-  const bytes = Buffer.alloc(img.data.length);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = Math.round(Math.min(1, Math.max(0, img.data[i]!)) * 255);
-  return sharp(bytes, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+export function syntheticPng(rng: Rng, size: number): Promise<Buffer> {
+  return rgbPng(renderSyntheticImage(rng, size)).toBuffer();
 }
 
 /**

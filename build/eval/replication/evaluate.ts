@@ -37,7 +37,8 @@ export interface EvalPair {
 }
 
 
-async function decode(buf: Buffer): Promise<PlanarImage> {
+/** An image file or encoded buffer as a planar sRGB image. */
+export async function decode(buf: Buffer | string): Promise<PlanarImage> {
   const { data, info } = await sharp(buf).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   return fromInterleavedU8(data, info.width, info.height, 3);
 }

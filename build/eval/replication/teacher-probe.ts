@@ -11,29 +11,21 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
 import { OrtRuntime } from '../../../electron/engine/ort.ts';
 import { PackRegistry } from '../../../electron/engine/packs/registry.ts';
 import { parseItems } from '../../../training/data/dataset-reader.ts';
-import { fromInterleavedU8 } from '../../../training/data/image.ts';
-import type { PlanarImage } from '../../../training/data/image.ts';
 import { bicubicUpscale } from '../convert.ts';
 import { restoreWithPack } from '../pack-rows.ts';
 import { initEvalBackend } from '../tfjs-local.ts';
 import type { EvalPair } from './evaluate.ts';
-import { heldoutPairs, measure } from './evaluate.ts';
-
-async function decodeFile(file: string): Promise<PlanarImage> {
-  const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return fromInterleavedU8(data, info.width, info.height, 3);
-}
+import { decode, heldoutPairs, measure } from './evaluate.ts';
 
 async function valPairs(dataset: string, count: number): Promise<EvalPair[]> {
   const items = parseItems(readFileSync(path.join(dataset, 'items.jsonl'), 'utf8')).filter((it) => it.split === 'val');
   const out: EvalPair[] = [];
   for (const it of items.slice(0, count)) {
     if (!it.input) throw new Error(`${dataset}: item ${it.target} has no input`);
-    out.push({ id: it.target, hr: await decodeFile(path.join(dataset, it.target)), lr: await decodeFile(path.join(dataset, it.input)) });
+    out.push({ id: it.target, hr: await decode(path.join(dataset, it.target)), lr: await decode(path.join(dataset, it.input)) });
   }
   return out;
 }
