@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { EDIT_INSTRUCTIONS } from '../../training/data/edit-instructions.ts';
 import { applyEdit } from '../../training/data/edits.ts';
 import type { PlanarImage } from '../../training/data/image.ts';
-import { checkEdit, EDIT_INDICATORS, summariseEdit } from './edit-checks.ts';
+import { checkEdit, EDIT_INDICATORS, editTargets, summariseEdit } from './edit-checks.ts';
 
 /** A colourful, textured 32 × 32 test image in [0.1, 0.9]. */
 function photoLike(): PlanarImage {
@@ -52,5 +52,23 @@ describe('edit checks', () => {
     const s = summariseEdit('dark', 'make it dark', [wrong, checkEdit('dark', src, applyEdit('dark', src))], 5);
     expect(s.passRate).toBeCloseTo(0.5, 12);
     expect(s.images).toBe(2);
+  });
+
+  it('judges the issue targets per edit over all its wordings, and "black and white" by its chroma', () => {
+    const src = photoLike();
+    const grey = checkEdit('black_and_white', src, applyEdit('black_and_white', src));
+    const tinted = checkEdit('black_and_white', src, applyEdit('vivid', src));
+    const dark = checkEdit('dark', src, applyEdit('dark', src));
+    const allGood = editTargets([summariseEdit('black_and_white', 'black and white', [grey, grey], 1), summariseEdit('dark', 'make it dark', [dark], 1)]);
+    expect(allGood.map((t) => t.met)).toEqual([true, true]);
+    // one wording passes on 2 of 2 photos, a paraphrase on 1 of 2: pooled 3 of 4 = 75 %, below 90 %
+    const pooled = editTargets([
+      summariseEdit('black_and_white', 'black and white', [grey, grey], 1),
+      summariseEdit('black_and_white', 'monochrome', [grey, tinted], 1),
+    ]);
+    expect(pooled[0]?.met).toBe(false);
+    expect(pooled[0]?.detail).toContain('black_and_white 75 %');
+    expect(pooled[1]?.met).toBe(false);
+    expect(editTargets([])).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 /** The evaluation report: its JSON shape, the target checks and the Markdown table. */
 import type { EditSummary } from './edit-checks.ts';
+import { editTargets } from './edit-checks.ts';
 import { renderInpaint } from './inpaint-eval.ts';
 import type { InpaintSection } from './inpaint-eval.ts';
 
@@ -153,6 +154,8 @@ export function renderMarkdown(r: EvalReport): string {
     for (const e of r.edits.rows) {
       lines.push(`| ${e.instruction} | ${e.indicator} | ${e.meanSource.toFixed(3)} | ${e.meanOutput.toFixed(3)} | ${e.meanTarget.toFixed(3)} | ${(100 * e.passRate).toFixed(0)} % | ${e.meanPsnrToTarget.toFixed(2)} | ${e.meanEdgeSsim.toFixed(3)} | ${e.msPerImage.toFixed(0)} |`);
     }
+    lines.push('', '| edit target | met | detail |', '|---|---|---|');
+    for (const t of editTargets(r.edits.rows)) lines.push(`| ${t.target} | ${t.met ? 'yes' : 'NO'} | ${t.detail} |`);
     lines.push('');
   }
   if (r.edits.unchecked.length > 0) lines.push(`Instructions with no procedural counterpart (not checked): ${r.edits.unchecked.join(', ')}.`, '');

@@ -45,9 +45,13 @@ describe('the tool a new user starts with', () => {
     const packs = ['codi-backbone', 'codi-depth', 'codi-edit', 'codi-inpaint', 'codi-restore-x4'].map((n) => bundled(n));
     expect(packs[1]!.task).toBe('depth');
     expect(defaultTool(packs)?.name).toBe('codi-edit');
-    expect(measuredGain(packs[2]!)).toBeCloseTo(27.58 - 21.07, 2);
-    // The restore pack measured below its own input (bicubic), so it does not count as improving.
-    expect(measuredGain(packs[4]!)!).toBeLessThan(0);
+    // Both gains come from the packs' own val measurements (manifest training.metrics); edit's change
+    // over its input is large, restore's over bicubic small (a tenth of a dB), so edit is the default.
+    const edit = measuredGain(packs[2]!);
+    const restore = measuredGain(packs[4]!);
+    expect(edit).toBeGreaterThan(1);
+    expect(restore).not.toBeNull();
+    expect(edit!).toBeGreaterThan(restore!);
   });
 
   it('falls back to a plain-photo tool when nothing is measured, and to a special-input one only when alone', () => {
