@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../training/export/export-onnx.ts';
 interface SourceRecord { package: string; version: string; path: string; licence: string; split: string }
 
 /** Pack → (title, data set folder, upscale). The graphs are fully convolutional, so tiles larger than the 64 px training crops are fine and far cheaper. */
-const PACKS: Record<string, { title: string; data: string; upscale: number; carry?: { kind: 'gain-offset'; radius: number; samples: number; workingSize?: number } }> = {
+const PACKS: Record<string, { title: string; data: string; upscale: number; carry?: { kind: 'gain-offset'; radius: number; samples: number; workingSize?: number; space?: 'rgb' | 'opponent' } }> = {
   'codi-backbone': { title: 'CoDi backbone (unconditional, shared by the adapters)', data: 'restore-x4', upscale: 1 },
   // trained on the clean twin (bicubic ×4 + JPEG q95): on both val splits it measured above the degraded+clean mix (2026-12-06)
   'codi-restore-x4': { title: 'Restore / upscale ×4 (CoDi)', data: 'restore-x4-clean', upscale: 4 },
@@ -24,7 +24,10 @@ const PACKS: Record<string, { title: string; data: string; upscale: number; carr
   // Working size 64 px (the training crops), radius 2 px there: on the val photos (10 crops of 256², 17 edits) "add a
   // vignette" corner/centre 0.918 → 0.799 (target 0.640; moved 0 → 70 %), mean moved-rate 90.6 % both, mean PSNR to the
   // procedural edit 33.11 → 32.83 dB (256 px, radius 8 before; 128/4: vignette 0.868, 32.90 dB; 96/3: 0.843, 32.88 dB).
-  'codi-edit': { title: 'Instruction edit (PE-CoDi)', data: 'edit', upscale: 1, carry: { kind: 'gain-offset', radius: 2, samples: 8, workingSize: 64 } },
+  // space 'opponent' (core/image/gain-offset.ts CarrySpace), chosen on 40 val crops of 256² (build/eval/edit-val.ts,
+  // 2026-12-06, whole-network pack): "black and white" 6.29 → 4.36/255, pass rate 99.6 → 99.4 %, mean PSNR to the
+  // procedural edits 38.03 → 37.52 dB (warmer/cooler 47–48 → 43 dB: a per-channel R/B gain is not one per opponent plane).
+  'codi-edit': { title: 'Instruction edit (CoDi)', data: 'edit', upscale: 1, carry: { kind: 'gain-offset', radius: 2, samples: 8, workingSize: 64, space: 'opponent' } },
   'codi-depth': { title: 'Depth to image (CoDi)', data: 'depth', upscale: 1 },
   // the evaluation's baselines (restoration ×4), in the dot-folder the app's pack scan skips
   '.baselines/codi-restore-x4-teacher': { title: 'Baseline: conditional teacher, restore ×4 (evaluation only)', data: 'restore-x4', upscale: 4 },

@@ -139,7 +139,7 @@ export async function editWithPack(model: PackModel, source: PlanarImage, instru
     const cond = editCondition(low, m.latent.factor);
     const mean = await meanOfDraws(carry.samples, async (k) => planarToModel(await sampleImage(model, cond, emb ?? null, work.height, work.width, 'pack', m.sampler.steps, seed + k)).data);
     return { data: mean, shape: [...low.shape] };
-  });
+  }, carry.space);
   return modelToPlanar(carried);
 }
 

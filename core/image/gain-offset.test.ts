@@ -96,3 +96,43 @@ describe('carryFromWorkingSize', () => {
     expect(Math.max(...bright.data)).toBe(1);
   });
 });
+
+describe('the opponent-space carry', () => {
+  const H = 64;
+  const W = 64;
+  // a colourful photo whose colour varies inside every 5 px window (a 3 px colour stripe)
+  const photo = image(H, W, (x, y, c) => 0.5 * Math.sin(x / 9 + 2 * c) * Math.cos(y / 13) + 0.3 * ((Math.floor(x / 3) + c) % 3 === 0 ? 1 : -1));
+  const greyOf = (t: F32Tensor): F32Tensor => {
+    const n = (t.shape[2] as number) * (t.shape[3] as number);
+    const y = Array.from({ length: n }, (_, i) => 0.2126 * t.data[i]! + 0.7152 * t.data[n + i]! + 0.0722 * t.data[2 * n + i]!);
+    return { data: Float32Array.from({ length: 3 * n }, (_, i) => y[i % n]!), shape: t.shape };
+  };
+  /** mean over pixels of max − min of the three channels, in [−1, 1] units */
+  const chroma = (t: F32Tensor): number => {
+    const n = H * W;
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const v = [t.data[i]!, t.data[n + i]!, t.data[2 * n + i]!];
+      s += Math.max(...v) - Math.min(...v);
+    }
+    return s / n;
+  };
+  const low = resizeArea(photo, 16, 16);
+
+  it('carries a result without colour as grey, where the per-RGB field keeps the photo\'s colour detail', async () => {
+    const rgb = await carryFromWorkingSize(photo, { height: 16, width: 16, scaled: true }, 2, async (t) => greyOf(t));
+    const opp = await carryFromWorkingSize(photo, { height: 16, width: 16, scaled: true }, 2, async (t) => greyOf(t), 'opponent');
+    expect(chroma(photo)).toBeGreaterThan(0.5);
+    expect(chroma(rgb)).toBeGreaterThan(0.1);
+    expect(chroma(opp)).toBeLessThan(0.15 * chroma(rgb));
+    // the luminance detail the working size never held is still the photo's
+    const lumaErr = maxAbsDiff(greyOf(opp).data, greyOf(photo).data);
+    expect(lumaErr).toBeLessThan(0.1);
+  });
+
+  it('is the identity when the model changed nothing, and recovers a global tone edit', () => {
+    expect(maxAbsDiff(carryEdit(photo, photo, 2, 'opponent').data, photo.data)).toBeLessThan(1e-3);
+    const dim = (t: F32Tensor): F32Tensor => ({ data: t.data.map((v) => 0.7 * v - 0.1), shape: t.shape });
+    expect(maxAbsDiff(carryEdit(low, dim(low), 2, 'opponent').data, dim(low).data)).toBeLessThan(0.02);
+  });
+});

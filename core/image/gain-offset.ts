@@ -25,7 +25,33 @@ export interface GainOffsetOptions {
   readonly eps?: number;
   /** Gain magnitudes are clamped to [1/maxGain, maxGain] before the sign is applied. */
   readonly maxGain?: number;
+  /** Lower clamp of the gain magnitude instead of 1/maxGain (0 lets a channel's detail be removed). */
+  readonly minGain?: number;
 }
+
+/**
+ * Where the field is fitted. 'rgb': one field per RGB channel. 'opponent': one for Rec. 709 luma Y
+ * and one for each colour difference B − Y and R − Y, whose gains may fall to 0 (see
+ * CHROMA_FIELD). Why: per RGB channel a positive gain keeps the photo's colour detail in every
+ * window, so a result that has no colour ("black and white") came back tinted wherever the photo's
+ * colour varies inside a window; in opponent space the colour detail follows the result's own,
+ * while luminance detail is carried exactly as before.
+ */
+export type CarrySpace = 'rgb' | 'opponent';
+
+/**
+ * Field options of the two colour-difference planes: gain down to 0, and a regulariser of a
+ * std of 0.01 (about one 8-bit level) instead of the luma default's 0.03, which alone kept up to
+ * about 4/255 of colour detail in windows the result leaves grey. On the edit data set's val
+ * photos (40 crops of 256², codi-edit 0.2.0) 1e-4 and 1e-5 measured alike ("black and white"
+ * 4.36 vs 4.34/255, mean PSNR to the procedural edits 37.52 vs 37.45 dB).
+ */
+const CHROMA_FIELD = { minGain: 0, eps: 1e-4 } as const;
+
+/** Rec. 709 luma weights (the same as core/image/filters.ts luma709). */
+const KR = 0.2126;
+const KG = 0.7152;
+const KB = 0.0722;
 
 /** Regulariser of the local correlation ([-1, 1] units, squared: a std of 0.001). */
 const RHO_EPS = 1e-6;
@@ -49,6 +75,7 @@ export function estimateGainOffset(input: F32Tensor, result: F32Tensor, opts: Ga
   const n = H * W;
   const eps = opts.eps ?? 1e-3;
   const maxGain = opts.maxGain ?? 4;
+  const minGain = opts.minGain ?? 1 / maxGain;
   const smooth = opts.smooth ?? opts.radius;
   const gain = new Float32Array(C * n);
   const offset = new Float32Array(C * n);
@@ -72,7 +99,7 @@ export function estimateGainOffset(input: F32Tensor, result: F32Tensor, opts: Ga
       const cov = (ab[i] as number) - (ma[i] as number) * (mb[i] as number);
       const rho = cov / Math.sqrt((va + RHO_EPS) * (vb + RHO_EPS));
       const sign = Math.max(-1, 1 + 2 * Math.min(0, rho));
-      const gi = sign * Math.min(maxGain, Math.max(1 / maxGain, Math.sqrt((vb + eps) / (va + eps))));
+      const gi = sign * Math.min(maxGain, Math.max(minGain, Math.sqrt((vb + eps) / (va + eps))));
       g[i] = gi;
       o[i] = (mb[i] as number) - gi * (ma[i] as number);
     }
@@ -122,11 +149,72 @@ export async function carryFromWorkingSize(
   work: { height: number; width: number; scaled: boolean },
   radius: number,
   edit: (input: F32Tensor) => Promise<F32Tensor>,
+  space: CarrySpace = 'rgb',
 ): Promise<F32Tensor> {
   const low = work.scaled ? resizeArea(x, work.height, work.width) : x;
-  const out = applyGainOffset(x, estimateGainOffset(low, await edit(low), { radius }));
+  const out = carryChange(x, low, await edit(low), radius, space);
   clampUnitInPlace(out.data);
   return out;
+}
+
+/** Fit the field between `input` and `result` (same size) in `space` and apply it to `full`. */
+function carryChange(full: F32Tensor, input: F32Tensor, result: F32Tensor, radius: number, space: CarrySpace): F32Tensor {
+  if (space === 'rgb') return applyGainOffset(full, estimateGainOffset(input, result, { radius }));
+  const a = toOpponent(input);
+  const b = toOpponent(result);
+  const luma = estimateGainOffset(plane(a, 0, 1), plane(b, 0, 1), { radius });
+  const chroma = estimateGainOffset(plane(a, 1, 2), plane(b, 1, 2), { radius, ...CHROMA_FIELD });
+  const field: GainOffsetField = { gain: stack(luma.gain, chroma.gain), offset: stack(luma.offset, chroma.offset) };
+  return fromOpponent(applyGainOffset(toOpponent(full), field));
+}
+
+/** Channels [from, from + count) of a [1, C, H, W] tensor (a view, not a copy). */
+function plane(t: F32Tensor, from: number, count: number): F32Tensor {
+  const [, , H, W] = t.shape as [number, number, number, number];
+  const n = H * W;
+  return { data: t.data.subarray(from * n, (from + count) * n), shape: [1, count, H, W] };
+}
+
+function stack(a: F32Tensor, b: F32Tensor): F32Tensor {
+  const [, ca, H, W] = a.shape as [number, number, number, number];
+  const cb = b.shape[1] as number;
+  const data = new Float32Array((ca + cb) * H * W);
+  data.set(a.data, 0);
+  data.set(b.data, a.data.length);
+  return { data, shape: [1, ca + cb, H, W] };
+}
+
+/** RGB → (Y, B − Y, R − Y); linear, so the [−1, 1] range of the model's tensors needs no offset. */
+function toOpponent(t: F32Tensor): F32Tensor {
+  const [, C, H, W] = t.shape as [number, number, number, number];
+  if (C !== 3) throw new RangeError(`opponent carry needs RGB, got ${C} channels`);
+  const n = H * W;
+  const out = new Float32Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    const r = t.data[i] as number;
+    const g = t.data[n + i] as number;
+    const b = t.data[2 * n + i] as number;
+    const y = KR * r + KG * g + KB * b;
+    out[i] = y;
+    out[n + i] = b - y;
+    out[2 * n + i] = r - y;
+  }
+  return { data: out, shape: [1, 3, H, W] };
+}
+
+function fromOpponent(t: F32Tensor): F32Tensor {
+  const [, , H, W] = t.shape as [number, number, number, number];
+  const n = H * W;
+  const out = new Float32Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    const y = t.data[i] as number;
+    const b = (t.data[n + i] as number) + y;
+    const r = (t.data[2 * n + i] as number) + y;
+    out[i] = r;
+    out[n + i] = (y - KR * r - KB * b) / KG;
+    out[2 * n + i] = b;
+  }
+  return { data: out, shape: [1, 3, H, W] };
 }
 
 /**
@@ -134,8 +222,8 @@ export async function carryFromWorkingSize(
  * to the input. Used where a pack's job is a look (tone, colour, vignette) rather than new
  * content: the model's own fine-scale errors are dropped and the photo's detail stays exact.
  */
-export function carryEdit(input: F32Tensor, result: F32Tensor, radius: number): F32Tensor {
-  return applyGainOffset(input, estimateGainOffset(input, result, { radius }));
+export function carryEdit(input: F32Tensor, result: F32Tensor, radius: number, space: CarrySpace = 'rgb'): F32Tensor {
+  return carryChange(input, input, result, radius, space);
 }
 
 /**

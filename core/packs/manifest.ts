@@ -171,6 +171,11 @@ export const manifestSchema = z.object({
        * the instruction's target 0.64).
        */
       workingSize: z.number().int().min(8).max(4096).optional(),
+      /**
+       * The colour space the field is fitted in (core/image/gain-offset.ts CarrySpace); absent =
+       * 'rgb', every older pack's. 'opponent' lets a result without colour carry as grey.
+       */
+      space: z.enum(['rgb', 'opponent']).optional(),
     })
     .optional(),
   /** Output scale for restoration (×1, ×2, ×4). */

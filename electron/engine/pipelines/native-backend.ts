@@ -70,7 +70,7 @@ async function wholeImage(p: PipelineInput, align: number, x: F32Tensor, steps: 
   const text = instructionEmbedding(p, notes);
   if (m.carry && tool !== 'depth') {
     const n = m.carry.samples;
-    const out = carryEdit(x, crop(await meanOfSamples(p, cond, steps, notes, text, n), 0, 0, H, W), m.carry.radius);
+    const out = carryEdit(x, crop(await meanOfSamples(p, cond, steps, notes, text, n), 0, 0, H, W), m.carry.radius, m.carry.space);
     clampUnitInPlace(out.data);
     notes.push(`the model's change carried onto the photo as a smooth gain/offset field (mean of ${n} sample${n > 1 ? 's' : ''}, radius ${m.carry.radius} px): detail is the original's`);
     return out;
@@ -93,7 +93,7 @@ async function editAtWorkingSize(p: PipelineInput, x: F32Tensor, work: { height:
     const cond = p.request.tool === 'custom' ? customCondition(low, r) : editCondition(low, r);
     checkConditionWidth(p, cond);
     return meanOfSamples(p, cond, steps, notes, instructionEmbedding(p, notes), n);
-  });
+  }, p.model.manifest.carry?.space);
   notes.push(`edited at ${work.width}×${work.height}, carried to ${W}×${H} with a gain/offset field${n > 1 ? ` (mean of ${n} samples)` : ''}`);
   return out;
 }

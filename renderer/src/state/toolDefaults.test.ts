@@ -78,10 +78,13 @@ describe('the tool a new user starts with', () => {
 
 describe('the steps hint', () => {
   it("says what the pack measured per step count, not 'more steps = more detail'", () => {
-    const hint = stepsHint(bundled('codi-edit'));
-    expect(hint).toBe('Measured on held-out crops (PSNR, higher is closer to the target): 1 step 27.6 dB, 2 steps 18.4 dB, 4 steps 16.9 dB; the unchanged input 21.1 dB. Default 1, the best measured.');
+    const measured = { steps: [{ steps: 1, psnrDb: 27.58 }, { steps: 2, psnrDb: 18.38 }, { steps: 4, psnrDb: 16.93 }], inputPsnrDb: 21.07 };
+    const hint = stepsHint(bare('e', 'edit', { steps: { default: 1, max: 8 }, measured }));
+    expect(hint).toBe('Measured on validation crops, photos kept out of training (PSNR, higher is closer to the target): 1 step 27.6 dB, 2 steps 18.4 dB, 4 steps 16.9 dB; the unchanged input 21.1 dB. Default 1, the best measured.');
     expect(hint).not.toMatch(/more detail/i);
-    expect(stepsHint(bundled('codi-inpaint'))).toMatch(/^Measured .*: 1 step 30\.9 dB, 2 steps 23\.9 dB, 4 steps 22\.6 dB\. Default 1, the best measured\.$/);
+    expect(stepsHint(bare('e', 'edit', { steps: { default: 4, max: 8 }, measured }))).toMatch(/Default 4\.$/);
+    // the bundled packs ship their own measurements, and each defaults to its best
+    for (const name of ['codi-edit', 'codi-inpaint', 'codi-restore-x4']) expect(stepsHint(bundled(name))).toMatch(/^Measured on validation crops.*: 1 step \d+\.\d dB, 2 steps .* Default 1, the best measured\.$/);
   });
 
   it('says when a pack ships no measurements', () => {

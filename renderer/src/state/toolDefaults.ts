@@ -90,5 +90,5 @@ export function stepsHint(p: PackInfo): string {
   const input = p.measured?.inputPsnrDb;
   const best = m.reduce((a, b) => (b.psnrDb > a.psnrDb ? b : a));
   const verdict = best.steps === d ? `Default ${d}, the best measured.` : `Default ${d}.`;
-  return `Measured on held-out crops (PSNR, higher is closer to the target): ${list}${input !== undefined ? `; the unchanged input ${input.toFixed(1)} dB` : ''}. ${verdict}`;
+  return `Measured on validation crops, photos kept out of training (PSNR, higher is closer to the target): ${list}${input !== undefined ? `; the unchanged input ${input.toFixed(1)} dB` : ''}. ${verdict}`;
 }
