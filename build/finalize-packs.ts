@@ -18,7 +18,7 @@ const PACKS: Record<string, { title: string; data: string; upscale: number; carr
   'codi-backbone': { title: 'CoDi backbone (unconditional, shared by the adapters)', data: 'restore-x4', upscale: 1 },
   // trained on the clean twin (bicubic ×4 + JPEG q95): on both val splits it measured above the degraded+clean mix (2026-12-06)
   'codi-restore-x4': { title: 'Restore / upscale ×4 (CoDi)', data: 'restore-x4-clean', upscale: 4 },
-  'codi-inpaint': { title: 'Inpaint (PE-CoDi)', data: 'inpaint', upscale: 1 },
+  'codi-inpaint': { title: 'Inpaint (CoDi)', data: 'inpaint', upscale: 1 },
   // Carry (manifest `carry`): measured on 48 val crops (2026-11-26, residual pack): 1 sample direct 19.54 dB,
   // mean of 8 samples carried with radius 8 px at the 256 px tile size 21.04 dB (the unedited sources: 20.48).
   // Working size 64 px (the training crops), radius 2 px there: on the val photos (10 crops of 256², 17 edits) "add a
