@@ -115,6 +115,20 @@ describe('replication verdicts', () => {
     expect(c2.find((x) => x.claim.startsWith('CoDi-4 beats the teacher'))!.verdict).toBe('fails');
   });
 
+  it('fails the DDIM-50 claim when CoDi-4 is within 0.5 dB but its feature distance is clearly worse', () => {
+    const withFrechet = (seed: SeedResults, codi: number, t50: number): SeedResults => {
+      const rows = structuredClone(seed.rows);
+      rows['codi']!['4 det']!.frechet = codi;
+      rows['teacher']!['DDIM 50']!.frechet = t50;
+      return { ...seed, rows };
+    };
+    const base = [seedWith(0, 0, 24, 22, 24.1, 21), seedWith(1, 0.2, 24.1, 22.1, 24.1, 21.2), seedWith(2, -0.1, 23.9, 21.9, 24.05, 20.9)];
+    const verdict = (seeds: SeedResults[]) => checkClaims(seeds, bicubic).find((x) => x.claim.startsWith('CoDi-4 (deterministic'))!.verdict;
+    expect(verdict(base.map((sd, i) => withFrechet(sd, 3 + 0.1 * i, 5 + 0.1 * i)))).toBe('holds');
+    expect(verdict(base.map((sd, i) => withFrechet(sd, 4.9 + 0.2 * i, 5 + 0.1 * i)))).toBe('holds');
+    expect(verdict(base.map((sd, i) => withFrechet(sd, 8 + 0.1 * i, 5 + 0.1 * i)))).toBe('fails');
+  });
+
   it('falls back to crop-paired intervals with one seed', () => {
     const d = difference([seedWith(0, 0, 24, 22, 24, 21)], ['codi', '4 det'], ['teacher', 'DDIM 4'], 'psnr');
     expect(d?.over).toBe('crops');

@@ -140,8 +140,12 @@ export function checkClaims(seeds: readonly SeedResults[], bicubic: ConfigResult
   }
   const fCodi = meanInterval(perSeed(seeds, 'codi', '4 det', 'frechet'));
   const fT50 = meanInterval(perSeed(seeds, 'teacher', 'DDIM 50', 'frechet'));
+  // The feature half of the claim: CoDi-4's Fréchet distance must not lie above DDIM-50's beyond
+  // their spread over seeds (lower is better, so being clearly lower is no failure). Unmeasured
+  // (fewer than two seeds with features) leaves the PSNR verdict alone.
+  if (v1 === 'holds' && fCodi.half !== null && fT50.half !== null && disjoint(fCodi, fT50) && fCodi.mean > fT50.mean) v1 = 'fails';
   claims.push({
-    claim: 'CoDi-4 (deterministic sampler) is within 0.5 dB of the teacher’s DDIM-50 (both ways)',
+    claim: 'CoDi-4 (deterministic sampler) is within 0.5 dB of the teacher’s DDIM-50 (both ways), and its Fréchet distance within their spread or lower',
     verdict: v1,
     evidence: dT ? `CoDi-4 − DDIM-50 ${ivText(dT)}; Fréchet CoDi-4 ${fmtInterval(fCodi)} vs DDIM-50 ${fmtInterval(fT50)}` : 'not measured',
   });
@@ -252,7 +256,7 @@ export function renderReplication(r: ReplicationReport, date: string): string {
   L.push(
     `Task: ×4 restoration of clean bicubic inputs. Data: \`${r.data}\` (training photos; inputs are sharp's cubic ×4 downscale of each 64 px target). ` +
       `Evaluation: ${r.pairs} held-out crops (opencv-doc, plasma-workspace-wallpapers; never trained on), each resized to ${sc.evalSize} px, input made the same way. ` +
-      `PSNR/SSIM on RGB with a 4 px border cropped; GMSD (lower is better); ${r.features ? `feature distances on ${r.features} (Fréchet distance and mean paired L2, lower is better; computed only for CoDi-4 and the teacher’s DDIM-50 on the first seed: the network runs at ~11 s per image here)` : 'no feature distances at this scale'}.`,
+      `PSNR/SSIM on RGB with a 4 px border cropped; GMSD (lower is better); ${r.features ? `feature distances on ${r.features} (Fréchet distance and mean paired L2, lower is better; computed only for CoDi-4 and the teacher’s DDIM-50, on every seed: the network took 1.5–11 s per 64 px image here, depending on the load)` : 'no feature distances at this scale'}.`,
     '',
     `Budget, identical for every student: ${sc.studentSteps} steps, batch ${sc.batch}, lr ${sc.lr} (AdamW, warm-up ${sc.warmup}), μ lr scale ${sc.muLrScale}, crop ${sc.crop} px, the seed's data order; targets: ${sc.targets === 'x' ? 'the photo x (the residual-target row excepted)' : `the residual ${RESIDUAL_SCALE}·(x − bicubic) for every row but "plain x targets" (with x targets the teacher did not learn the condition at this budget: see the teacher study)`}; the teacher is trained in stages ${sc.teacherStages.join(' → ')} steps from the shipped backbone, CoDi/PE-CoDi start from that backbone, CM from the final teacher. ` +
       `Seeds finished: ${r.seeds.length}. Intervals: ${r.intervalOver === 'seeds' ? 'mean ± 95 % t-interval over seeds (per seed: the mean over crops)' : 'one seed only — values are crop means; claim intervals are crop-paired (they capture photo spread, not training noise)'}.`,
