@@ -85,7 +85,7 @@ for (const { name, data, chooseSteps } of PACKS) {
   const section = [
     '## Steps',
     '',
-    `Held-out PSNR (dB) on ${ds.val.length} validation crops of the training data set (fixed seed), with the`,
+    `Validation PSNR (dB) on ${ds.val.length} crops of the training data set's val photos (fixed seed), with the`,
     'deterministic CoDi sampler (re-uses ε̂, as the released code) and the re-noising one (fresh noise',
     'between steps, as consistency models); one step is the same for both:',
     '',
