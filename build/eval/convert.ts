@@ -1,7 +1,15 @@
 /** Between the data builders' planar [0, 1] images and the engine's NCHW [-1, 1] tensors. */
+import sharp from 'sharp';
 import { resizeBicubic } from '../../core/image/resize.ts';
 import type { F32Tensor } from '../../core/tensor/ops.ts';
+import { fromInterleavedU8 } from '../../training/data/image.ts';
 import type { PlanarImage } from '../../training/data/image.ts';
+
+/** An image file or encoded buffer as a planar sRGB image (alpha dropped). */
+export async function decode(buf: Buffer | string): Promise<PlanarImage> {
+  const { data, info } = await sharp(buf).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  return fromInterleavedU8(data, info.width, info.height, 3);
+}
 
 /** [0, 1] CHW → [1, 3, H, W] in [-1, 1]. */
 export function planarToModel(img: PlanarImage): F32Tensor {

@@ -159,7 +159,7 @@ export function editTargets(rows: readonly EditSummary[]): TargetCheck[] {
   const below = rates.filter((r) => r.rate < EDIT_PASS_TARGET);
   const checks: TargetCheck[] = [
     {
-      target: `each edit passes its own check on ≥ ${100 * EDIT_PASS_TARGET} % of held-out photos (all wordings pooled)`,
+      target: `each edit passes its own check on ≥ ${100 * EDIT_PASS_TARGET} % of the photos (all wordings pooled)`,
       met: below.length === 0,
       detail: `${rates.length - below.length} / ${rates.length} edits${below.length ? `; below: ${below.map((r) => `${r.id} ${(100 * r.rate).toFixed(0)} %`).join(', ')}` : ''}; lowest ${(100 * Math.min(...rates.map((r) => r.rate))).toFixed(0)} %`,
     },

@@ -57,8 +57,13 @@ export function luma601(r: number, g: number, b: number): number {
  * metrics, the synthetic edits and mask-from-image measure brightness with.
  */
 export function luma709(r: number, g: number, b: number): number {
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return LUMA709_R * r + LUMA709_G * g + LUMA709_B * b;
 }
+
+/** The BT.709 weights themselves, for code that must also invert the luma (the opponent carry). */
+export const LUMA709_R = 0.2126;
+export const LUMA709_G = 0.7152;
+export const LUMA709_B = 0.0722;
 
 /** `v` limited to the model range [−1, 1]; NaN stays NaN. */
 export function clampUnit(v: number): number {

@@ -7,7 +7,7 @@
  * detail (which the low-resolution result never had) is kept.
  */
 import type { F32Tensor } from '../tensor/ops.ts';
-import { boxMean, clampUnitInPlace } from './filters.ts';
+import { boxMean, clampUnitInPlace, LUMA709_B as KB, LUMA709_G as KG, LUMA709_R as KR } from './filters.ts';
 import { resizeArea, resizeBicubic } from './resize.ts';
 
 export interface GainOffsetField {
@@ -48,10 +48,6 @@ export type CarrySpace = 'rgb' | 'opponent';
  */
 const CHROMA_FIELD = { minGain: 0, eps: 1e-4 } as const;
 
-/** Rec. 709 luma weights (the same as core/image/filters.ts luma709). */
-const KR = 0.2126;
-const KG = 0.7152;
-const KB = 0.0722;
 
 /** Regulariser of the local correlation ([-1, 1] units, squared: a std of 0.001). */
 const RHO_EPS = 1e-6;
@@ -165,7 +161,8 @@ function carryChange(full: F32Tensor, input: F32Tensor, result: F32Tensor, radiu
   const luma = estimateGainOffset(plane(a, 0, 1), plane(b, 0, 1), { radius });
   const chroma = estimateGainOffset(plane(a, 1, 2), plane(b, 1, 2), { radius, ...CHROMA_FIELD });
   const field: GainOffsetField = { gain: stack(luma.gain, chroma.gain), offset: stack(luma.offset, chroma.offset) };
-  return fromOpponent(applyGainOffset(toOpponent(full), field));
+  // carryEdit fits and applies on the same image: convert it once
+  return fromOpponent(applyGainOffset(full === input ? a : toOpponent(full), field));
 }
 
 /** Channels [from, from + count) of a [1, C, H, W] tensor (a view, not a copy). */

@@ -12,10 +12,9 @@ import { OrtRuntime } from '../../../electron/engine/ort.ts';
 import { PackRegistry } from '../../../electron/engine/packs/registry.ts';
 import type { PackModel } from '../../../electron/engine/packs/registry.ts';
 import type { PlanarImage } from '../../../training/data/image.ts';
-import { fromInterleavedU8 } from '../../../training/data/image.ts';
 import { Rng } from '../../../core/rng.ts';
 import { syntheticPng } from '../../../training/data/synthetic-task.ts';
-import { bicubicUpscale } from '../convert.ts';
+import { bicubicUpscale, decode } from '../convert.ts';
 import type { FeatureExtractor } from '../feature-distance.ts';
 import { featureDistances, loadFeatureExtractor } from '../feature-distance.ts';
 import { DEFAULT_EVAL_CACHE, ensureHeldoutSet, quickSubset } from '../heldout.ts';
@@ -37,11 +36,6 @@ export interface EvalPair {
 }
 
 
-/** An image file or encoded buffer as a planar sRGB image. */
-export async function decode(buf: Buffer | string): Promise<PlanarImage> {
-  const { data, info } = await sharp(buf).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  return fromInterleavedU8(data, info.width, info.height, 3);
-}
 
 /** The held-out pairs at `size` px: HR = the crop resized (cubic), LR = its clean ×4 downscale as the training twin makes it. */
 export async function heldoutPairs(scale: ReplicationScale, log: (s: string) => void): Promise<EvalPair[]> {

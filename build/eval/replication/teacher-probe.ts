@@ -14,11 +14,11 @@ import { parseArgs } from 'node:util';
 import { OrtRuntime } from '../../../electron/engine/ort.ts';
 import { PackRegistry } from '../../../electron/engine/packs/registry.ts';
 import { parseItems } from '../../../training/data/dataset-reader.ts';
-import { bicubicUpscale } from '../convert.ts';
+import { bicubicUpscale, decode } from '../convert.ts';
 import { restoreWithPack } from '../pack-rows.ts';
 import { initEvalBackend } from '../tfjs-local.ts';
 import type { EvalPair } from './evaluate.ts';
-import { decode, heldoutPairs, measure } from './evaluate.ts';
+import { heldoutPairs, measure } from './evaluate.ts';
 
 async function valPairs(dataset: string, count: number): Promise<EvalPair[]> {
   const items = parseItems(readFileSync(path.join(dataset, 'items.jsonl'), 'utf8')).filter((it) => it.split === 'val');
