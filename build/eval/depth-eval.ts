@@ -34,7 +34,8 @@ import { runSampler } from '../../core/samplers/index.ts';
 import type { SamplerKind } from '../../core/samplers/index.ts';
 import { pixelShuffle } from '../../core/tensor/layout.ts';
 import { f32Ops } from '../../core/tensor/ops.ts';
-import { makeDenoiseFn, seededNoise } from '../../electron/engine/pipelines/denoise.ts';
+import { startTemperature } from '../../core/samplers/start.ts';
+import { makeDenoiseFn, startLatent } from '../../electron/engine/pipelines/denoise.ts';
 import type { PackModel } from '../../electron/engine/packs/registry.ts';
 import { DEFAULT_EVAL_CACHE } from './heldout.ts';
 import { datasetDepthMaps, heldoutDepthMaps } from './depth-maps.ts';
@@ -61,7 +62,7 @@ export async function depthWithPack(model: PackModel, map: DepthMap, seed: numbe
   for (let i = 0; i < grey.length; i++) grey[i] = 2 * (map.data[i] as number) - 1;
   const cond = depthCondition({ data: grey, shape: [1, 1, H, W] }, r);
   if (cond.shape[1] !== m.conditionChannels) throw new Error(`pack "${m.name}" expects ${m.conditionChannels} condition channels, depth gives ${cond.shape[1]}`);
-  const noise = seededNoise([1, 3 * r * r, H / r, W / r], seed);
+  const noise = startLatent(startTemperature(m.sampler), [1, 3 * r * r, H / r, W / r], seed);
   const latent = await runSampler(sampler ?? m.sampler.kind, f32Ops, makeDenoiseFn(model, cond, null), noise, makeSchedule(m.schedule), {
     steps: Math.min(steps ?? m.sampler.steps, m.sampler.maxSteps),
     prediction: m.prediction,

@@ -17,13 +17,14 @@ import { addBase } from '../../core/residual.ts';
 import { carryFromWorkingSize, meanOfDraws, workingSize } from '../../core/image/gain-offset.ts';
 import { runSampler } from '../../core/samplers/index.ts';
 import type { SamplerKind } from '../../core/samplers/index.ts';
+import { distinctDraws, startTemperature } from '../../core/samplers/start.ts';
 import { editCondition } from '../../core/conditions.ts';
 import { pixelShuffle } from '../../core/tensor/layout.ts';
 import { f32Ops } from '../../core/tensor/ops.ts';
 import type { F32Tensor } from '../../core/tensor/ops.ts';
 import { OrtRuntime } from '../../electron/engine/ort.ts';
 import { PASTE_FEATHER_PX } from '../../electron/engine/pipelines/compose.ts';
-import { makeDenoiseFn, seededNoise } from '../../electron/engine/pipelines/denoise.ts';
+import { makeDenoiseFn, startLatent } from '../../electron/engine/pipelines/denoise.ts';
 import { INPAINT_MATCH_PX, INPAINT_RING_PX } from '../../electron/engine/pipelines/run.ts';
 import { LATENT_ALIGN } from '../../electron/engine/pipelines/tiled.ts';
 import { normalizeInstruction, PackRegistry } from '../../electron/engine/packs/registry.ts';
@@ -93,7 +94,7 @@ async function sampleImage(model: PackModel, cond: F32Tensor, text: Float32Array
   const m = model.manifest;
   if (m.latent.kind !== 'pixel-unshuffle') throw new Error(`latent codec "${m.latent.kind}" is not supported by the eval harness`);
   const r = m.latent.factor;
-  const noise = seededNoise([1, 3 * r * r, height / r, width / r], seed);
+  const noise = startLatent(startTemperature(m.sampler), [1, 3 * r * r, height / r, width / r], seed);
   const kind = sampler === 'pack' ? m.sampler.kind : sampler;
   const latent = await runSampler(kind, f32Ops, makeDenoiseFn(model, cond, text), noise, makeSchedule(m.schedule), {
     steps,
@@ -137,7 +138,7 @@ export async function editWithPack(model: PackModel, source: PlanarImage, instru
   const work = workingSize(source.height, source.width, carry.workingSize ?? m.tile.size, m.latent.factor * LATENT_ALIGN);
   const carried = await carryFromWorkingSize(x, work, carry.radius, async (low) => {
     const cond = editCondition(low, m.latent.factor);
-    const mean = await meanOfDraws(carry.samples, async (k) => planarToModel(await sampleImage(model, cond, emb ?? null, work.height, work.width, 'pack', m.sampler.steps, seed + k)).data);
+    const mean = await meanOfDraws(distinctDraws(startTemperature(m.sampler), m.sampler.steps, carry.samples), async (k) => planarToModel(await sampleImage(model, cond, emb ?? null, work.height, work.width, 'pack', m.sampler.steps, seed + k)).data);
     return { data: mean, shape: [...low.shape] };
   }, carry.space);
   return modelToPlanar(carried);
@@ -159,7 +160,7 @@ export async function inpaintWithPack(model: PackModel, image: PlanarImage, mask
   const cond = inpaintCondition(x, { data: mask, shape: [1, 1, H, W] }, r, m.holeFill ?? 'zero');
   if (cond.shape[1] !== m.conditionChannels) throw new Error(`pack "${m.name}" expects ${m.conditionChannels} condition channels, inpaint gives ${cond.shape[1]}`);
   // the mean of the pack's fillSamples draws (seeds seed…seed+n−1), as the engine's fill
-  const gen = { data: await meanOfDraws(m.fillSamples ?? 1, async (k) => planarToModel(await sampleImage(model, cond, null, H, W, 'pack', m.sampler.steps, seed + k)).data), shape: [1, 3, H, W] };
+  const gen = { data: await meanOfDraws(distinctDraws(startTemperature(m.sampler), m.sampler.steps, m.fillSamples ?? 1), async (k) => planarToModel(await sampleImage(model, cond, null, H, W, 'pack', m.sampler.steps, seed + k)).data), shape: [1, 3, H, W] };
   const matched = matchFillColors(gen, x, mask, { ringPx: INPAINT_RING_PX, featherPx: INPAINT_MATCH_PX }).image;
   return pasteInside(image, modelToPlanar(matched), innerFeather(mask, W, H, PASTE_FEATHER_PX));
 }

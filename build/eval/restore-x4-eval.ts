@@ -176,7 +176,7 @@ const f = (x: number | null, d: number): string => (x === null ? '—' : x.toFix
 
 export function renderX4Markdown(r: Awaited<ReturnType<typeof runRestoreX4Eval>>, seeds: number, wallSeconds: number): string {
   const lines: string[] = [];
-  lines.push(`Held-out: ${r.crops} crops of 256² from ${r.photos} photos (packages no training set draws from); ×4 inputs 64². Model rows: ${seeds} seeds (noise z_T), mean; spread = min–max of the per-seed means. ${os.cpus()[0]?.model ?? '?'}, ${os.availableParallelism()} cores shared with other jobs (times are indicative only). Feature network: ${r.featureNetwork}. Wall ${wallSeconds.toFixed(0)} s.`);
+  lines.push(`Held-out: ${r.crops} crops of 256² from ${r.photos} photos (packages no training set draws from); ×4 inputs 64². Model rows: ${seeds} seeds (z_T = τ·ε at each pack's start temperature τ; at τ = 0 every seed gives the same result), mean; spread = min–max of the per-seed means. ${os.cpus()[0]?.model ?? '?'}, ${os.availableParallelism()} cores shared with other jobs (times are indicative only). Feature network: ${r.featureNetwork}. Wall ${wallSeconds.toFixed(0)} s.`);
   for (const s of r.sections) {
     lines.push('', `### ${s.name} inputs: ${s.input}`, '');
     lines.push('| row | PSNR dB | vs bicubic | SSIM | GMSD ↓ | feature L2 ↓ | Fréchet ↓ | seed spread dB | ms/image | source |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');

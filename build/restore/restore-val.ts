@@ -4,8 +4,12 @@
  * candidate pack at each sampler/step setting over --seeds seeds. Used to pick the checkpoint, the
  * sampler and steps, the unsharp-mask sigma of the classic row, and one mixed pack vs two packs.
  *
+ * `--temperatures` and `--scales` measure each pack again with its manifest's start temperature
+ * (core/samplers/start.ts) and residual scale replaced, in memory: the settings a pack can ship.
+ *
  *   npx tsx build/restore/restore-val.ts --data datasets/restore-x4-clean --packs DIR[,DIR…]
- *        [--samplers codi:1,codi-renoise:2] [--seeds 3] [--limit 300] [--usm SIGMA:AMOUNT,…] [--alphas 0.25,0.5] [--json OUT]
+ *        [--samplers codi:1,codi-renoise:2] [--seeds 3] [--limit 300] [--usm SIGMA:AMOUNT,…] [--alphas 0.25,0.5]
+ *        [--temperatures 1,0] [--scales 10,3] [--json OUT]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -46,7 +50,7 @@ async function score(pairs: readonly ValPair[], up: (p: ValPair, i: number) => P
   return { psnr: p / pairs.length, gmsd: g / pairs.length };
 }
 
-export async function restoreVal(opts: { data: string; packs: string[]; samplers: { kind: SamplerKind; steps: number }[]; seeds: number; limit: number; usm: [number, number][]; alphas: number[]; log?: (s: string) => void }): Promise<ValRow[]> {
+export async function restoreVal(opts: { data: string; packs: string[]; samplers: { kind: SamplerKind; steps: number }[]; seeds: number; limit: number; usm: [number, number][]; alphas: number[]; temperatures?: number[]; scales?: number[]; log?: (s: string) => void }): Promise<ValRow[]> {
   const log = opts.log ?? (() => {});
   const items = parseItems(readFileSync(path.join(opts.data, 'items.jsonl'), 'utf8')).filter((it) => it.split === 'val').slice(0, opts.limit);
   const pairs: ValPair[] = [];
@@ -64,12 +68,15 @@ export async function restoreVal(opts: { data: string; packs: string[]; samplers
   }
   for (const dir of opts.packs) {
     const staged = await openStagedPack(dir);
+    const own = staged.model.manifest;
     try {
-      for (const s of opts.samplers) {
+      for (const tau of opts.temperatures ?? [null]) for (const k of opts.scales ?? [null]) for (const s of opts.samplers) {
+        const model = { ...staged.model, manifest: { ...own, sampler: tau === null ? own.sampler : { ...own.sampler, temperature: tau }, residualScale: k ?? own.residualScale } };
+        const setting = `${tau === null ? '' : ` τ ${tau}`}${k === null ? '' : ` k ${k}`}`;
         const per: { psnr: number; gmsd: number }[] = [];
-        for (let seed = 0; seed < opts.seeds; seed++) per.push(await score(pairs, (p, i) => restoreWithPack(staged.model, p.lr, s.kind, s.steps, 1000 * seed + i)));
+        for (let seed = 0; seed < opts.seeds; seed++) per.push(await score(pairs, (p, i) => restoreWithPack(model, p.lr, s.kind, s.steps, 1000 * seed + i)));
         const m = (f: (x: { psnr: number; gmsd: number }) => number): number => per.reduce((a, x) => a + f(x), 0) / per.length;
-        const row = { label: `${path.basename(dir)} ${s.kind} ${s.steps}`, psnr: m((x) => x.psnr), gmsd: m((x) => x.gmsd), gain: m((x) => x.psnr) - bic.psnr, seeds: per.map((x) => x.psnr) };
+        const row = { label: `${path.basename(dir)}${setting} ${s.kind} ${s.steps}`, psnr: m((x) => x.psnr), gmsd: m((x) => x.gmsd), gain: m((x) => x.psnr) - bic.psnr, seeds: per.map((x) => x.psnr) };
         rows.push(row);
         log(`${row.label}: ${row.psnr.toFixed(3)} dB (${row.gain >= 0 ? '+' : ''}${row.gain.toFixed(3)}), GMSD ${row.gmsd.toFixed(4)}`);
         for (const alpha of opts.alphas) {
@@ -78,7 +85,7 @@ export async function restoreVal(opts: { data: string; packs: string[]; samplers
           for (let seed = 0; seed < opts.seeds; seed++) {
             shrunk.push(
               await score(pairs, async (p, i) => {
-                const out = await restoreWithPack(staged.model, p.lr, s.kind, s.steps, 1000 * seed + i);
+                const out = await restoreWithPack(model, p.lr, s.kind, s.steps, 1000 * seed + i);
                 const b = bicubicUpscale(p.lr, p.scale);
                 for (let j = 0; j < out.data.length; j++) out.data[j] = Math.min(1, Math.max(0, (b.data[j] as number) + alpha * ((out.data[j] as number) - (b.data[j] as number))));
                 return out;
@@ -108,6 +115,8 @@ if (process.argv[1]?.endsWith('restore-val.ts')) {
       limit: { type: 'string', default: '300' },
       usm: { type: 'string', default: '' },
       alphas: { type: 'string', default: '' },
+      temperatures: { type: 'string' },
+      scales: { type: 'string' },
       json: { type: 'string' },
     },
   });
@@ -123,6 +132,8 @@ if (process.argv[1]?.endsWith('restore-val.ts')) {
     seeds: Number(v.seeds),
     limit: Number(v.limit),
     alphas: v.alphas ? v.alphas.split(',').map(Number) : [],
+    ...(v.temperatures ? { temperatures: v.temperatures.split(',').map(Number) } : {}),
+    ...(v.scales ? { scales: v.scales.split(',').map(Number) } : {}),
     usm: v.usm ? v.usm.split(',').map((s) => s.split(':').map(Number) as [number, number]) : [],
     log: (s) => console.error(s),
   });

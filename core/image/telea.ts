@@ -115,22 +115,28 @@ function march(T: Float64Array, state: Uint8Array, W: number, H: number, stop: n
     accept(i);
     const x = i % W;
     const y = (i - x) / W;
-    const visit = (j: number, jx: number, jy: number): void => {
-      if (state[j] !== INSIDE) return;
-      const t = solveEikonal(T, state, j, jx, jy, W, H);
-      if (t < (T[j] as number)) {
-        T[j] = t;
-        heap.push(t, j);
-      }
-    };
-    if (x > 0) visit(i - 1, x - 1, y);
-    if (x < W - 1) visit(i + 1, x + 1, y);
-    if (y > 0) visit(i - W, x, y - 1);
-    if (y < H - 1) visit(i + W, x, y + 1);
+    if (x > 0) relax(T, state, heap, i - 1, x - 1, y, W, H);
+    if (x < W - 1) relax(T, state, heap, i + 1, x + 1, y, W, H);
+    if (y > 0) relax(T, state, heap, i - W, x, y - 1, W, H);
+    if (y < H - 1) relax(T, state, heap, i + W, x, y + 1, W, H);
   }
 }
 
-function diskOffsets(radius: number): { dx: Int32Array; dy: Int32Array } {
+/** Lower T of a not-yet-final pixel j from its accepted neighbours and queue it if it dropped. */
+function relax(T: Float64Array, state: Uint8Array, heap: MinHeap, j: number, jx: number, jy: number, W: number, H: number): void {
+  if (state[j] !== INSIDE) return;
+  const t = solveEikonal(T, state, j, jx, jy, W, H);
+  if (t < (T[j] as number)) {
+    T[j] = t;
+    heap.push(t, j);
+  }
+}
+
+/**
+ * The neighbourhood as offsets q − p, with the per-offset constants of the weight precomputed
+ * (the same expressions as per pixel, so the fill is unchanged bit for bit): r = p − q, |r|, |r|³.
+ */
+function diskOffsets(radius: number): { dx: Int32Array; dy: Int32Array; len: Float64Array; len3: Float64Array } {
   const dx: number[] = [];
   const dy: number[] = [];
   const r = Math.ceil(radius);
@@ -138,7 +144,16 @@ function diskOffsets(radius: number): { dx: Int32Array; dy: Int32Array } {
     dx.push(x);
     dy.push(y);
   }
-  return { dx: Int32Array.from(dx), dy: Int32Array.from(dy) };
+  const len = new Float64Array(dx.length);
+  const len3 = new Float64Array(dx.length);
+  for (let k = 0; k < dx.length; k++) {
+    const rx = -(dx[k] as number);
+    const ry = -(dy[k] as number);
+    const len2 = rx * rx + ry * ry;
+    len[k] = Math.sqrt(len2);
+    len3[k] = len2 * (len[k] as number);
+  }
+  return { dx: Int32Array.from(dx), dy: Int32Array.from(dy), len, len3 };
 }
 
 /** Fills the hole pixels of one C×H×W item in place (`out` starts as a copy of the item). */
@@ -195,7 +210,7 @@ function fillItem(out: Float32Array, base: number, C: number, H: number, W: numb
       if (state[i] === BAND) T[i] = 0;
     }
   }
-  const { dx, dy } = diskOffsets(radius);
+  const { dx, dy, len: lens, len3: lens3 } = diskOffsets(radius);
   const acc = new Float64Array(C);
   const accGx = new Float64Array(C);
   const accGy = new Float64Array(C);
@@ -237,6 +252,7 @@ function fillItem(out: Float32Array, base: number, C: number, H: number, W: numb
     accGx.fill(0);
     accGy.fill(0);
     let sw = 0;
+    let a0 = 0, a1 = 0, a2 = 0, gx0 = 0, gx1 = 0, gx2 = 0, gy0 = 0, gy1 = 0, gy2 = 0;
     for (let k = 0; k < dx.length; k++) {
       const qx = x + (dx[k] as number);
       const qy = y + (dy[k] as number);
@@ -245,20 +261,46 @@ function fillItem(out: Float32Array, base: number, C: number, H: number, W: numb
       if (known[q] !== 1) continue;
       const rx = x - qx;
       const ry = y - qy;
-      const len2 = rx * rx + ry * ry;
-      const len = Math.sqrt(len2);
+      const len = lens[k] as number;
       // direction: |cos| of the angle between p − q and the marching normal (floored so that a
       // pixel whose known neighbours all lie sideways still gets a value)
       const dir = Math.max(Math.abs(rx * gx + ry * gy) / (len * gl), 1e-2);
-      const w = (dir / (len2 * len)) / (1 + Math.abs((T[q] as number) - Ti));
+      const w = (dir / (lens3[k] as number)) / (1 + Math.abs((T[q] as number) - Ti));
       sw += w;
-      for (let c = 0; c < C; c++) {
-        const gxq = gradX[c * n + q] as number;
-        const gyq = gradY[c * n + q] as number;
-        acc[c] = (acc[c] as number) + w * ((out[base + c * n + q] as number) + gxq * rx + gyq * ry);
+      if (C === 3) {
+        // the common RGB case in locals (same operations in the same order as the loop below)
+        const g0 = gradX[q] as number, h0 = gradY[q] as number;
+        const g1 = gradX[q + n] as number, h1 = gradY[q + n] as number;
+        const g2 = gradX[q + 2 * n] as number, h2 = gradY[q + 2 * n] as number;
+        a0 += w * ((out[base + q] as number) + g0 * rx + h0 * ry);
+        a1 += w * ((out[base + n + q] as number) + g1 * rx + h1 * ry);
+        a2 += w * ((out[base + 2 * n + q] as number) + g2 * rx + h2 * ry);
+        gx0 += w * g0;
+        gx1 += w * g1;
+        gx2 += w * g2;
+        gy0 += w * h0;
+        gy1 += w * h1;
+        gy2 += w * h2;
+        continue;
+      }
+      for (let c = 0, cq = q, pq = base + q; c < C; c++, cq += n, pq += n) {
+        const gxq = gradX[cq] as number;
+        const gyq = gradY[cq] as number;
+        acc[c] = (acc[c] as number) + w * ((out[pq] as number) + gxq * rx + gyq * ry);
         accGx[c] = (accGx[c] as number) + w * gxq;
         accGy[c] = (accGy[c] as number) + w * gyq;
       }
+    }
+    if (C === 3) {
+      acc[0] = a0;
+      acc[1] = a1;
+      acc[2] = a2;
+      accGx[0] = gx0;
+      accGx[1] = gx1;
+      accGx[2] = gx2;
+      accGy[0] = gy0;
+      accGy[1] = gy1;
+      accGy[2] = gy2;
     }
     for (let c = 0; c < C; c++) {
       const v = sw > 0 ? (acc[c] as number) / sw : 0;

@@ -88,6 +88,11 @@ export const samplerDefaults = z.object({
   maxSteps: z.number().int().min(1).max(1000),
   /** N of the distillation grid (k = trainSteps / N); the sampler must use the training N. */
   distillSteps: z.number().int().min(1).max(1000).optional(),
+  /**
+   * Start temperature τ: sampling starts from z_T = τ·ε (core/samplers/start.ts says why), chosen
+   * on the training data's validation split. Absent = 1, the diffusion prior (every older pack).
+   */
+  temperature: z.number().min(0).max(1).optional(),
 });
 export type SamplerDefaults = z.infer<typeof samplerDefaults>;
 

@@ -18,6 +18,8 @@ export const packInfo = z.object({
   /** Where it was found. */
   source: z.enum(['bundled', 'user']),
   steps: z.object({ default: z.number().int().min(1), max: z.number().int().min(1) }),
+  /** Start temperature τ of its sampler (core/samplers/start.ts); absent = 1. At τ = 0 one step gives the same result for every seed. */
+  startTemperature: z.number().min(0).max(1).optional(),
   upscale: z.number().int().min(1),
   /** True when the tool takes an instruction/prompt. */
   takesText: z.boolean(),

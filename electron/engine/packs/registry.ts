@@ -390,6 +390,7 @@ export function toPackInfo(rec: PackRecord, instructions: readonly string[] = []
     method: m.method,
     source: rec.source,
     steps: { default: m.sampler.steps, max: m.sampler.maxSteps },
+    ...(m.sampler.temperature !== undefined ? { startTemperature: m.sampler.temperature } : {}),
     upscale: m.upscale,
     takesText: m.textEmbeddingDim > 0,
     instructions: [...instructions],

@@ -7,6 +7,7 @@ import { makeSchedule } from '../../../core/math/schedule.ts';
 import { addBase } from '../../../core/residual.ts';
 import { Rng } from '../../../core/rng.ts';
 import { runSampler } from '../../../core/samplers/index.ts';
+import { coolStart } from '../../../core/samplers/start.ts';
 import type { DenoiseFn } from '../../../core/samplers/index.ts';
 import { f32Ops } from '../../../core/tensor/ops.ts';
 import type { F32Tensor } from '../../../core/tensor/ops.ts';
@@ -121,6 +122,13 @@ export async function sampleLatent(
     onStep: (i, n) => opts.onStep?.(i, n),
   });
   return m.residual === 'condition' ? addBase(out, cond, m.residualScale) : out;
+}
+
+/** z_T of one untiled sample at start temperature τ (core/samplers/start.ts): τ·{@link seededNoise}. */
+export function startLatent(tau: number, shape: readonly number[], seed: number): F32Tensor {
+  if (tau === 0) return { data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape: [...shape] };
+  const eps = seededNoise(shape, seed);
+  return { data: coolStart(eps.data, tau), shape: eps.shape };
 }
 
 /** z_T for the whole image: one seeded N(0, I) field, so tiles cut from it agree in overlaps. */

@@ -7,6 +7,7 @@ import { customCondition, depthCondition, editCondition, inpaintCondition, resto
 import { clampUnitInPlace } from '../../../core/image/filters.ts';
 import { carryEdit, carryFromWorkingSize, meanOfDraws, workingSize } from '../../../core/image/gain-offset.ts';
 import { resizeBicubic } from '../../../core/image/resize.ts';
+import { distinctDraws, startTemperature } from '../../../core/samplers/start.ts';
 import { crop, padToMultiple, pixelShuffle, rgbToGrey } from '../../../core/tensor/layout.ts';
 import type { F32Tensor } from '../../../core/tensor/ops.ts';
 import { JobError } from '../jobs/queue.ts';
@@ -42,7 +43,7 @@ export function nativeBackend(model: NativePack): ToolBackend {
       // the pack's hole fill is also its residual base: a 'telea' pack adds its change to the classic fill
       const cond = inpaintCondition(image, mask, m.latent.factor, m.holeFill ?? 'zero');
       checkConditionWidth(p, cond);
-      const n = m.fillSamples ?? 1;
+      const n = distinctDraws(startTemperature(m.sampler), steps, m.fillSamples ?? 1);
       if (n === 1) return generate(p, cond, steps, notes, null);
       notes.push(`fill: the mean of ${n} samples`);
       return meanOfSamples(p, cond, steps, notes, null, n);
@@ -69,7 +70,7 @@ async function wholeImage(p: PipelineInput, align: number, x: F32Tensor, steps: 
   checkConditionWidth(p, cond);
   const text = instructionEmbedding(p, notes);
   if (m.carry && tool !== 'depth') {
-    const n = m.carry.samples;
+    const n = distinctDraws(startTemperature(m.sampler), steps, m.carry.samples);
     const out = carryEdit(x, crop(await meanOfSamples(p, cond, steps, notes, text, n), 0, 0, H, W), m.carry.radius, m.carry.space);
     clampUnitInPlace(out.data);
     notes.push(`the model's change carried onto the photo as a smooth gain/offset field (mean of ${n} sample${n > 1 ? 's' : ''}, radius ${m.carry.radius} px): detail is the original's`);
@@ -86,7 +87,7 @@ async function wholeImage(p: PipelineInput, align: number, x: F32Tensor, steps: 
 async function editAtWorkingSize(p: PipelineInput, x: F32Tensor, work: { height: number; width: number; scaled: boolean }, steps: number, notes: string[]): Promise<F32Tensor> {
   const [, , H, W] = x.shape as [number, number, number, number];
   // a pack that carries its change (manifest `carry`) gets the mean of its samples here too
-  const n = p.model.manifest.carry?.samples ?? 1;
+  const n = distinctDraws(startTemperature(p.model.manifest.sampler), steps, p.model.manifest.carry?.samples ?? 1);
   const radius = p.model.manifest.carry?.radius ?? Math.max(2, Math.round(Math.min(work.height, work.width) / 32));
   const out = await carryFromWorkingSize(x, work, radius, async (low) => {
     const r = p.model.manifest.latent.factor;

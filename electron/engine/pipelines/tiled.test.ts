@@ -127,4 +127,23 @@ describe('tiled sampling', () => {
     expect(isAllocationError(new Error('CUDA error cudaErrorMemoryAllocation: out of memory'))).toBe(true);
     expect(isAllocationError(new Error('input z has wrong shape'))).toBe(false);
   });
+  it('starts from τ·ε at the pack\'s start temperature, one tile or several (z → output is linear here)', async () => {
+    const run = async (temperature: number | undefined, side: number, seed: number): Promise<Float32Array> => {
+      const m = { ...manifest, sampler: { ...manifest.sampler, ...(temperature === undefined ? {} : { temperature }) } } as PackManifest;
+      const model: PackModel = { kind: 'denoiser', manifest: m, denoiser: session(1 << 20, []), instructions: null };
+      const cond = { data: new Float32Array(48 * side * side), shape: [1, 48, side, side] };
+      return (await sampleTiled({ model, cond, text: null, steps: 1, seed, ctx: ctx(), notes: [] })).data;
+    };
+    for (const side of [32, 64]) {
+      const hot = await run(undefined, side, 3);
+      const warm = await run(0.5, side, 3);
+      expect(hot.some((v) => v !== 0)).toBe(true);
+      let worst = 0;
+      for (let i = 0; i < hot.length; i++) worst = Math.max(worst, Math.abs((warm[i] as number) - 0.5 * (hot[i] as number)));
+      expect(worst).toBeLessThan(1e-6);
+      const cold = await run(0, side, 3);
+      expect(cold.every((v) => v === 0)).toBe(true);
+      expect(await run(0, side, 4)).toEqual(cold);
+    }
+  });
 });

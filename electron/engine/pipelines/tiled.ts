@@ -7,6 +7,7 @@
 import { throwIfAborted } from '../../../core/samplers/common.ts';
 import { crop, roundUp } from '../../../core/tensor/layout.ts';
 import { TileAccumulator } from '../../../core/tiling/blend.ts';
+import { coolStart, startTemperature } from '../../../core/samplers/start.ts';
 import { planTiles } from '../../../core/tiling/plan.ts';
 import type { TileRect } from '../../../core/tiling/plan.ts';
 import type { F32Tensor } from '../../../core/tensor/ops.ts';
@@ -68,8 +69,10 @@ async function sampleWithTileSize(o: TiledOptions, C: number, size: number, over
   const plan = planTiles({ height: keep.height, width: keep.width, tile: size, overlap: Math.min(overlap, size - LATENT_ALIGN), align: LATENT_ALIGN });
   const acc = new TileAccumulator(plan, C);
   // z_T is one seeded field over the whole latent (tiles agree in overlaps), made a tile row at a
-  // time when there are several (one row: the field itself, without positioning a generator per plane)
-  const noise = plan.ys.length > 1 ? new NoiseRows([1, C, h, w], o.seed) : null;
+  // time when there are several (one row: the field itself, without positioning a generator per
+  // plane), scaled by the pack's start temperature (core/samplers/start.ts): zeros at τ = 0
+  const tau = startTemperature(o.model.manifest.sampler);
+  const noise = plan.ys.length > 1 && tau !== 0 ? new NoiseRows([1, C, h, w], o.seed) : null;
   let bandRow = -1;
   let rows: F32Tensor = { data: new Float32Array(0), shape: [1, C, 0, w] };
   const M = plan.tiles.length;
@@ -78,7 +81,9 @@ async function sampleWithTileSize(o: TiledOptions, C: number, size: number, over
     const t = plan.tiles[ti] as TileRect;
     const whole = M === 1 && t.h === h && t.w === w && keep.height === h && keep.width === w;
     if (t.row !== bandRow) {
-      rows = noise ? noise.rows(t.y, t.h) : seededNoise([1, C, h, w], o.seed);
+      const field = tau === 0 ? { data: new Float32Array(C * t.h * w), shape: [1, C, t.h, w] } : noise ? noise.rows(t.y, t.h) : seededNoise([1, C, h, w], o.seed);
+      // a copy when cooled: NoiseRows keeps its band to share rows with the next one
+      rows = tau === 0 || tau === 1 ? field : { data: coolStart(field.data.slice(), tau), shape: field.shape };
       bandRow = t.row;
     }
     const out = await sampleLatent(

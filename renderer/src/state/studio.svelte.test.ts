@@ -54,6 +54,19 @@ describe('Studio', () => {
     expect(studio.runBlocker).toBe('Paint a mask over the area to fill.');
   });
 
+  it('offers no variations where every seed gives the same result (start temperature 0 at 1 step)', async () => {
+    const e = engine({
+      listPacks: async () => ok({ packs: [pack('up', 'restore', { title: 'Restore', upscale: 4, steps: { default: 1, max: 8 }, startTemperature: 0 })], provider: { active: 'cpu', tried: ['cpu'] } }),
+    });
+    const studio = await openStudio(e);
+    expect(studio.canRun).toBe(true);
+    expect(studio.variationsBlocker).toMatch(/same result for every seed at 1 step/);
+    await studio.runVariations();
+    expect(e.sent).toHaveLength(0);
+    studio.tool.setSteps(2);
+    expect(studio.variationsBlocker).toBeNull();
+  });
+
   it('runs the tool on the open image and makes the result one undo step', async () => {
     const e = engine();
     const studio = await openStudio(e);

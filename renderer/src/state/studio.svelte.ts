@@ -5,6 +5,7 @@
  * commands that span several (Run, undo, opening a document). Pixels stay in the editor
  * core's plain classes; only small values and `$state.raw` references are reactive.
  */
+import { startIsDeterministic } from '../../../core/samplers/start.ts';
 import type { CodiApi, EngineConnection } from '../engine-client/index.ts';
 import type { ImageDocument, RgbaImage } from '../editor/document.ts';
 import { shortcutKeys } from '../editor/shortcuts.ts';
@@ -106,6 +107,16 @@ export class Studio {
     return this.runBlocker === null;
   }
 
+  /** Why Variations is disabled: Run's reasons, or a tool whose result is the same for every seed. */
+  get variationsBlocker(): string | null {
+    const pack = this.tool.pack;
+    if (this.runBlocker !== null || !pack) return this.runBlocker;
+    if (startIsDeterministic(pack.startTemperature ?? 1, this.tool.steps)) {
+      return `${pack.title} gives the same result for every seed at 1 step; raise the steps for variations.`;
+    }
+    return null;
+  }
+
   /** Why Run is disabled, for the button's description. */
   get runBlocker(): string | null {
     const doc = this.document.doc;
@@ -178,7 +189,12 @@ export class Studio {
 
   async runVariations(): Promise<void> {
     const doc = this.document.doc;
-    if (!doc || !this.tool.pack || !this.canRun) return;
+    const why = this.variationsBlocker;
+    if (!doc || !this.tool.pack || why !== null) {
+      // the shortcut reaches here with the button disabled: say why nothing happens
+      if (why !== null && this.runBlocker === null) this.notices.info(why);
+      return;
+    }
     this.notices.clear();
     const found = await this.variations.run(this.tool.seed, (seed) => this.#runOne(doc, seed));
     if (found > 0) this.notices.info(`${found} variation${found === 1 ? '' : 's'} ready: pick one.`);

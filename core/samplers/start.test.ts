@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { coolStart, distinctDraws, startIsDeterministic, startTemperature } from './start.ts';
+
+describe('start temperature', () => {
+  it('defaults to the diffusion prior (τ = 1) for packs that do not say', () => {
+    expect(startTemperature({})).toBe(1);
+    expect(startTemperature({ temperature: 0.6 })).toBe(0.6);
+  });
+
+  it('is deterministic only from zeros at one step, so only then one draw stands for n', () => {
+    expect(startIsDeterministic(0, 1)).toBe(true);
+    expect(startIsDeterministic(0, 2)).toBe(false);
+    expect(startIsDeterministic(0.6, 1)).toBe(false);
+    expect(distinctDraws(0, 1, 8)).toBe(1);
+    expect(distinctDraws(0, 4, 8)).toBe(8);
+    expect(distinctDraws(1, 1, 4)).toBe(4);
+  });
+
+  it('scales a draw in place and refuses a temperature outside [0, 1]', () => {
+    expect([...coolStart(Float32Array.of(2, -4), 0.5)]).toEqual([1, -2]);
+    const same = Float32Array.of(0.3);
+    expect(coolStart(same, 1)).toBe(same);
+    expect(same[0]).toBeCloseTo(0.3);
+    expect(() => coolStart(new Float32Array(1), 1.5)).toThrow(/\[0, 1\]/);
+    expect(() => coolStart(new Float32Array(1), Number.NaN)).toThrow(/\[0, 1\]/);
+  });
+});
