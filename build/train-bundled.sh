@@ -71,8 +71,10 @@ RESIDUAL=(--method pe-codi --backbone "$OUT/codi-backbone" --batch 16 --lr 2e-3 
   # manifest residualScale 10 = 5 / 0.5 (val vs bicubic: clean +0.113 dB, degraded +0.045): see its model card
   # and bench/results/eval-2026-12-06-restore.md. The learning rate is constant after warm-up, so stopping a
   # longer run at a step and training to it give the same weights.
-  train codi-restore-x4 --task restore --data "$DATA/restore-x4-clean" --method codi --backbone "$OUT/codi-backbone" --batch 16 --lr 1e-3 --warmup 20 --mu-lr-scale 40 --t-sampling per-sample --residual condition --max-items 6000 --crop 32 --residual-scale 5 --x-weight 10 --steps "$(steps 20000)"
-  [ "$(node -p "require('./$OUT/codi-restore-x4/manifest.json').residualScale")" = 10 ] || node -e "const f='$OUT/codi-restore-x4/manifest.json',fs=require('fs'),m=JSON.parse(fs.readFileSync(f));m.residualScale=10;fs.writeFileSync(f,JSON.stringify(m,null,2)+'\\n')"
+  # 0.4.0 (2026-12-06): the same run continued to 40000 steps (5524 s in all), the checkpoint chosen on both val splits
+  # every 4000 steps to 48000 at τ 0 / k 3 (largest sum of the two gains; both fell after 40000); its start temperature
+  # and residual scale are chosen after finalize (choose-restore-start below).
+  train codi-restore-x4 --task restore --data "$DATA/restore-x4-clean" --method codi --backbone "$OUT/codi-backbone" --batch 16 --lr 1e-3 --warmup 20 --mu-lr-scale 40 --t-sampling per-sample --residual condition --max-items 6000 --crop 32 --residual-scale 5 --x-weight 10 --steps "$(steps 40000)"
   OUT="$RUNS/stage" train codi-inpaint-adapter --task inpaint --data "$DATA/inpaint" "${RESIDUAL[@]}" --max-items 5000 --hole-fill telea --residual-scale 3 --steps "$(steps 2065)"
   # then the whole network from that adapter (2026-12-06): full CoDi, ground-truth term ×10, 4000 steps (1854 s, one
   # thread). On 96 val crops of 256² (choose-fill-samples below) 17.89 / 18.04 / 18.13 dB at 1 / 2 / 4 samples against
@@ -123,9 +125,14 @@ npx tsx build/finalize-packs.ts "$OUT" "$DATA"
 # default sampler (deterministic or re-noising CoDi) and step count per pack = the best measured on
 # its validation split (model card "Steps"); the baselines get their sampler chosen the same way
 npx tsx build/choose-default-steps.ts "$OUT" "$DATA"
-# inpaint: samples per fill, and the classic fill instead of the model where the model measured below it on val;
-# measured at the app's 256² context on crops of the validation photos only (97 items at --val-fraction 0.99:
-# 1 train + 96 val), with the eval's user-like masks, since at 64² the colour match and feather dominate a fill
-[ -f "$DATA/inpaint-val256/items.jsonl" ] || $CODI build-dataset --task inpaint --out "$DATA/inpaint-val256" --size 256 --count 97 --val-fraction 0.99 --seed 0
-npx tsx build/choose-fill-samples.ts "$OUT" "$DATA" --dataset inpaint-val256 --eval-masks
+# restore ×4: start temperature and residual share on both val splits (clean and degraded), the largest sum of the two
+# gains over bicubic (build/restore/choose-restore-start.ts; 2026-12-06: τ 0, residualScale 3 = k 5 / 1.67)
+npx tsx build/restore/choose-restore-start.ts "$OUT/codi-restore-x4" --train-k 5 --clean "$DATA/restore-x4-clean" --degraded "$DATA/restore-x4"
+# inpaint: samples per fill and start temperature (or the classic fill where the model measured below it), chosen on
+# val: the share of crops meeting the issue's three criteria against the classic fill first, then fewer samples, then
+# hole PSNR (build/eval/fill-choice.ts); at the app's 256² context on crops of the validation photos only (401 items
+# at --val-fraction 0.99: 4 train + 397 val), with the eval's user-like masks, since at 64² the colour match and
+# feather dominate a fill. ~400 crops: on 96 the share's standard error was larger than the settings' differences.
+[ -f "$DATA/inpaint-val256-400/items.jsonl" ] || $CODI build-dataset --task inpaint --out "$DATA/inpaint-val256-400" --size 256 --count 401 --val-fraction 0.99 --seed 0
+npx tsx build/choose-fill-samples.ts "$OUT" "$DATA" --dataset inpaint-val256-400 --items 400 --eval-masks
 log "all packs trained; run 'npm run eval' for the table"

@@ -43,8 +43,8 @@ if (!dir || !v['train-k']) throw new Error('usage: choose-restore-start.ts PACK_
 const k = Number(v['train-k']);
 const scales = SHARES.map((a) => Number((k / a).toFixed(3)));
 const common = { packs: [dir], samplers: [{ kind: 'codi-renoise' as const, steps: 1 }], seeds: 1, limit: Number(v.limit), usm: [], alphas: [], temperatures: TEMPERATURES, scales, log: (s: string) => console.error(s) };
-const clean = await restoreVal({ ...common, data: v.clean });
-const degraded = await restoreVal({ ...common, data: v.degraded });
+// the two splits side by side: ONNX Runtime runs each session's calls off the main thread
+const [clean, degraded] = await Promise.all([restoreVal({ ...common, data: v.clean }), restoreVal({ ...common, data: v.degraded })]);
 const gain = (rows: typeof clean, tau: number, scale: number): number => {
   const row = rows.find((r) => r.label.includes(` τ ${tau} k ${scale} `));
   if (!row) throw new Error(`no row for τ ${tau}, k ${scale}`);
@@ -58,7 +58,11 @@ for (const tau of TEMPERATURES) for (const scale of scales) {
 const raw = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { sampler: Record<string, unknown> } & Record<string, unknown>;
 const sampler: Record<string, unknown> = { ...raw.sampler, temperature: best.tau };
 if (best.tau === 1) delete sampler['temperature'];
-const manifest = manifestSchema.parse({ ...raw, sampler, residualScale: best.scale });
+// The per-step figures of build/choose-default-steps.ts were measured from a full draw at training k; they no longer
+// describe this setting, so the editor shows none rather than stale ones (its 1-step figures are in the card section).
+const training = raw['training'] as { metrics?: Record<string, number> } | undefined;
+const metrics = Object.fromEntries(Object.entries(training?.metrics ?? {}).filter(([key]) => !key.startsWith('psnr_val_')));
+const manifest = manifestSchema.parse({ ...raw, sampler, residualScale: best.scale, ...(training ? { training: { ...training, metrics } } : {}) });
 await writeFileAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 const fmt = (g: number): string => `${g >= 0 ? '+' : '−'}${Math.abs(g).toFixed(3)}`;
 const section = [

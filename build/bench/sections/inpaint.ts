@@ -1,7 +1,7 @@
 /**
  * Bench section 6, interactive inpainting: request → pixels through the broker and engine process (the path
  * the renderer uses): runTool on a 256² image whose mask makes the whole image the context
- * crop, 4 steps, then getImagePixels of the result.
+ * crop, at the pack's default step count (the goal) and at 4 steps, then getImagePixels of the result.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -38,7 +38,8 @@ export const inpaint: Section = async (ctx) => {
     const td = defaultSteps === 4 ? t : await timeIt(once(defaultSteps), { runs });
     return {
       title: '6. Interactive inpainting',
-      goal: { text: 'p50 ≤ 150 ms request → pixels (256² context, 4 steps)', met: t.medianMs <= 150, measured: `p50 ${t.medianMs.toFixed(0)} ms${t.medianMs > 150 ? `, ${(t.medianMs - 150).toFixed(0)} ms over` : ''}, p90 ${t.p90Ms.toFixed(0)} ms` },
+      // the issue's goal is at the pack's default step count (what a user gets); 4 steps is a row for comparison
+      goal: { text: `p50 ≤ 150 ms request → pixels (256² context, the pack's default ${defaultSteps} step${defaultSteps === 1 ? '' : 's'})`, met: td.medianMs <= 150, measured: `p50 ${td.medianMs.toFixed(0)} ms${td.medianMs > 150 ? `, ${(td.medianMs - 150).toFixed(0)} ms over` : ''}, p90 ${td.p90Ms.toFixed(0)} ms` },
       rows: [
         { path: 'EngineHost → engine process → getImagePixels', pack: rec.name, steps: 4, runs, p50Ms: round(t.medianMs, 1), p90Ms: round(t.p90Ms, 1), minMs: round(t.minMs, 1) },
         ...(defaultSteps === 4 ? [] : [{ path: 'same, the pack\'s default step count', pack: rec.name, steps: defaultSteps, runs, p50Ms: round(td.medianMs, 1), p90Ms: round(td.p90Ms, 1), minMs: round(td.minMs, 1) }]),
