@@ -126,7 +126,8 @@ npx tsx build/finalize-packs.ts "$OUT" "$DATA"
 # its validation split (model card "Steps"); the baselines get their sampler chosen the same way
 npx tsx build/choose-default-steps.ts "$OUT" "$DATA"
 # restore ×4: start temperature and residual share on both val splits (clean and degraded), the largest sum of the two
-# gains over bicubic (build/restore/choose-restore-start.ts; 2026-12-06: τ 0, residualScale 3 = k 5 / 1.67)
+# gains over bicubic (build/restore/choose-restore-start.ts; 2026-12-06: τ 0.3, residualScale 3 = k 5 / 1.67), then its
+# per-step figures and default sampler at that setting (after choose-default-steps, whose sampler starts from a full draw)
 npx tsx build/restore/choose-restore-start.ts "$OUT/codi-restore-x4" --train-k 5 --clean "$DATA/restore-x4-clean" --degraded "$DATA/restore-x4"
 # inpaint: samples per fill and start temperature (or the classic fill where the model measured below it), chosen on
 # val: the share of crops meeting the three criteria against the classic fill first, then fewer samples, then

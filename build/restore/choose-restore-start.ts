@@ -4,7 +4,10 @@
  * the tool adds to the bicubic base), chosen on the VALIDATION splits of both kinds of photo users
  * bring: clean (bicubic ×4 + JPEG q95) and degraded (the real-world chain). The setting with the
  * largest sum of the two PSNR gains over bicubic wins (both kinds of photo count the same); the
- * manifest is rewritten and the model card gets a section with the whole grid.
+ * manifest is rewritten and the model card gets a section with the whole grid. Then the per-step
+ * figures the editor shows (manifest training.metrics, core/packs/measured-steps.ts) are measured
+ * again at the chosen setting, through the engine's sampler: build/choose-default-steps.ts measures
+ * them with the trainer's sampler, which starts from a full draw.
  *
  *   npx tsx build/restore/choose-restore-start.ts PACK_DIR --train-k 5 [--clean datasets/restore-x4-clean]
  *        [--degraded datasets/restore-x4] [--limit 200]
@@ -14,6 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { manifestSchema } from '../../core/packs/manifest.ts';
 import { writeFileAtomic } from '../../training/export/export-onnx.ts';
+import { chooseSampler } from '../../training/trainer/sampler-choice.ts';
 import { restoreVal } from './restore-val.ts';
 
 const TEMPERATURES = [1, 0.3, 0];
@@ -58,11 +62,33 @@ for (const tau of TEMPERATURES) for (const scale of scales) {
 const raw = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { sampler: Record<string, unknown> } & Record<string, unknown>;
 const sampler: Record<string, unknown> = { ...raw.sampler, temperature: best.tau };
 if (best.tau === 1) delete sampler['temperature'];
-// The per-step figures of build/choose-default-steps.ts were measured from a full draw at training k; they no longer
-// describe this setting, so the editor shows none rather than stale ones (its 1-step figures are in the card section).
 const training = raw['training'] as { metrics?: Record<string, number> } | undefined;
-const metrics = Object.fromEntries(Object.entries(training?.metrics ?? {}).filter(([key]) => !key.startsWith('psnr_val_')));
-const manifest = manifestSchema.parse({ ...raw, sampler, residualScale: best.scale, ...(training ? { training: { ...training, metrics } } : {}) });
+const chosen = { ...raw, sampler, residualScale: best.scale };
+await writeFileAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifestSchema.parse(chosen), null, 2)}\n`);
+// the per-step figures at the chosen setting, on the clean split (the data set the pack trained on)
+const STEP_SAMPLERS = [{ kind: 'codi' as const, steps: 1 }, { kind: 'codi' as const, steps: 2 }, { kind: 'codi' as const, steps: 4 }, { kind: 'codi-renoise' as const, steps: 2 }, { kind: 'codi-renoise' as const, steps: 4 }];
+const perStep = await restoreVal({ ...common, data: v.clean, limit: 96, samplers: STEP_SAMPLERS, temperatures: [best.tau], scales: [best.scale] });
+const stepPsnr = (kind: string, steps: number): number => {
+  const row = perStep.find((r) => r.label.endsWith(` ${kind} ${steps}`));
+  if (!row) throw new Error(`no per-step row for ${kind} ${steps}`);
+  return Number(row.psnr.toFixed(2));
+};
+const bicubic = perStep.find((r) => r.label === 'bicubic');
+const metrics = {
+  ...training?.metrics,
+  psnr_val_codi_1: stepPsnr('codi', 1),
+  psnr_val_codi_2: stepPsnr('codi', 2),
+  psnr_val_codi_4: stepPsnr('codi', 4),
+  psnr_val_renoise_2: stepPsnr('codi-renoise', 2),
+  psnr_val_renoise_4: stepPsnr('codi-renoise', 4),
+  ...(bicubic ? { psnr_val_condition: Number(bicubic.psnr.toFixed(2)) } : {}),
+};
+// the default sampler kind and step count by the rule of build/choose-default-steps.ts, on these figures
+const pick = chooseSampler({
+  codi: { 1: metrics.psnr_val_codi_1, 2: metrics.psnr_val_codi_2, 4: metrics.psnr_val_codi_4 },
+  renoise: { 2: metrics.psnr_val_renoise_2, 4: metrics.psnr_val_renoise_4 },
+});
+const manifest = manifestSchema.parse({ ...chosen, sampler: { ...sampler, kind: pick.kind, steps: pick.steps }, training: { ...training, metrics } });
 await writeFileAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 const fmt = (g: number): string => `${g >= 0 ? '+' : '−'}${Math.abs(g).toFixed(3)}`;
 const section = [
@@ -75,6 +101,8 @@ const section = [
   ...TEMPERATURES.map((tau) => `| ${tau} | ${scales.map((s) => `${fmt(gain(clean, tau, s))} / ${fmt(gain(degraded, tau, s))}`).join(' | ')} |`),
   '',
   `Default: τ = ${best.tau}, residualScale ${best.scale} (the largest sum of the two gains, ${fmt(best.sum)} dB).${best.tau === 0 ? ' From τ = 0 a one-step restore is the same for every seed.' : ''}`,
+  '',
+  `At this setting, per step count (96 clean val crops, PSNR dB; bicubic ${bicubic ? bicubic.psnr.toFixed(2) : '?'}): deterministic \`codi\` 1 / 2 / 4 steps ${stepPsnr('codi', 1)} / ${stepPsnr('codi', 2)} / ${stepPsnr('codi', 4)}; re-noising 2 / 4 steps ${stepPsnr('codi-renoise', 2)} / ${stepPsnr('codi-renoise', 4)}. These are the figures the editor's steps hint shows (manifest \`training.metrics\`). Default sampler by the rule of "Steps" (better over 2 and 4 steps together): \`${pick.kind}\`, ${pick.steps} step${pick.steps === 1 ? '' : 's'}.`,
   '',
 ].join('\n');
 const cardPath = path.join(dir, manifest.modelCard);

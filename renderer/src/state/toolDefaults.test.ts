@@ -46,7 +46,7 @@ describe('the tool a new user starts with', () => {
     expect(packs[1]!.task).toBe('depth');
     expect(defaultTool(packs)?.name).toBe('codi-edit');
     // Both gains come from the packs' own val measurements (manifest training.metrics); edit's change
-    // over its input is large, restore's over bicubic small (a tenth of a dB), so edit is the default.
+    // over its input is large, restore's over bicubic small (a third of a dB), so edit is the default.
     const edit = measuredGain(packs[2]!);
     const restore = measuredGain(packs[4]!);
     expect(edit).toBeGreaterThan(1);
