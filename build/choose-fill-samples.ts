@@ -25,6 +25,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { manifestSchema } from '../core/packs/manifest.ts';
+import { samplerAtTemperature } from '../core/samplers/start.ts';
 import { fromInterleavedU8 } from '../training/data/image.ts';
 import { writeFileAtomic } from '../training/export/export-onnx.ts';
 import { holeMeasures } from './eval/metrics.ts';
@@ -80,7 +81,7 @@ try {
     }
   }
   const size = `${cases[0]?.truth.width ?? 0}²`;
-  const classicMeasures = cases.map((c, i) => ({ ...holeMeasures(teleaCase({ id: `val-${i}`, ...c }), c.truth, c.mask), gmsd: 0 }));
+  const classicMeasures = cases.map((c, i) => holeMeasures(teleaCase({ id: `val-${i}`, ...c }), c.truth, c.mask));
   const classic = classicMeasures.reduce((a, m) => a + m.psnr, 0) / cases.length;
   const candidates: FillCandidate[] = [];
   for (const temperature of TEMPERATURES) {
@@ -88,7 +89,7 @@ try {
       // the model's own fill, whatever the pack declares now (a classic pack would measure Telea)
       const setting = { ...model, manifest: { ...model.manifest, sampler: { ...model.manifest.sampler, temperature }, fillSamples: samples, fillSource: 'model' as const } };
       const measures = [];
-      for (const [i, c] of cases.entries()) measures.push({ ...holeMeasures(await inpaintWithPack(setting, c.truth, c.mask, 1000 + i), c.truth, c.mask), gmsd: 0 });
+      for (const [i, c] of cases.entries()) measures.push(holeMeasures(await inpaintWithPack(setting, c.truth, c.mask, 1000 + i), c.truth, c.mask));
       const cand = { temperature, samples, psnr: measures.reduce((a, m) => a + m.psnr, 0) / cases.length, allCriteria: criteriaAgainst(measures, classicMeasures).all };
       console.error(`τ ${temperature}, ${samples} sample(s): ${cand.psnr.toFixed(2)} dB, all three criteria on ${(100 * cand.allCriteria).toFixed(0)} %`);
       candidates.push(cand);
@@ -97,8 +98,7 @@ try {
   const choice = chooseFill(candidates, classic);
   const raw = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { sampler: Record<string, unknown> } & Record<string, unknown>;
   delete raw['fillSource'];
-  const sampler = { ...raw.sampler, ...(choice.kind === 'model' && choice.pick.temperature !== 1 ? { temperature: choice.pick.temperature } : {}) };
-  if (choice.kind !== 'model' || choice.pick.temperature === 1) delete sampler['temperature'];
+  const sampler = samplerAtTemperature(raw.sampler, choice.kind === 'model' ? choice.pick.temperature : 1);
   const manifest = manifestSchema.parse({ ...raw, sampler, fillSamples: choice.kind === 'model' ? choice.pick.samples : 1, ...(choice.kind === 'classic' ? { fillSource: 'classic' } : {}) });
   await writeFileAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const cardPath = path.join(dir, manifest.modelCard);

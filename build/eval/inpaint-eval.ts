@@ -115,14 +115,14 @@ function median(xs: readonly number[]): number {
 }
 
 /** The issue's per-photo criteria of `rows` against the classic fill's, as fractions of photos. */
-export function criteriaAgainst(ours: readonly InpaintMeasures[], classic: readonly InpaintMeasures[]): InpaintCriteria {
+export function criteriaAgainst(ours: readonly HoleMeasures[], classic: readonly HoleMeasures[]): InpaintCriteria {
   if (ours.length !== classic.length || ours.length === 0) throw new RangeError('criteria need the same, non-empty photo list');
   let colour = 0;
   let psnr = 0;
   let texture = 0;
   let all = 0;
   for (const [i, o] of ours.entries()) {
-    const t = classic[i] as InpaintMeasures;
+    const t = classic[i] as HoleMeasures;
     const a = o.meanColourDistance <= t.meanColourDistance + 3;
     const b = o.psnr >= t.psnr - 1;
     const g = o.gradientEnergyRatio >= 0.4 && o.gradientEnergyRatio <= 2;

@@ -16,6 +16,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { manifestSchema } from '../../core/packs/manifest.ts';
+import { samplerAtTemperature } from '../../core/samplers/start.ts';
 import { writeFileAtomic } from '../../training/export/export-onnx.ts';
 import { chooseSampler } from '../../training/trainer/sampler-choice.ts';
 import { restoreVal } from './restore-val.ts';
@@ -60,11 +61,8 @@ for (const tau of TEMPERATURES) for (const scale of scales) {
   if (sum > best.sum) best = { tau, scale, sum };
 }
 const raw = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { sampler: Record<string, unknown> } & Record<string, unknown>;
-const sampler: Record<string, unknown> = { ...raw.sampler, temperature: best.tau };
-if (best.tau === 1) delete sampler['temperature'];
+const sampler = samplerAtTemperature(raw.sampler, best.tau);
 const training = raw['training'] as { metrics?: Record<string, number> } | undefined;
-const chosen = { ...raw, sampler, residualScale: best.scale };
-await writeFileAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifestSchema.parse(chosen), null, 2)}\n`);
 // the per-step figures at the chosen setting, on the clean split (the data set the pack trained on)
 const STEP_SAMPLERS = [{ kind: 'codi' as const, steps: 1 }, { kind: 'codi' as const, steps: 2 }, { kind: 'codi' as const, steps: 4 }, { kind: 'codi-renoise' as const, steps: 2 }, { kind: 'codi-renoise' as const, steps: 4 }];
 const perStep = await restoreVal({ ...common, data: v.clean, limit: 96, samplers: STEP_SAMPLERS, temperatures: [best.tau], scales: [best.scale] });
@@ -88,7 +86,7 @@ const pick = chooseSampler({
   codi: { 1: metrics.psnr_val_codi_1, 2: metrics.psnr_val_codi_2, 4: metrics.psnr_val_codi_4 },
   renoise: { 2: metrics.psnr_val_renoise_2, 4: metrics.psnr_val_renoise_4 },
 });
-const manifest = manifestSchema.parse({ ...chosen, sampler: { ...sampler, kind: pick.kind, steps: pick.steps }, training: { ...training, metrics } });
+const manifest = manifestSchema.parse({ ...raw, sampler: { ...sampler, kind: pick.kind, steps: pick.steps }, residualScale: best.scale, training: { ...training, metrics } });
 await writeFileAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 const fmt = (g: number): string => `${g >= 0 ? '+' : '−'}${Math.abs(g).toFixed(3)}`;
 const section = [

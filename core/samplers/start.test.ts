@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { coolStart, distinctDraws, startIsDeterministic, startTemperature } from './start.ts';
+import { coolStart, distinctDraws, samplerAtTemperature, startIsDeterministic, startTemperature } from './start.ts';
 
 describe('start temperature', () => {
   it('defaults to the diffusion prior (τ = 1) for packs that do not say', () => {
     expect(startTemperature({})).toBe(1);
     expect(startTemperature({ temperature: 0.6 })).toBe(0.6);
+  });
+
+  it('writes a temperature into a manifest sampler, leaving the field out at the default', () => {
+    expect(samplerAtTemperature({ kind: 'codi', steps: 1, temperature: 0.3 }, 1)).toEqual({ kind: 'codi', steps: 1 });
+    expect(samplerAtTemperature({ kind: 'codi', steps: 1 }, 0.8)).toEqual({ kind: 'codi', steps: 1, temperature: 0.8 });
   });
 
   it('is deterministic only from zeros at one step, so only then one draw stands for n', () => {

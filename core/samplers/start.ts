@@ -19,6 +19,12 @@ export function startTemperature(sampler: { temperature?: number | undefined }):
   return sampler.temperature ?? 1;
 }
 
+/** A manifest's sampler with start temperature `tau`, the field left out at 1 (the default). */
+export function samplerAtTemperature<S extends object>(sampler: S, tau: number): Omit<S, 'temperature'> & { temperature?: number } {
+  const { temperature: _old, ...rest } = sampler as S & { temperature?: unknown };
+  return tau === 1 ? rest : { ...rest, temperature: tau };
+}
+
 /** Whether a sample of `steps` steps at start temperature `tau` is the same for every seed. */
 export function startIsDeterministic(tau: number, steps: number): boolean {
   return tau === 0 && steps === 1;

@@ -14,7 +14,7 @@ import type { F32Tensor } from '../../../core/tensor/ops.ts';
 import type { JobContext } from '../jobs/queue.ts';
 import { isAllocationError } from '../ort.ts';
 import type { PackModel } from '../packs/registry.ts';
-import { NoiseRows, sampleLatent, seededNoise } from './denoise.ts';
+import { NoiseRows, sampleLatent, startLatent } from './denoise.ts';
 
 /** Latent size granularity: the graphs need h, w multiples of 4 in latent space. */
 export const LATENT_ALIGN = 4;
@@ -81,9 +81,14 @@ async function sampleWithTileSize(o: TiledOptions, C: number, size: number, over
     const t = plan.tiles[ti] as TileRect;
     const whole = M === 1 && t.h === h && t.w === w && keep.height === h && keep.width === w;
     if (t.row !== bandRow) {
-      const field = tau === 0 ? { data: new Float32Array(C * t.h * w), shape: [1, C, t.h, w] } : noise ? noise.rows(t.y, t.h) : seededNoise([1, C, h, w], o.seed);
-      // a copy when cooled: NoiseRows keeps its band to share rows with the next one
-      rows = tau === 0 || tau === 1 ? field : { data: coolStart(field.data.slice(), tau), shape: field.shape };
+      if (noise) {
+        // NoiseRows keeps its band to share rows with the next one, so a cooled band is a copy
+        const band = noise.rows(t.y, t.h);
+        rows = tau === 1 ? band : { data: coolStart(band.data.slice(), tau), shape: band.shape };
+      } else {
+        // one tile row: the whole field; several at τ = 0: this band's zeros
+        rows = startLatent(tau, [1, C, plan.ys.length > 1 ? t.h : h, w], o.seed);
+      }
       bandRow = t.row;
     }
     const out = await sampleLatent(
