@@ -19,8 +19,8 @@ export interface BenchEngine {
   stop(): Promise<void>;
 }
 
-export async function startBenchEngine(packsDir: string, threads: number, userDir: string): Promise<BenchEngine> {
-  const spawn = forkEngine({ packDirs: [{ path: packsDir, source: 'bundled' }, { path: userDir, source: 'user' }], providers: ['cpu'], threads });
+export async function startBenchEngine(packsDir: string, threads: number, userDir: string, env?: Readonly<Record<string, string>>): Promise<BenchEngine> {
+  const spawn = forkEngine({ packDirs: [{ path: packsDir, source: 'bundled' }, { path: userDir, source: 'user' }], providers: ['cpu'], threads }, env ? { env } : {});
   let proc: EngineProcess | null = null;
   const host = new EngineHost({
     spawn: () => (proc = spawn()),

@@ -16,6 +16,13 @@ describe('chooseFill', () => {
     expect(chooseFill(cands, 17)).toEqual({ kind: 'model', pick: cands[2] });
   });
 
+  it('weighs an antithetic pair like any setting: at a tied share its 2 model calls beat 4 independent draws', () => {
+    // the 397 val crops of 2026-12-06 at τ 0.8: a pair 17.59 dB / 72.8 %, 4 independent draws 17.52 dB / 72.8 %
+    const pair: FillCandidate = { temperature: 0.8, samples: 2, antithetic: true, psnr: 17.59, allCriteria: 0.728 };
+    const cands = [c(0.8, 4, 17.52, 0.728), c(0.8, 2, 17.46, 0.715), pair];
+    expect(chooseFill(cands, 16.51)).toEqual({ kind: 'model', pick: pair });
+  });
+
   it('gives the classic fill when the chosen setting is below it', () => {
     expect(chooseFill([c(1, 1, 16.9, 0.9)], 17).kind).toBe('classic');
     expect(() => chooseFill([], 17)).toThrow(/no candidates/);

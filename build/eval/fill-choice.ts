@@ -1,6 +1,7 @@
 /**
  * The inpaint pack's fill settings chosen from validation measurements (build/choose-fill-samples.ts):
- * which (start temperature, samples) pair a pack ships, or the classic fill when the model is worse.
+ * which (start temperature, samples, independent or antithetic draws) a pack ships, or the classic
+ * fill when the model is worse.
  *
  * The order of what counts: first the share of crops on which the fill meets the issue's three
  * per-photo criteria against the classic fill (the held-out evaluation's bar, so a setting that is
@@ -12,6 +13,8 @@
 export interface FillCandidate {
   temperature: number;
   samples: number;
+  /** the samples drawn in antithetic pairs z_T, −z_T (core/samplers/start.ts drawOf); absent = independent */
+  antithetic?: boolean;
   /** mean hole PSNR, dB */
   psnr: number;
   /** fraction of crops meeting all three per-photo criteria against the classic fill */

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { inpaintCondition, restoreCondition } from '../../core/conditions.ts';
 import { innerFeather } from '../../core/image/blend.ts';
 import { matchFillColors } from '../../core/image/color-match.ts';
+import { greyAtLumaInPlace } from '../../core/image/filters.ts';
 import { teleaFill } from '../../core/image/telea.ts';
 import { makeSchedule } from '../../core/math/schedule.ts';
 import type { TrainingMethod } from '../../core/packs/manifest.ts';
@@ -17,7 +18,7 @@ import { addBase } from '../../core/residual.ts';
 import { carryFromWorkingSize, meanOfDraws, workingSize } from '../../core/image/gain-offset.ts';
 import { runSampler } from '../../core/samplers/index.ts';
 import type { SamplerKind } from '../../core/samplers/index.ts';
-import { distinctDraws, startTemperature } from '../../core/samplers/start.ts';
+import { distinctDraws, drawOf, startTemperature } from '../../core/samplers/start.ts';
 import { editCondition } from '../../core/conditions.ts';
 import { pixelShuffle } from '../../core/tensor/layout.ts';
 import { f32Ops } from '../../core/tensor/ops.ts';
@@ -26,6 +27,7 @@ import { OrtRuntime } from '../../electron/engine/ort.ts';
 import { PASTE_FEATHER_PX } from '../../electron/engine/pipelines/compose.ts';
 import { makeDenoiseFn, startLatent } from '../../electron/engine/pipelines/denoise.ts';
 import { INPAINT_MATCH_PX, INPAINT_RING_PX } from '../../electron/engine/pipelines/run.ts';
+import { achromaticEditOf } from '../../electron/engine/pipelines/instruction.ts';
 import { LATENT_ALIGN } from '../../electron/engine/pipelines/tiled.ts';
 import { normalizeInstruction, PackRegistry } from '../../electron/engine/packs/registry.ts';
 import type { PackModel, PackRecord } from '../../electron/engine/packs/registry.ts';
@@ -90,11 +92,11 @@ export function findPack(records: readonly PackRecord[], task: 'restore' | 'edit
 }
 
 /** Run the pack's denoiser over a condition and decode to an image in [0, 1]. */
-async function sampleImage(model: PackModel, cond: F32Tensor, text: Float32Array | null, height: number, width: number, sampler: SamplerKind | 'pack', steps: number, seed: number): Promise<PlanarImage> {
+async function sampleImage(model: PackModel, cond: F32Tensor, text: Float32Array | null, height: number, width: number, sampler: SamplerKind | 'pack', steps: number, seed: number, negate = false): Promise<PlanarImage> {
   const m = model.manifest;
   if (m.latent.kind !== 'pixel-unshuffle') throw new Error(`latent codec "${m.latent.kind}" is not supported by the eval harness`);
   const r = m.latent.factor;
-  const noise = startLatent(startTemperature(m.sampler), [1, 3 * r * r, height / r, width / r], seed);
+  const noise = startLatent(startTemperature(m.sampler), [1, 3 * r * r, height / r, width / r], seed, negate);
   const kind = sampler === 'pack' ? m.sampler.kind : sampler;
   const latent = await runSampler(kind, f32Ops, makeDenoiseFn(model, cond, text), noise, makeSchedule(m.schedule), {
     steps,
@@ -134,13 +136,23 @@ export async function editWithPack(model: PackModel, source: PlanarImage, instru
   if (m.textEmbeddingDim > 0 && !emb) throw new Error(`pack "${m.name}" does not know the instruction "${instruction}"`);
   const x = planarToModel(source);
   const carry = m.carry;
-  if (!carry || steps !== undefined) return sampleImage(model, editCondition(x, m.latent.factor), emb ?? null, source.height, source.width, 'pack', steps ?? m.sampler.steps, seed);
+  // as the engine does (native-backend.ts): an edit whose training targets are all grey gives a grey result
+  const grey = achromaticEditOf(model.instructions, instruction) !== null;
+  if (!carry || steps !== undefined) {
+    const out = await sampleImage(model, editCondition(x, m.latent.factor), emb ?? null, source.height, source.width, 'pack', steps ?? m.sampler.steps, seed);
+    if (grey) greyAtLumaInPlace({ data: out.data, shape: [1, 3, out.height, out.width] });
+    return out;
+  }
   const work = workingSize(source.height, source.width, carry.workingSize ?? m.tile.size, m.latent.factor * LATENT_ALIGN);
   const carried = await carryFromWorkingSize(x, work, carry.radius, async (low) => {
     const cond = editCondition(low, m.latent.factor);
-    const mean = await meanOfDraws(distinctDraws(startTemperature(m.sampler), m.sampler.steps, carry.samples), async (k) => planarToModel(await sampleImage(model, cond, emb ?? null, work.height, work.width, 'pack', m.sampler.steps, seed + k)).data);
+    const mean = await meanOfDraws(distinctDraws(startTemperature(m.sampler), m.sampler.steps, carry.samples), async (k) => {
+      const d = drawOf(k, m.sampler.antithetic === true);
+      return planarToModel(await sampleImage(model, cond, emb ?? null, work.height, work.width, 'pack', m.sampler.steps, seed + d.seedOffset, d.negate)).data;
+    });
     return { data: mean, shape: [...low.shape] };
   }, carry.space);
+  if (grey) greyAtLumaInPlace(carried);
   return modelToPlanar(carried);
 }
 
@@ -159,8 +171,15 @@ export async function inpaintWithPack(model: PackModel, image: PlanarImage, mask
   if (m.fillSource === 'classic') return pasteInside(image, modelToPlanar(teleaFill(x, { data: mask, shape: [1, 1, H, W] })), innerFeather(mask, W, H, PASTE_FEATHER_PX));
   const cond = inpaintCondition(x, { data: mask, shape: [1, 1, H, W] }, r, m.holeFill ?? 'zero');
   if (cond.shape[1] !== m.conditionChannels) throw new Error(`pack "${m.name}" expects ${m.conditionChannels} condition channels, inpaint gives ${cond.shape[1]}`);
-  // the mean of the pack's fillSamples draws (seeds seed…seed+n−1), as the engine's fill
-  const gen = { data: await meanOfDraws(distinctDraws(startTemperature(m.sampler), m.sampler.steps, m.fillSamples ?? 1), async (k) => planarToModel(await sampleImage(model, cond, null, H, W, 'pack', m.sampler.steps, seed + k)).data), shape: [1, 3, H, W] };
+  // the mean of the pack's fillSamples draws (independent or antithetic, core drawOf), as the engine's fill
+  const draws = distinctDraws(startTemperature(m.sampler), m.sampler.steps, m.fillSamples ?? 1);
+  const gen = {
+    data: await meanOfDraws(draws, async (k) => {
+      const d = drawOf(k, m.sampler.antithetic === true);
+      return planarToModel(await sampleImage(model, cond, null, H, W, 'pack', m.sampler.steps, seed + d.seedOffset, d.negate)).data;
+    }),
+    shape: [1, 3, H, W],
+  };
   const matched = matchFillColors(gen, x, mask, { ringPx: INPAINT_RING_PX, featherPx: INPAINT_MATCH_PX }).image;
   return pasteInside(image, modelToPlanar(matched), innerFeather(mask, W, H, PASTE_FEATHER_PX));
 }

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { boxBlurInto, boxMean, clampUnit, clampUnitInPlace, luma601, luma709 } from './filters.ts';
+import { boxBlurInto, boxMean, clampUnit, clampUnitInPlace, greyAtLumaInPlace, luma601, luma709 } from './filters.ts';
 
 /** The definition, summed window by window: what the running sums must reproduce. */
 function naiveBoxMean(src: Float32Array, H: number, W: number, r: number): Float32Array {
@@ -82,5 +82,21 @@ describe('clampUnit', () => {
     const d = Float32Array.from([-2, -0.5, 0, 0.5, 2]);
     expect(clampUnitInPlace(d)).toBe(d);
     expect([...d]).toEqual([-1, -0.5, 0, 0.5, 1]);
+  });
+});
+
+describe('greyAtLumaInPlace', () => {
+  it('sets every channel of each pixel to its BT.709 luma, item by item', () => {
+    // two items of 2 pixels: [R plane, G plane, B plane] each
+    const x = { data: Float32Array.from([1, -1, 0, 0.5, -0.5, 0, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2]), shape: [2, 3, 1, 2] };
+    greyAtLumaInPlace(x);
+    const y0 = Math.fround(luma709(1, 0, -0.5));
+    const y1 = Math.fround(luma709(-1, 0.5, 0));
+    expect(Array.from(x.data.slice(0, 6))).toEqual([y0, y1, y0, y1, y0, y1]);
+    // an item that was grey already stays as it was
+    expect(Array.from(x.data.slice(6))).toEqual(Array.from(Float32Array.from([0.2, 0.2, 0.2, 0.2, 0.2, 0.2])));
+  });
+  it('refuses anything but RGB', () => {
+    expect(() => greyAtLumaInPlace({ data: new Float32Array(4), shape: [1, 1, 2, 2] })).toThrow(RangeError);
   });
 });

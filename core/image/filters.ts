@@ -60,6 +60,28 @@ export function luma709(r: number, g: number, b: number): number {
   return LUMA709_R * r + LUMA709_G * g + LUMA709_B * b;
 }
 
+/**
+ * Every pixel of an RGB image [B, 3, H, W] made grey at its own BT.709 luma, in place: for an edit
+ * whose every training target is grey ("black and white"), so the result has no colour left while
+ * its brightness stays the model's. Any affine range (the weights sum to 1). Returns `x`.
+ */
+export function greyAtLumaInPlace(x: { data: Float32Array; shape: readonly number[] }): typeof x {
+  const [B, C, H, W] = x.shape as [number, number, number, number];
+  if (x.shape.length !== 4 || C !== 3) throw new RangeError(`greyAtLumaInPlace needs [B, 3, H, W], got [${x.shape.join(', ')}]`);
+  const plane = H * W;
+  const d = x.data;
+  for (let b = 0; b < B; b++) {
+    const r0 = b * 3 * plane;
+    for (let i = r0; i < r0 + plane; i++) {
+      const y = luma709(d[i] as number, d[i + plane] as number, d[i + 2 * plane] as number);
+      d[i] = y;
+      d[i + plane] = y;
+      d[i + 2 * plane] = y;
+    }
+  }
+  return x;
+}
+
 /** The BT.709 weights themselves, for code that must also invert the luma (the opponent carry). */
 export const LUMA709_R = 0.2126;
 export const LUMA709_G = 0.7152;

@@ -231,7 +231,9 @@ export function carryEdit(input: F32Tensor, result: F32Tensor, radius: number, s
 export async function meanOfDraws(n: number, draw: (k: number) => Promise<Float32Array>): Promise<Float32Array> {
   const first = await draw(0);
   if (n <= 1) return first;
-  const mean = Float32Array.from(first, (v) => v / n);
+  // a plain loop: Float32Array.from with a map function went through the iterator protocol (10 ms at 256²)
+  const mean = new Float32Array(first.length);
+  for (let i = 0; i < mean.length; i++) mean[i] = (first[i] as number) / n;
   for (let k = 1; k < n; k++) {
     const one = await draw(k);
     if (one.length !== mean.length) throw new RangeError(`meanOfDraws: draw ${k} has ${one.length} values, expected ${mean.length}`);

@@ -49,6 +49,12 @@ export const packFile = z.object({
   role: fileRole,
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   bytes: z.number().int().nonnegative(),
+  /**
+   * A denoiser graph's arithmetic. 'int8': a statically quantised copy of the pack's float
+   * denoiser (same inputs and outputs), which the engine runs on the CPU provider where it
+   * measured faster (core/packs/graph-choice.ts). Absent: float32.
+   */
+  precision: z.enum(['float32', 'int8']).optional(),
   /** ONNX files only. */
   inputs: z.array(tensorSignature).optional(),
   outputs: z.array(tensorSignature).optional(),
@@ -93,6 +99,12 @@ export const samplerDefaults = z.object({
    * on the training data's validation split. Absent = 1, the diffusion prior (every older pack).
    */
   temperature: z.number().min(0).max(1).optional(),
+  /**
+   * Where a tool takes the mean of several draws (inpaint `fillSamples`, `carry.samples`), draw
+   * them in antithetic pairs z_T, −z_T (core/samplers/start.ts drawOf), chosen on validation.
+   * Absent = independent draws.
+   */
+  antithetic: z.boolean().optional(),
 });
 export type SamplerDefaults = z.infer<typeof samplerDefaults>;
 
@@ -189,7 +201,16 @@ export const manifestSchema = z.object({
   tile: z.object({ size: z.number().int().min(8).max(4096), overlap: z.number().int().min(0).max(1024) }),
   /** For PE-CoDi adapter packs: the backbone pack they apply to, pinned by the backbone file's sha256. */
   backbone: z.object({ pack: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
-  files: z.array(packFile).min(1).max(64),
+  files: z
+    .array(packFile)
+    .min(1)
+    .max(64)
+    .refine((fs) => ['float32', 'int8'].every((p) => fs.filter((f) => f.role === 'denoiser' && (f.precision ?? 'float32') === p).length <= 1), {
+      message: 'a pack has at most one denoiser graph of each precision',
+    })
+    .refine((fs) => !fs.some((f) => f.precision === 'int8') || fs.some((f) => f.role === 'denoiser' && (f.precision ?? 'float32') === 'float32'), {
+      message: 'an int8 denoiser is a copy of the float one: the float denoiser must be in the pack too',
+    }),
   modelCard: packRelativePath,
   /** Provenance of a pack pulled from a model hub; absent for bundled, trained and hand-imported packs. */
   source: packSource.optional(),

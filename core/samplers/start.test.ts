@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coolStart, distinctDraws, samplerAtTemperature, startIsDeterministic, startTemperature } from './start.ts';
+import { coolStart, distinctDraws, drawOf, samplerAtTemperature, scaledStart, startIsDeterministic, startTemperature } from './start.ts';
 
 describe('start temperature', () => {
   it('defaults to the diffusion prior (τ = 1) for packs that do not say', () => {
@@ -28,5 +28,26 @@ describe('start temperature', () => {
     expect(same[0]).toBeCloseTo(0.3);
     expect(() => coolStart(new Float32Array(1), 1.5)).toThrow(/\[0, 1\]/);
     expect(() => coolStart(new Float32Array(1), Number.NaN)).toThrow(/\[0, 1\]/);
+  });
+});
+
+describe('antithetic draws', () => {
+  it('pair seeds and negate every second draw; independent draws take seed offsets 0…n−1', () => {
+    expect([0, 1, 2, 3].map((k) => drawOf(k, true))).toEqual([
+      { seedOffset: 0, negate: false },
+      { seedOffset: 0, negate: true },
+      { seedOffset: 1, negate: false },
+      { seedOffset: 1, negate: true },
+    ]);
+    expect([0, 1, 2].map((k) => drawOf(k, false).seedOffset)).toEqual([0, 1, 2]);
+    expect(() => drawOf(-1, true)).toThrow(RangeError);
+  });
+  it('scale a field by ±τ into a new array, exactly the negation of the cooled field', () => {
+    const eps = Float32Array.of(0.3, -1.7, 2.2);
+    const plus = scaledStart(eps, 0.8, false);
+    const minus = scaledStart(eps, 0.8, true);
+    expect(Array.from(plus)).toEqual(Array.from(coolStart(eps.slice(), 0.8)));
+    expect(Array.from(minus)).toEqual(Array.from(plus, (v) => -v));
+    expect(Array.from(eps)).toEqual(Array.from(Float32Array.of(0.3, -1.7, 2.2)));
   });
 });

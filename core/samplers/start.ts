@@ -44,3 +44,24 @@ export function coolStart(eps: Float32Array, tau: number): Float32Array {
   if (tau !== 1) for (let i = 0; i < eps.length; i++) eps[i] = tau * (eps[i] as number);
   return eps;
 }
+
+/**
+ * The k-th (0-based) of the draws whose mean a tool takes: the seed offset of its noise and
+ * whether its z_T is negated. Independent draws use seeds seed…seed+n−1. Antithetic draws come in
+ * pairs (ε, −ε) from seeds seed, seed+1, …: a one-step sample is a smooth function of its start,
+ * so the pair's mean cancels the odd-order part of the noise's effect, and on the inpaint pack's
+ * validation crops a pair matched four independent draws at half the model calls.
+ */
+export function drawOf(k: number, antithetic: boolean): { seedOffset: number; negate: boolean } {
+  if (!Number.isInteger(k) || k < 0) throw new RangeError(`draw index must be a non-negative integer, got ${k}`);
+  return antithetic ? { seedOffset: Math.floor(k / 2), negate: k % 2 === 1 } : { seedOffset: k, negate: false };
+}
+
+/** A start field scaled by τ and, for the second of an antithetic pair, negated: a new array. */
+export function scaledStart(eps: Float32Array, tau: number, negate: boolean): Float32Array {
+  if (!(tau >= 0 && tau <= 1)) throw new RangeError(`start temperature must be in [0, 1], got ${tau}`);
+  const s = negate ? -tau : tau;
+  const out = new Float32Array(eps.length);
+  for (let i = 0; i < eps.length; i++) out[i] = s * (eps[i] as number);
+  return out;
+}

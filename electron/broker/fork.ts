@@ -15,15 +15,25 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 /** Environment for the engine: only what it needs (it is not sandboxed; keep secrets out). */
 export function engineEnv(source: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   // XDG_DATA_HOME: where the desktop's trash is (a replaced original's bytes are kept there).
-  const keep = ['PATH', 'HOME', 'USERPROFILE', 'TMPDIR', 'TEMP', 'TMP', 'LANG', 'SYSTEMROOT', 'LD_LIBRARY_PATH', 'CUDA_PATH', 'CODI_EP', 'XDG_DATA_HOME'];
+  const keep = ['PATH', 'HOME', 'USERPROFILE', 'TMPDIR', 'TEMP', 'TMP', 'LANG', 'SYSTEMROOT', 'LD_LIBRARY_PATH', 'CUDA_PATH', 'CODI_EP', 'CODI_PRECISION', 'XDG_DATA_HOME'];
   const env: NodeJS.ProcessEnv = {};
   for (const k of keep) if (source[k] !== undefined) env[k] = source[k];
   return env;
 }
 
+/**
+ * Node flags of the engine process. ONNX Runtime's threads use every core the engine is given,
+ * and V8's background GC threads took cores from them mid-inference: with GC on the main thread
+ * only (it runs between model calls) a 256² inpaint preview measured p50 126–130 ms instead of
+ * 151–156 (2 cores, 15 runs each, alternated).
+ */
+export const ENGINE_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
+
 export interface ForkOptions {
   /** Extra node flags (e.g. --max-old-space-size). */
   execArgv?: string[];
+  /** Variables set in the engine's environment on top of engineEnv()'s (e.g. CODI_PRECISION for a bench row). */
+  env?: Readonly<Record<string, string>>;
   /** Let the engine's stderr through (default true: its crash messages matter). */
   inheritStderr?: boolean;
 }
@@ -34,8 +44,8 @@ export function forkEngine(config: EngineConfig, options: ForkOptions = {}): () 
   return () => {
     const child = fork(ENGINE_ENTRY, [JSON.stringify(config)], {
       serialization: 'advanced',
-      execArgv: ['--import', tsx, ...(options.execArgv ?? [])],
-      env: engineEnv(),
+      execArgv: ['--import', tsx, ...ENGINE_NODE_FLAGS, ...(options.execArgv ?? [])],
+      env: { ...engineEnv(), ...options.env },
       cwd: REPO_ROOT,
       stdio: ['ignore', 'ignore', options.inheritStderr === false ? 'ignore' : 'inherit', 'ipc'],
     });

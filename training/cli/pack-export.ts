@@ -14,6 +14,7 @@ import { instructionFeatures } from '../../core/text/instruction-features.ts';
 import type { KnownInstruction } from '../../core/text/instruction-features.ts';
 import { parseManifest } from '../../core/packs/manifest.ts';
 import type { FileRole, NoiseScheduleSpec, PackManifest, PackTask, SamplerDefaults } from '../../core/packs/manifest.ts';
+import { achromaticEdits } from '../data/edits.ts';
 import { exportOnnx, writeFileAtomic } from '../export/export-onnx.ts';
 import { writePack } from '../export/pack.ts';
 import type { ParamRecord } from '../model/network.ts';
@@ -135,13 +136,17 @@ export const INSTRUCTION_FEATURIZER = 'hashed-trigram-v1';
  * The pack's instruction table. `featurizer`/`dim`/`known` let the engine embed ANY text with
  * instructionFeatures and judge it with matchInstruction (known vs unfamiliar, nearest
  * wordings); `instructions` (text + its feature vector) is the exact-lookup form the engine's
- * current table parser reads, so the pack works with both.
+ * current table parser reads, so the pack works with both. `achromatic` lists the known edits
+ * whose training targets are all grey (training/data/edits.ts achromaticEdits): the engine makes
+ * their results grey.
  */
 export function instructionTable(known: readonly KnownInstruction[], dim: number): string {
+  const grey = new Set<string>(achromaticEdits());
   const table = {
     featurizer: INSTRUCTION_FEATURIZER,
     dim,
     known: known.map((k) => ({ text: k.text, edit: k.edit })),
+    achromatic: [...new Set(known.map((k) => k.edit))].filter((e) => grey.has(e)),
     instructions: known.map((k) => ({ text: k.text, embedding: Array.from(instructionFeatures(k.text, dim), (v) => Number(v.toFixed(7))) })),
   };
   return `${JSON.stringify(table)}\n`;

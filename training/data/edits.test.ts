@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { Rng } from '../../core/rng.ts';
 import { createImage, luminance } from './image.ts';
 import type { PlanarImage } from './image.ts';
-import { applyEdit, EDIT_INSTRUCTIONS, findEditByText, heldOutPhrases, trainingPhrases } from './edits.ts';
+import { achromaticEdits, applyEdit, EDIT_INSTRUCTIONS, findEditByText, heldOutPhrases, trainingPhrases } from './edits.ts';
 import type { EditId } from './edits.ts';
 
 function photoLike(seed: number): PlanarImage {
@@ -107,5 +107,11 @@ describe('instruction edits', () => {
     for (const required of ['make it dark', 'make it sunset', 'black and white', 'warmer', 'cooler', 'more contrast', 'vintage', 'make it night', 'brighter', 'sepia', 'desaturate', 'make it foggy']) {
       expect(findEditByText(required)).toBeDefined();
     }
+  });
+});
+
+describe('achromaticEdits', () => {
+  it('finds exactly the edits whose procedural result is grey', () => {
+    expect(achromaticEdits()).toEqual(['black_and_white']);
   });
 });

@@ -100,6 +100,35 @@ export function applyEdit(id: EditId, img: PlanarImage): PlanarImage {
   return out;
 }
 
+/**
+ * The edits whose result is always grey, found by running each procedural edit (the training
+ * targets' definition) on a probe of saturated colours at every position: a result with any
+ * colour left rules the edit out. The engine makes these edits' results grey (the pack's
+ * instruction table lists them), because a small network leaves a faint tint.
+ */
+export function achromaticEdits(): EditId[] {
+  const w = 16;
+  const h = 16;
+  const probe = createImage(w, h, 3);
+  const n = w * h;
+  for (let i = 0; i < n; i++) {
+    // hue around the wheel along x, brightness along y
+    const hue = ((i % w) / w) * 2 * Math.PI;
+    const v = 0.2 + (0.7 * Math.floor(i / w)) / h;
+    probe.data[i] = v * (0.5 + 0.5 * Math.cos(hue));
+    probe.data[n + i] = v * (0.5 + 0.5 * Math.cos(hue - (2 * Math.PI) / 3));
+    probe.data[2 * n + i] = v * (0.5 + 0.5 * Math.cos(hue + (2 * Math.PI) / 3));
+  }
+  return EDIT_INSTRUCTIONS.map((e) => e.id).filter((id) => {
+    const out = applyEdit(id, probe).data;
+    for (let i = 0; i < n; i++) {
+      const r = out[i] as number;
+      if (Math.abs(r - (out[n + i] as number)) > 1e-6 || Math.abs(r - (out[2 * n + i] as number)) > 1e-6) return false;
+    }
+    return true;
+  });
+}
+
 export function editById(id: EditId): EditInstruction {
   const e = EDIT_INSTRUCTIONS.find((x) => x.id === id);
   if (!e) throw new RangeError(`unknown edit ${id}`);

@@ -27,4 +27,5 @@ for tool in flake8 mypy pytest; do
   fi
 done
 [ "$status" -eq 0 ] || exit 1
-"$pick" -m flake8 codi_torch tests && "$pick" -m mypy codi_torch tests && "$pick" -m pytest -q -p no:cacheprovider
+# build/quantize holds the int8 graph rewrites (onnx only), linted and typed with the engine
+"$pick" -m flake8 codi_torch tests ../../build/quantize && "$pick" -m mypy codi_torch tests ../../build/quantize && "$pick" -m pytest -q -p no:cacheprovider

@@ -17,9 +17,9 @@ export const inpaint: Section = async (ctx) => {
   const side = 256;
   const userDir = path.join(ctx.tmpDir, 'user-packs-inpaint');
   await mkdir(userDir, { recursive: true });
-  const engine = await startBenchEngine(ctx.packsDir, ctx.threads, userDir);
+  let engine = await startBenchEngine(ctx.packsDir, ctx.threads, userDir);
   try {
-    const img = await engine.openPng(await syntheticPng(side, side, ctx.seed), 'inpaint.png');
+    let img = await engine.openPng(await syntheticPng(side, side, ctx.seed), 'inpaint.png');
     // A centred 128² hole: the pipeline's margin (half the box) makes the context crop 256².
     const mask = new Uint8Array(side * side);
     for (let y = 64; y < 192; y++) for (let x = 64; x < 192; x++) mask[y * side + x] = 255;
@@ -36,6 +36,15 @@ export const inpaint: Section = async (ctx) => {
     // the pack's own default (its best measured step count, see its model card), what a user gets by default
     const defaultSteps = rec.manifest!.sampler.steps;
     const td = defaultSteps === 4 ? t : await timeIt(once(defaultSteps), { runs });
+    // the pack's int8 graph, where it has one: a second engine with CODI_PRECISION=int8 (core/packs/graph-choice.ts)
+    let int8: { p50Ms: number; p90Ms: number; minMs: number } | null = null;
+    if (rec.manifest!.files.some((f) => f.precision === 'int8')) {
+      await engine.stop();
+      engine = await startBenchEngine(ctx.packsDir, ctx.threads, userDir, { CODI_PRECISION: 'int8' });
+      img = await engine.openPng(await syntheticPng(side, side, ctx.seed), 'inpaint.png');
+      const ti = await timeIt(once(defaultSteps), { runs });
+      int8 = { p50Ms: round(ti.medianMs, 1), p90Ms: round(ti.p90Ms, 1), minMs: round(ti.minMs, 1) };
+    }
     return {
       title: '6. Interactive inpainting',
       // the issue's goal is at the pack's default step count (what a user gets); 4 steps is a row for comparison
@@ -43,6 +52,7 @@ export const inpaint: Section = async (ctx) => {
       rows: [
         { path: 'EngineHost → engine process → getImagePixels', pack: rec.name, steps: 4, runs, p50Ms: round(t.medianMs, 1), p90Ms: round(t.p90Ms, 1), minMs: round(t.minMs, 1) },
         ...(defaultSteps === 4 ? [] : [{ path: 'same, the pack\'s default step count', pack: rec.name, steps: defaultSteps, runs, p50Ms: round(td.medianMs, 1), p90Ms: round(td.p90Ms, 1), minMs: round(td.minMs, 1) }]),
+        ...(int8 ? [{ path: 'same, its int8 graph (CODI_PRECISION=int8)', pack: rec.name, steps: defaultSteps, runs, ...int8 }] : []),
       ],
       notes: [`Engine notes: ${notes.join('; ')}.`, `${ctx.threads} intra-op threads; the web-server WebSocket path is not measured.`],
     };

@@ -23,6 +23,14 @@ describe('instruction tables', () => {
     expect(() => parseInstructionTable(enc({ featurizer: INSTRUCTION_FEATURIZER, dim: INSTRUCTION_FEATURE_DIM, known: [] }), INSTRUCTION_FEATURE_DIM)).toThrow(/no known/);
   });
 
+  it('reads the achromatic edits, which must be among the known ones', () => {
+    const table = parseInstructionTable(enc({ featurizer: INSTRUCTION_FEATURIZER, dim: INSTRUCTION_FEATURE_DIM, known, achromatic: ['dark'] }), INSTRUCTION_FEATURE_DIM);
+    expect([...table.featurizer!.achromatic]).toEqual(['dark']);
+    expect(parseInstructionTable(enc({ featurizer: INSTRUCTION_FEATURIZER, dim: INSTRUCTION_FEATURE_DIM, known }), INSTRUCTION_FEATURE_DIM).featurizer!.achromatic.size).toBe(0);
+    expect(() => parseInstructionTable(enc({ featurizer: INSTRUCTION_FEATURIZER, dim: INSTRUCTION_FEATURE_DIM, known, achromatic: ['black_and_white'] }), INSTRUCTION_FEATURE_DIM)).toThrow(/achromatic/);
+    expect(() => parseInstructionTable(enc({ featurizer: INSTRUCTION_FEATURIZER, dim: INSTRUCTION_FEATURE_DIM, known, achromatic: 'dark' }), INSTRUCTION_FEATURE_DIM)).toThrow(/achromatic/);
+  });
+
   it('still reads exact-lookup tables', () => {
     const table = parseInstructionTable(enc({ dim: 2, instructions: [{ text: 'Make it dark.', embedding: [1, 0] }] }), 2);
     expect(table.featurizer).toBeUndefined();

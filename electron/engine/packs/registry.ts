@@ -7,6 +7,8 @@ import { promises as fs } from 'node:fs';
 import { INSTRUCTION_FEATURE_DIM, instructionFeatures } from '../../../core/text/instruction-features.ts';
 import type { KnownInstruction } from '../../../core/text/instruction-features.ts';
 import path from 'node:path';
+import { chooseDenoiser, parsePrecision } from '../../../core/packs/graph-choice.ts';
+import type { PrecisionPreference } from '../../../core/packs/graph-choice.ts';
 import { parseManifest } from '../../../core/packs/manifest.ts';
 import type { PackFile, PackManifest } from '../../../core/packs/manifest.ts';
 import { measuredSteps } from '../../../core/packs/measured-steps.ts';
@@ -40,7 +42,14 @@ export interface PackRecord {
 
 /** Graphs of a usable pack: one fused denoiser, or a PE-CoDi adapter on its backbone. */
 export type PackModel =
-  | { kind: 'denoiser'; manifest: PackManifest; denoiser: LoadedSession; instructions: InstructionTable | null }
+  | {
+      kind: 'denoiser';
+      manifest: PackManifest;
+      denoiser: LoadedSession;
+      /** Which of the pack's denoiser graphs runs, and why (core/packs/graph-choice.ts); absent in test fakes. */
+      graph?: string;
+      instructions: InstructionTable | null;
+    }
   | {
       kind: 'adapter';
       manifest: PackManifest;
@@ -69,7 +78,12 @@ export interface InstructionTable {
    * be embedded, and `known` (the training wordings and their edits) decides whether a request is
    * close enough to what the model learned.
    */
-  featurizer?: { name: typeof INSTRUCTION_FEATURIZER; known: KnownInstruction[] };
+  featurizer?: {
+    name: typeof INSTRUCTION_FEATURIZER;
+    known: KnownInstruction[];
+    /** Edits whose training targets are all grey: their results are made grey (native-backend.ts). */
+    achromatic: ReadonlySet<string>;
+  };
 }
 
 /** The featurizer name training writes into instruction tables (training/cli/pack-export.ts). */
@@ -85,6 +99,8 @@ export class PackRegistry {
   constructor(
     private readonly dirs: readonly PackDir[],
     private readonly runtime: OrtRuntime,
+    /** 'int8': run a pack's int8 denoiser where it has one, on the CPU provider (CODI_PRECISION=int8). */
+    private readonly precision: PrecisionPreference = parsePrecision(process.env.CODI_PRECISION),
   ) {}
 
   /** (Re)scan the folders. Cheap: manifests, containment and sizes; hashes are checked on load. */
@@ -182,9 +198,11 @@ export class PackRegistry {
     };
     const table = m.files.find((f) => f.role === 'instruction-table');
     const instructions = table ? parseInstructionTable(await readVerified(rec.root, table), m.textEmbeddingDim) : null;
-    const denoiser = m.files.find((f) => f.role === 'denoiser');
+    const denoiser = chooseDenoiser(m.files, this.runtime.providerInfo().active, this.precision);
     const adapter = m.files.find((f) => f.role === 'adapter');
-    if (denoiser) return { kind: 'denoiser', manifest: m, denoiser: await session(rec.root, denoiser), instructions };
+    // the note names the graph only where the pack has more than one to choose from
+    const graph = m.files.filter((f) => f.role === 'denoiser').length > 1 && denoiser ? { graph: `${denoiser.file.path}: ${denoiser.why}` } : {};
+    if (denoiser) return { kind: 'denoiser', manifest: m, denoiser: await session(rec.root, denoiser.file), ...graph, instructions };
     if (adapter) {
       if (!m.backbone) throw new PackError(`pack "${name}" has an adapter but names no backbone pack`);
       const bbRec = this.get(m.backbone.pack);
@@ -351,7 +369,11 @@ export function parseInstructionTable(bytes: Uint8Array, dim: number): Instructi
       list.push({ text: it.text, edit: it.edit });
     }
     if (list.length === 0) throw new PackError('instruction table: no known instructions');
-    table.featurizer = { name: INSTRUCTION_FEATURIZER, known: list };
+    const achromatic = (raw as { achromatic?: unknown }).achromatic ?? [];
+    if (!Array.isArray(achromatic) || achromatic.some((e) => typeof e !== 'string' || !list.some((k) => k.edit === e))) {
+      throw new PackError('instruction table: "achromatic" must list edits among the known ones');
+    }
+    table.featurizer = { name: INSTRUCTION_FEATURIZER, known: list, achromatic: new Set(achromatic as string[]) };
     for (const k of list) entries.set(normalizeInstruction(k.text), instructionFeatures(k.text, dim));
   }
   for (const [text, emb] of pairs) {

@@ -5,6 +5,7 @@
 import { instructionFeatures, matchInstruction } from '../../../core/text/instruction-features.ts';
 import { JobError } from '../jobs/queue.ts';
 import { normalizeInstruction } from '../packs/registry.ts';
+import type { InstructionTable } from '../packs/registry.ts';
 import type { PipelineInput } from './types.ts';
 
 /** The embedding [D] of the request's instruction, or null when the pack takes no text. */
@@ -34,4 +35,21 @@ export function instructionEmbedding(p: PipelineInput, notes: string[]): Float32
   }
   notes.push(`instruction: "${normalizeInstruction(prompt)}"`);
   return emb;
+}
+
+/**
+ * The edit the request's instruction was read as, when the pack lists it as achromatic (every
+ * training target grey, e.g. "black and white"); null otherwise. The caller makes the result grey.
+ */
+export function achromaticEdit(p: PipelineInput): string | null {
+  return achromaticEditOf(p.model.instructions, p.request.prompt);
+}
+
+/** {@link achromaticEdit} for a table and an instruction text (the eval harness runs edits without a request). */
+export function achromaticEditOf(table: InstructionTable | null, prompt: string | undefined): string | null {
+  const text = prompt?.trim();
+  if (!table?.featurizer || !text || table.featurizer.achromatic.size === 0) return null;
+  const match = matchInstruction(text, table.featurizer.known);
+  const edit = match.known ? match.nearest[0]?.edit : undefined;
+  return edit !== undefined && table.featurizer.achromatic.has(edit) ? edit : null;
 }

@@ -4,16 +4,16 @@
  * carry their change, run at a working size and carry the change to the photo as a smooth field.
  */
 import { customCondition, depthCondition, editCondition, inpaintCondition, restoreCondition } from '../../../core/conditions.ts';
-import { clampUnitInPlace } from '../../../core/image/filters.ts';
+import { clampUnitInPlace, greyAtLumaInPlace } from '../../../core/image/filters.ts';
 import { carryEdit, carryFromWorkingSize, meanOfDraws, workingSize } from '../../../core/image/gain-offset.ts';
 import { resizeBicubic } from '../../../core/image/resize.ts';
-import { distinctDraws, startTemperature } from '../../../core/samplers/start.ts';
+import { distinctDraws, drawOf, startTemperature } from '../../../core/samplers/start.ts';
 import { crop, padToMultiple, pixelShuffle, rgbToGrey } from '../../../core/tensor/layout.ts';
 import type { F32Tensor } from '../../../core/tensor/ops.ts';
 import { JobError } from '../jobs/queue.ts';
 import type { StoredImage } from '../images/store.ts';
 import { imageToNchw } from '../images/tensor.ts';
-import { instructionEmbedding } from './instruction.ts';
+import { achromaticEdit, instructionEmbedding } from './instruction.ts';
 import { LATENT_ALIGN, sampleTiled } from './tiled.ts';
 import type { NativePack, PipelineInput, ToolBackend } from './types.ts';
 
@@ -35,17 +35,25 @@ export function nativeBackend(model: NativePack): ToolBackend {
       checkConditionWidth(p, cond);
       const f = m.latent.factor;
       // when the output size is whole latent pixels, the blend keeps just those (no copy to crop)
-      if ((H * s) % f === 0 && (W * s) % f === 0) return generate(p, cond, steps, notes, null, 0, { height: (H * s) / f, width: (W * s) / f });
+      if ((H * s) % f === 0 && (W * s) % f === 0) return generate(p, cond, steps, notes, null, undefined, { height: (H * s) / f, width: (W * s) / f });
       return crop(await generate(p, cond, steps, notes, null), 0, 0, H * s, W * s);
     },
-    wholeImage: (p, x, steps, notes) => wholeImage(p, align, x, steps, notes),
+    async wholeImage(p, x, steps, notes) {
+      const out = await wholeImage(p, align, x, steps, notes);
+      const grey = p.request.tool === 'edit' ? achromaticEdit(p) : null;
+      if (grey) {
+        greyAtLumaInPlace(out);
+        notes.push(`"${grey}" is an edit whose every training target is grey: the result is made grey at its own luminance`);
+      }
+      return out;
+    },
     async fill(p, image, mask, steps, notes) {
       // the pack's hole fill is also its residual base: a 'telea' pack adds its change to the classic fill
       const cond = inpaintCondition(image, mask, m.latent.factor, m.holeFill ?? 'zero');
       checkConditionWidth(p, cond);
       const n = distinctDraws(startTemperature(m.sampler), steps, m.fillSamples ?? 1);
       if (n === 1) return generate(p, cond, steps, notes, null);
-      notes.push(`fill: the mean of ${n} samples`);
+      notes.push(`fill: the mean of ${n} samples${m.sampler.antithetic ? ' (antithetic pairs)' : ''}`);
       return meanOfSamples(p, cond, steps, notes, null, n);
     },
   };
@@ -100,14 +108,15 @@ async function editAtWorkingSize(p: PipelineInput, x: F32Tensor, work: { height:
 }
 
 /** Sample the latent for a condition and decode it to [1, 3, H, W] in [-1, 1]. */
-async function generate(p: PipelineInput, cond: F32Tensor, steps: number, notes: string[], text: Float32Array | null, seedOffset = 0, keep?: { height: number; width: number }): Promise<F32Tensor> {
+async function generate(p: PipelineInput, cond: F32Tensor, steps: number, notes: string[], text: Float32Array | null, draw = { seedOffset: 0, negate: false }, keep?: { height: number; width: number }): Promise<F32Tensor> {
   const latent = await sampleTiled({
     ...(keep ? { keep } : {}),
     model: p.model,
     cond,
     text,
     steps,
-    seed: p.request.seed + seedOffset,
+    seed: p.request.seed + draw.seedOffset,
+    negate: draw.negate,
     ctx: p.ctx,
     maxTilePx: p.maxTile,
     notes,
@@ -116,11 +125,12 @@ async function generate(p: PipelineInput, cond: F32Tensor, steps: number, notes:
   return pixelShuffle(latent, p.model.manifest.latent.factor);
 }
 
-/** The mean of the pack's `n` samples (core meanOfDraws); notes from the first draw only. */
+/** The mean of the pack's `n` samples (core meanOfDraws; antithetic pairs where the pack says so); notes from the first draw only. */
 async function meanOfSamples(p: PipelineInput, cond: F32Tensor, steps: number, notes: string[], text: Float32Array | null, n: number): Promise<F32Tensor> {
   let shape: number[] = [];
+  const antithetic = p.model.manifest.sampler.antithetic === true;
   const data = await meanOfDraws(n, async (k) => {
-    const one = await generate(p, cond, steps, k === 0 ? notes : [], text, k);
+    const one = await generate(p, cond, steps, k === 0 ? notes : [], text, drawOf(k, antithetic));
     shape = [...one.shape];
     return one.data;
   });

@@ -28,7 +28,8 @@ export async function runPipeline(p: PipelineInput): Promise<JobOutput> {
   const m = p.model.manifest;
   const backend = backendFor(p.model);
   const steps = Math.min(p.request.steps ?? m.sampler.steps, m.sampler.maxSteps);
-  const notes: string[] = [`${m.name} ${m.version}, ${steps} step${steps === 1 ? '' : 's'}`, ...(p.notes ?? [])];
+  const graph = p.model.kind === 'denoiser' && p.model.graph ? [`graph ${p.model.graph}`] : [];
+  const notes: string[] = [`${m.name} ${m.version}, ${steps} step${steps === 1 ? '' : 's'}`, ...graph, ...(p.notes ?? [])];
   p.ctx.progress({ stage: 'preparing' });
   backend.checkTool(p);
   switch (p.request.tool) {

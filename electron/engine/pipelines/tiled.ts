@@ -7,7 +7,7 @@
 import { throwIfAborted } from '../../../core/samplers/common.ts';
 import { crop, roundUp } from '../../../core/tensor/layout.ts';
 import { TileAccumulator } from '../../../core/tiling/blend.ts';
-import { coolStart, startTemperature } from '../../../core/samplers/start.ts';
+import { scaledStart, startTemperature } from '../../../core/samplers/start.ts';
 import { planTiles } from '../../../core/tiling/plan.ts';
 import type { TileRect } from '../../../core/tiling/plan.ts';
 import type { F32Tensor } from '../../../core/tensor/ops.ts';
@@ -27,6 +27,8 @@ export interface TiledOptions {
   text: Float32Array | null;
   steps: number;
   seed: number;
+  /** The second draw of an antithetic pair: z_T is the negation of the seed's (core/samplers/start.ts drawOf). */
+  negate?: boolean;
   ctx: JobContext;
   /** Cap on the tile side in pixels (engine config); the pack's tile size otherwise. */
   maxTilePx?: number;
@@ -82,12 +84,12 @@ async function sampleWithTileSize(o: TiledOptions, C: number, size: number, over
     const whole = M === 1 && t.h === h && t.w === w && keep.height === h && keep.width === w;
     if (t.row !== bandRow) {
       if (noise) {
-        // NoiseRows keeps its band to share rows with the next one, so a cooled band is a copy
+        // NoiseRows keeps its band to share rows with the next one, so a cooled or negated band is a copy
         const band = noise.rows(t.y, t.h);
-        rows = tau === 1 ? band : { data: coolStart(band.data.slice(), tau), shape: band.shape };
+        rows = tau === 1 && !o.negate ? band : { data: scaledStart(band.data, tau, o.negate === true), shape: band.shape };
       } else {
         // one tile row: the whole field; several at τ = 0: this band's zeros
-        rows = startLatent(tau, [1, C, plan.ys.length > 1 ? t.h : h, w], o.seed);
+        rows = startLatent(tau, [1, C, plan.ys.length > 1 ? t.h : h, w], o.seed, o.negate === true);
       }
       bandRow = t.row;
     }
