@@ -129,9 +129,9 @@ npx tsx build/choose-default-steps.ts "$OUT" "$DATA"
 # gains over bicubic (build/restore/choose-restore-start.ts; 2026-12-06: τ 0.3, residualScale 3 = k 5 / 1.67), then its
 # per-step figures and default sampler at that setting (after choose-default-steps, whose sampler starts from a full draw)
 npx tsx build/restore/choose-restore-start.ts "$OUT/codi-restore-x4" --train-k 5 --clean "$DATA/restore-x4-clean" --degraded "$DATA/restore-x4"
-# inpaint: samples per fill and start temperature (or the classic fill where the model measured below it), chosen on
-# val: the share of crops meeting the issue's three criteria against the classic fill first, then fewer samples, then
-# hole PSNR (build/eval/fill-choice.ts); at the app's 256² context on crops of the validation photos only (401 items
+# inpaint: samples per fill (independent, or in antithetic pairs z_T, −z_T) and start temperature (or the classic fill
+# where the model measured below it), chosen on val: the share of crops meeting the issue's three criteria against the
+# classic fill first, then fewer samples, then hole PSNR (build/eval/fill-choice.ts; 2026-12-06: τ 1, one pair); at the app's 256² context on crops of the validation photos only (401 items
 # at --val-fraction 0.99: 4 train + 397 val), with the eval's user-like masks, since at 64² the colour match and
 # feather dominate a fill. ~400 crops: on 96 the share's standard error was larger than the settings' differences.
 [ -f "$DATA/inpaint-val256-400/items.jsonl" ] || $CODI build-dataset --task inpaint --out "$DATA/inpaint-val256-400" --size 256 --count 401 --val-fraction 0.99 --seed 0

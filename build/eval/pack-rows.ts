@@ -93,6 +93,14 @@ export function findPack(records: readonly PackRecord[], task: 'restore' | 'edit
 
 /** Run the pack's denoiser over a condition and decode to an image in [0, 1]. */
 async function sampleImage(model: PackModel, cond: F32Tensor, text: Float32Array | null, height: number, width: number, sampler: SamplerKind | 'pack', steps: number, seed: number, negate = false): Promise<PlanarImage> {
+  return modelToPlanar(await sampleModelSpace(model, cond, text, height, width, sampler, steps, seed, negate));
+}
+
+/**
+ * {@link sampleImage} before the clamp to [0, 1]: [1, 3, H, W] in model space. A mean of samples
+ * is taken over these, as the engine takes it (native-backend.ts meanOfSamples), and clamped once.
+ */
+async function sampleModelSpace(model: PackModel, cond: F32Tensor, text: Float32Array | null, height: number, width: number, sampler: SamplerKind | 'pack', steps: number, seed: number, negate = false): Promise<F32Tensor> {
   const m = model.manifest;
   if (m.latent.kind !== 'pixel-unshuffle') throw new Error(`latent codec "${m.latent.kind}" is not supported by the eval harness`);
   const r = m.latent.factor;
@@ -104,7 +112,7 @@ async function sampleImage(model: PackModel, cond: F32Tensor, text: Float32Array
     distillSteps: m.sampler.distillSteps ?? 50,
     rng: new Rng(`renoise:${seed}`),
   });
-  return modelToPlanar(pixelShuffle(m.residual === 'condition' ? addBase(latent, cond, m.residualScale) : latent, r));
+  return pixelShuffle(m.residual === 'condition' ? addBase(latent, cond, m.residualScale) : latent, r);
 }
 
 /** Restore one low-res image with a restore pack (output size = input × pack upscale). */
@@ -148,7 +156,7 @@ export async function editWithPack(model: PackModel, source: PlanarImage, instru
     const cond = editCondition(low, m.latent.factor);
     const mean = await meanOfDraws(distinctDraws(startTemperature(m.sampler), m.sampler.steps, carry.samples), async (k) => {
       const d = drawOf(k, m.sampler.antithetic === true);
-      return planarToModel(await sampleImage(model, cond, emb ?? null, work.height, work.width, 'pack', m.sampler.steps, seed + d.seedOffset, d.negate)).data;
+      return (await sampleModelSpace(model, cond, emb ?? null, work.height, work.width, 'pack', m.sampler.steps, seed + d.seedOffset, d.negate)).data;
     });
     return { data: mean, shape: [...low.shape] };
   }, carry.space);
@@ -176,7 +184,7 @@ export async function inpaintWithPack(model: PackModel, image: PlanarImage, mask
   const gen = {
     data: await meanOfDraws(draws, async (k) => {
       const d = drawOf(k, m.sampler.antithetic === true);
-      return planarToModel(await sampleImage(model, cond, null, H, W, 'pack', m.sampler.steps, seed + d.seedOffset, d.negate)).data;
+      return (await sampleModelSpace(model, cond, null, H, W, 'pack', m.sampler.steps, seed + d.seedOffset, d.negate)).data;
     }),
     shape: [1, 3, H, W],
   };
