@@ -22,12 +22,12 @@ export function engineEnv(source: NodeJS.ProcessEnv = process.env): NodeJS.Proce
 }
 
 /**
- * Node flags of the engine process. ONNX Runtime's threads use every core the engine is given,
- * and V8's background GC threads took cores from them mid-inference: with GC on the main thread
- * only (it runs between model calls) a 256² inpaint preview measured p50 126–130 ms instead of
- * 151–156 (2 cores, 15 runs each, alternated).
+ * Node flags of the engine process (also given to Electron's utilityProcess). None now, and why:
+ * `--single-threaded-gc` kept V8's background GC threads off the cores ONNX Runtime uses and made
+ * a 256² inpaint preview 20–40 ms faster, but the 2 MP ×4 restore's peak rose from 1384 to
+ * 1528–1669 MiB, over the 1.5 GB budget; `--no-parallel-scavenge` gained nothing measurable.
  */
-export const ENGINE_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
+export const ENGINE_NODE_FLAGS: readonly string[] = [];
 
 export interface ForkOptions {
   /** Extra node flags (e.g. --max-old-space-size). */
