@@ -3,51 +3,27 @@
  * the engine's result has no colour left, whatever wording reads as it; other edits keep theirs.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import path from 'node:path';
-import sharp from 'sharp';
-import type { CodiEvent } from '../../electron/contract/schemas.ts';
-import { createImageCodec } from '../../electron/engine/images/codec.ts';
-import { OrtRuntime } from '../../electron/engine/ort.ts';
-import { EngineService } from '../../electron/engine/service.ts';
+import { bundledService } from './fixtures/bundled-service.ts';
+import type { BundledService } from './fixtures/bundled-service.ts';
 
-const BUNDLED = path.join(import.meta.dirname, '..', '..', 'native-models');
-let runtime: OrtRuntime;
-let service: EngineService;
-const events: CodiEvent[] = [];
-
+let engine: BundledService;
 beforeAll(async () => {
-  runtime = new OrtRuntime({ providers: ['cpu'], threads: 1 });
-  service = new EngineService({ packDirs: [{ path: BUNDLED, source: 'bundled' }], runtime, codec: createImageCodec({}), emit: (e) => events.push(e) });
-  await service.init();
+  engine = await bundledService();
 });
 afterAll(async () => {
-  await runtime.releaseAll();
+  await engine.close();
 });
 
 /** The edit's result as RGBA bytes and the job's notes, on a 96×64 image of saturated hues. */
 async function edit(prompt: string): Promise<{ rgba: Uint8Array; notes: string }> {
   const W = 96;
   const H = 64;
-  const raw = Buffer.alloc(W * H * 3);
+  const raw = new Uint8Array(W * H * 3);
   for (let i = 0; i < W * H; i++) {
     const hue = ((i % W) / W) * 2 * Math.PI;
     for (let c = 0; c < 3; c++) raw[3 * i + c] = Math.round(127.5 + 120 * Math.cos(hue - (c * 2 * Math.PI) / 3));
   }
-  const png = await sharp(raw, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer();
-  const opened = await service.handlers.openImage({ source: 'bytes', bytes: new Uint8Array(png) });
-  if (!opened.ok) throw new Error(opened.error.message);
-  const sub = await service.handlers.runTool({ tool: 'edit', pack: 'codi-edit', prompt, imageId: opened.value.imageId, seed: 3, priority: 'interactive' });
-  if (!sub.ok) throw new Error(sub.error.message);
-  for (;;) {
-    const end = events.find((e) => (e.type === 'job-done' && e.done.jobId === sub.value.jobId) || (e.type === 'job-failed' && e.failed.jobId === sub.value.jobId));
-    if (end?.type === 'job-failed') throw new Error(end.failed.message);
-    if (end?.type === 'job-done') {
-      const px = await service.handlers.getImagePixels({ imageId: end.done.resultImageId });
-      if (!px.ok) throw new Error(px.error.message);
-      return { rgba: px.value.rgba, notes: end.done.notes.join(' ') };
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  return engine.run(raw, W, H, { tool: 'edit', pack: 'codi-edit', prompt, seed: 3, priority: 'interactive' });
 }
 
 /** Largest difference between a pixel's channels (0 for grey). */
