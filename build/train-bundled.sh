@@ -136,12 +136,13 @@ npx tsx build/restore/choose-restore-start.ts "$OUT/codi-restore-x4" --train-k 5
 # feather dominate a fill. ~400 crops: on 96 the share's standard error was larger than the settings' differences.
 [ -f "$DATA/inpaint-val256-400/items.jsonl" ] || $CODI build-dataset --task inpaint --out "$DATA/inpaint-val256-400" --size 256 --count 401 --val-fraction 0.99 --seed 0
 npx tsx build/choose-fill-samples.ts "$OUT" "$DATA" --dataset inpaint-val256-400 --items 400 --eval-masks
-# inpaint: a static int8 copy of the denoiser for the CPU provider (build/quantize/calibrate.ts), its activation
-# ranges measured on 64 TRAINING crops of 256² through the tool's own path. 2026-12-06 on the 397 val crops above
+# inpaint: a static int8 copy of the denoiser for the CPU provider, opt-in (CODI_PRECISION=int8; build/quantize/calibrate.ts),
+# its activation ranges measured on 64 TRAINING crops of 256² through the tool's own path at the fill setting just chosen
+# (the shipped graph was calibrated at 0.2.1's τ 0.8 × 4 independent samples). 2026-12-06 on the 397 val crops above
 # (choose-fill-samples --measure-only, int8 against CODI_PRECISION=float32): 17.58 vs 17.52 dB, all three criteria
 # 71.8 vs 72.8 % (4 crops); one model call 13.2 vs 33.6 ms (2 threads). Restore's int8 lost 0.07 / 0.03 dB of its
 # val gains (clean / degraded) even with its input and output convolutions float, so restore ships float only.
 [ -f "$DATA/inpaint-calib256/items.jsonl" ] || $CODI build-dataset --task inpaint --out "$DATA/inpaint-calib256" --size 256 --count 64 --val-fraction 0 --seed 11
-npx tsx build/quantize/calibrate.ts "$OUT/codi-inpaint" --data "$DATA/inpaint-calib256" --items 64
+npx tsx build/quantize/calibrate.ts "$OUT/codi-inpaint" --data "$DATA/inpaint-calib256" --items 64 --float-ends
 npx tsx build/prune-baselines.ts "$OUT"
 log "all packs trained; run 'npm run eval' for the table"

@@ -12,8 +12,8 @@
  *    float graph's) go into the manifest.
  *
  * Whether the int8 graph is as good as the float one is measured afterwards on the validation
- * split (build/choose-fill-samples.ts --compare-precision, build/restore/restore-val.ts), and the
- * model card says so.
+ * split (build/choose-fill-samples.ts --measure-only, CODI_PRECISION=int8 against the default;
+ * build/restore/restore-val.ts), and the model card says so.
  *
  *   npx tsx build/quantize/calibrate.ts PACK_DIR --data DATASET_DIR [--items 64] [--float-ends]
  */
