@@ -36,7 +36,7 @@ import { openStagedPack } from '../eval/restore-x4-rows.ts';
 
 const PY = process.env.CODI_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = new URL('./qdq_static.py', import.meta.url).pathname;
-export const INT8_GRAPH = 'denoiser-int8.onnx';
+const INT8_GRAPH = 'denoiser-int8.onnx';
 
 /** Running [min, max] of every probed tensor. */
 class Ranges {

@@ -21,14 +21,6 @@ export function engineEnv(source: NodeJS.ProcessEnv = process.env): NodeJS.Proce
   return env;
 }
 
-/**
- * Node flags of the engine process (also given to Electron's utilityProcess). None now, and why:
- * `--single-threaded-gc` kept V8's background GC threads off the cores ONNX Runtime uses and made
- * a 256² inpaint preview 20–40 ms faster, but the 2 MP ×4 restore's peak rose from 1384 to
- * 1528–1669 MiB, over the 1.5 GB budget; `--no-parallel-scavenge` gained nothing measurable.
- */
-export const ENGINE_NODE_FLAGS: readonly string[] = [];
-
 export interface ForkOptions {
   /** Extra node flags (e.g. --max-old-space-size). */
   execArgv?: string[];
@@ -44,7 +36,9 @@ export function forkEngine(config: EngineConfig, options: ForkOptions = {}): () 
   return () => {
     const child = fork(ENGINE_ENTRY, [JSON.stringify(config)], {
       serialization: 'advanced',
-      execArgv: ['--import', tsx, ...ENGINE_NODE_FLAGS, ...(options.execArgv ?? [])],
+      // no V8 GC flag: --single-threaded-gc made a 256² inpaint preview 20–40 ms faster but raised the
+      // 2 MP ×4 restore's peak from 1384 to 1528–1669 MiB, over its 1.5 GB budget
+      execArgv: ['--import', tsx, ...(options.execArgv ?? [])],
       env: { ...engineEnv(), ...options.env },
       cwd: REPO_ROOT,
       stdio: ['ignore', 'ignore', options.inheritStderr === false ? 'ignore' : 'inherit', 'ipc'],

@@ -111,7 +111,7 @@ export interface ElectronMainLike {
     fork(
       modulePath: string,
       args: string[],
-      options: { serviceName: string; env: NodeJS.ProcessEnv; stdio: 'inherit' | 'ignore' | 'pipe'; execArgv?: string[] },
+      options: { serviceName: string; env: NodeJS.ProcessEnv; stdio: 'inherit' | 'ignore' | 'pipe' },
     ): UtilityProcessLike;
   };
 }

@@ -1,6 +1,6 @@
 /** EngineHost's spawn function for the desktop app: the engine as an Electron utilityProcess. */
 import type { EngineProcess } from '../broker/engine-host.ts';
-import { ENGINE_NODE_FLAGS, engineEnv } from '../broker/fork.ts';
+import { engineEnv } from '../broker/fork.ts';
 import type { EngineConfig } from '../engine/protocol.ts';
 import type { ElectronMainLike } from './electron-types.ts';
 
@@ -10,7 +10,6 @@ export function utilityEngineSpawner(electron: Pick<ElectronMainLike, 'utilityPr
       serviceName: 'codi-engine',
       // The utility process is not sandboxed: hand it a scrubbed environment.
       env: engineEnv(),
-      execArgv: [...ENGINE_NODE_FLAGS],
       stdio: 'inherit',
     });
     return {
