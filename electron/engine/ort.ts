@@ -176,6 +176,11 @@ export class OrtRuntime {
           intraOpNumThreads: this.threads,
           interOpNumThreads: 1,
           executionMode: 'sequential',
+          // ONNX Runtime's pool threads spin after each run by default, and on a 2-core machine that takes the core
+          // the engine's own work between model calls (the classic fill, layout, compose) needs: with spinning off the
+          // 256² inpaint preview measured p50 129–131 ms against 146–157 ms, and the 2 MP ×4 restore kept its time
+          // (33–36 s) and its peak (1338–1341 MiB) with bit-identical pixels (bench/results/2026-12-06-ort-spinning.md)
+          extra: { session: { intra_op: { allow_spinning: '0' } } },
           ...(externalData?.length ? { externalData: externalData.map((f) => ({ path: f.path, data: f.data })) } : {}),
         });
         if (this.working !== provider && errors.length > 0) this.lastNote = errors.join('; ');
