@@ -28,6 +28,7 @@ import { chooseSampler } from '../training/trainer/sampler-choice.ts';
 /** Pack folder (under the packs folder) → its data set folder, and whether its default step count is chosen. */
 const PACKS: ReadonlyArray<{ name: string; data: string; chooseSteps: boolean }> = [
   { name: 'codi-restore-x4', data: 'restore-x4-clean', chooseSteps: true },
+  { name: 'codi-restore-x4-degraded', data: 'restore-x4', chooseSteps: true },
   { name: 'codi-inpaint', data: 'inpaint', chooseSteps: true },
   { name: 'codi-edit', data: 'edit', chooseSteps: true },
   { name: 'codi-depth', data: 'depth', chooseSteps: true },

@@ -7,6 +7,7 @@ import depthManifest from '../../../native-models/codi-depth/manifest.json';
 import editManifest from '../../../native-models/codi-edit/manifest.json';
 import inpaintManifest from '../../../native-models/codi-inpaint/manifest.json';
 import restoreManifest from '../../../native-models/codi-restore-x4/manifest.json';
+import restoreDegradedManifest from '../../../native-models/codi-restore-x4-degraded/manifest.json';
 import { defaultInstruction, defaultTool, measuredGain, NEEDS_INPUT, stepsHint } from './toolDefaults.ts';
 
 const MANIFESTS: Record<string, unknown> = {
@@ -15,6 +16,7 @@ const MANIFESTS: Record<string, unknown> = {
   'codi-edit': editManifest,
   'codi-inpaint': inpaintManifest,
   'codi-restore-x4': restoreManifest,
+  'codi-restore-x4-degraded': restoreDegradedManifest,
 };
 
 /** The bundled packs as listPacks describes them (the manifest fields the UI sees). */
@@ -42,7 +44,7 @@ const bare = (name: string, task: PackInfo['task'], extra: Partial<PackInfo> = {
 
 describe('the tool a new user starts with', () => {
   it('is the bundled pack that measurably improves a photo, never the depth tool (listed first)', () => {
-    const packs = ['codi-backbone', 'codi-depth', 'codi-edit', 'codi-inpaint', 'codi-restore-x4'].map((n) => bundled(n));
+    const packs = ['codi-backbone', 'codi-depth', 'codi-edit', 'codi-inpaint', 'codi-restore-x4', 'codi-restore-x4-degraded'].map((n) => bundled(n));
     expect(packs[1]!.task).toBe('depth');
     expect(defaultTool(packs)?.name).toBe('codi-edit');
     // Both gains come from the packs' own val measurements (manifest training.metrics); edit's change
@@ -52,6 +54,7 @@ describe('the tool a new user starts with', () => {
     expect(edit).toBeGreaterThan(1);
     expect(restore).not.toBeNull();
     expect(edit!).toBeGreaterThan(restore!);
+    expect(edit!).toBeGreaterThan(measuredGain(packs[5]!)!);
   });
 
   it('falls back to a plain-photo tool when nothing is measured, and to a special-input one only when alone', () => {
@@ -84,7 +87,7 @@ describe('the steps hint', () => {
     expect(hint).not.toMatch(/more detail/i);
     expect(stepsHint(bare('e', 'edit', { steps: { default: 4, max: 8 }, measured }))).toMatch(/Default 4\.$/);
     // the bundled packs ship their own measurements, and each defaults to its best
-    for (const name of ['codi-edit', 'codi-inpaint', 'codi-restore-x4']) expect(stepsHint(bundled(name))).toMatch(/^Measured on validation crops.*: 1 step \d+\.\d dB, 2 steps .* Default 1, the best measured\.$/);
+    for (const name of ['codi-edit', 'codi-inpaint', 'codi-restore-x4', 'codi-restore-x4-degraded']) expect(stepsHint(bundled(name))).toMatch(/^Measured on validation crops.*: 1 step \d+\.\d dB, 2 steps .* Default 1, the best measured\.$/);
   });
 
   it('says when a pack ships no measurements', () => {

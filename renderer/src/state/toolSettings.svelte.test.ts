@@ -51,6 +51,14 @@ describe('ToolSettings', () => {
     expect(t.needsMask).toBe(true);
   });
 
+  it('keeps the selected tool as the answer for its own scale when two restore tools share it', () => {
+    const t = settings([pack('upscale', 'restore', { upscale: 4 }), pack('restore', 'restore', { upscale: 4 }), pack('x2', 'restore', { upscale: 2 })]);
+    t.select('restore');
+    expect(t.scaleChoices).toEqual([{ scale: 1, pack: null }, { scale: 2, pack: 'x2' }, { scale: 4, pack: 'restore' }]);
+    t.select('x2');
+    expect(t.scaleChoices[2]).toEqual({ scale: 4, pack: 'upscale' });
+  });
+
   it('picks the default tool only when none is chosen', () => {
     const tools = [pack('d', 'depth'), pack('e', 'edit')];
     const t = settings(tools);

@@ -30,10 +30,15 @@ export class ToolSettings {
     return allowedSteps(this.pack?.steps.max ?? 1);
   }
 
-  /** Upscale factors offered for the selected restore tool (one restore pack per factor). */
+  /**
+   * Upscale factors offered for the selected restore tool. Several restore tools may share a factor
+   * (an upscaler for clean photos and a restorer for damaged ones): the selected tool answers for its
+   * own factor, so its scale control never switches the user to the other tool.
+   */
   get scaleChoices(): { scale: number; pack: string | null }[] {
     const restore = this.#tools().filter((p) => p.task === 'restore' && p.status === 'ok');
-    return [1, 2, 4].map((s) => ({ scale: s, pack: restore.find((p) => p.upscale === s)?.name ?? null }));
+    const selected = restore.find((p) => p.name === this.selectedPack);
+    return [1, 2, 4].map((s) => ({ scale: s, pack: (selected?.upscale === s ? selected : restore.find((p) => p.upscale === s))?.name ?? null }));
   }
 
   get needsMask(): boolean {
