@@ -13,6 +13,7 @@ import type { CodiEvent } from '../../electron/contract/schemas.ts';
 import { createImageCodec } from '../../electron/engine/images/codec.ts';
 import { OrtRuntime } from '../../electron/engine/ort.ts';
 import { EngineService } from '../../electron/engine/service.ts';
+import { jobDone } from './fixtures/job-end.ts';
 import { makeTestPacks } from './fixtures/packs.ts';
 import type { TestPacks } from './fixtures/packs.ts';
 
@@ -28,15 +29,9 @@ async function editNotes(service: EngineService, width: number, height: number, 
   const what = tool === 'edit' ? { tool, prompt: packs.instructions[0] } : { tool };
   const sub = await service.handlers.runTool({ ...what, imageId: opened.value.imageId, seed: 1, steps: 1, priority: 'interactive' });
   if (!sub.ok) throw new Error(sub.error.message);
-  for (;;) {
-    const end = events.find((e) => (e.type === 'job-done' && e.done.jobId === sub.value.jobId) || (e.type === 'job-failed' && e.failed.jobId === sub.value.jobId));
-    if (end?.type === 'job-failed') throw new Error(end.failed.message);
-    if (end?.type === 'job-done') {
-      expect([end.done.width, end.done.height]).toEqual([width, height]);
-      return end.done.notes.join(' ');
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const done = await jobDone(events, sub.value.jobId);
+  expect([done.width, done.height]).toEqual([width, height]);
+  return done.notes.join(' ');
 }
 
 async function serviceWithCarry(carry: object | null, pack = packs.edit, changes: Record<string, unknown> = {}): Promise<EngineService> {

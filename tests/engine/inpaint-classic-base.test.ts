@@ -13,6 +13,7 @@ import { createImageCodec } from '../../electron/engine/images/codec.ts';
 import { OrtRuntime } from '../../electron/engine/ort.ts';
 import { EngineService } from '../../electron/engine/service.ts';
 import { teleaFill } from '../../core/image/telea.ts';
+import { jobDone } from './fixtures/job-end.ts';
 import { makeTestPacks } from './fixtures/packs.ts';
 import type { TestPacks } from './fixtures/packs.ts';
 
@@ -41,17 +42,11 @@ async function fill(service: EngineService, mask: Uint8Array): Promise<{ before:
   if (!opened.ok) throw new Error(opened.error.message);
   const sub = await service.handlers.runTool({ tool: 'inpaint', imageId: opened.value.imageId, mask: { width: W, height: H, data: mask }, seed: 3, steps: 1, priority: 'interactive' });
   if (!sub.ok) throw new Error(sub.error.message);
-  for (;;) {
-    const end = events.find((e) => (e.type === 'job-done' && e.done.jobId === sub.value.jobId) || (e.type === 'job-failed' && e.failed.jobId === sub.value.jobId));
-    if (end?.type === 'job-failed') throw new Error(end.failed.message);
-    if (end?.type === 'job-done') {
-      const before = await service.handlers.getImagePixels({ imageId: opened.value.imageId });
-      const after = await service.handlers.getImagePixels({ imageId: end.done.resultImageId });
-      if (!before.ok || !after.ok) throw new Error('no pixels');
-      return { before: before.value.rgba, after: after.value.rgba, notes: end.done.notes.join(' ') };
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const done = await jobDone(events, sub.value.jobId);
+  const before = await service.handlers.getImagePixels({ imageId: opened.value.imageId });
+  const after = await service.handlers.getImagePixels({ imageId: done.resultImageId });
+  if (!before.ok || !after.ok) throw new Error('no pixels');
+  return { before: before.value.rgba, after: after.value.rgba, notes: done.notes.join(' ') };
 }
 
 beforeAll(async () => {
