@@ -11,6 +11,8 @@ import { innerFeather } from '../../core/image/blend.ts';
 import { matchFillColors } from '../../core/image/color-match.ts';
 import { greyAtLumaInPlace } from '../../core/image/filters.ts';
 import { teleaFill } from '../../core/image/telea.ts';
+import { unsharpInPlace } from '../../core/image/unsharp.ts';
+import type { Sharpen } from '../../core/image/unsharp.ts';
 import { makeSchedule } from '../../core/math/schedule.ts';
 import type { TrainingMethod } from '../../core/packs/manifest.ts';
 import { Rng } from '../../core/rng.ts';
@@ -117,6 +119,11 @@ async function sampleModelSpace(model: PackModel, cond: F32Tensor, text: Float32
 
 /** Restore one low-res image with a restore pack (output size = input × pack upscale). */
 export async function restoreWithPack(model: PackModel, lr: PlanarImage, sampler: SamplerKind | 'pack', steps: number, seed: number): Promise<PlanarImage> {
+  return finishRestore(await restoreModelSpace(model, lr, sampler, steps, seed), model.manifest.sharpen);
+}
+
+/** {@link restoreWithPack} before the pack's sharpening and the clamp: [1, 3, H, W] in model space. */
+export async function restoreModelSpace(model: PackModel, lr: PlanarImage, sampler: SamplerKind | 'pack', steps: number, seed: number): Promise<F32Tensor> {
   const m = model.manifest;
   const s = m.upscale;
   const H = lr.height * s;
@@ -125,7 +132,15 @@ export async function restoreWithPack(model: PackModel, lr: PlanarImage, sampler
   if (H % (4 * r) !== 0 || W % (4 * r) !== 0) throw new Error(`output ${W}x${H} is not a multiple of ${4 * r} (eval crops must be aligned)`);
   const cond = restoreCondition(planarToModel(lr), H, W, r);
   if (cond.shape[1] !== m.conditionChannels) throw new Error(`pack "${m.name}" expects ${m.conditionChannels} condition channels, restore gives ${cond.shape[1]}`);
-  return sampleImage(model, cond, null, H, W, sampler, steps, seed);
+  return sampleModelSpace(model, cond, null, H, W, sampler, steps, seed);
+}
+
+/** As the engine finishes a restore (native-backend.ts): the unsharp mask where the pack has one, then the clamp. */
+export function finishRestore(raw: F32Tensor, sharpen: Sharpen | undefined): PlanarImage {
+  if (!sharpen) return modelToPlanar(raw);
+  const x = { data: raw.data.slice(), shape: [...raw.shape] };
+  unsharpInPlace(x, sharpen);
+  return modelToPlanar(x);
 }
 
 /** Instructions an edit pack knows (normalised text). */

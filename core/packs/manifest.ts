@@ -146,6 +146,12 @@ export const manifestSchema = z.object({
   /** k of y = k·(x − b) for residual packs (core/residual.ts); absent = 1. */
   residualScale: z.number().positive().finite().default(1),
   /**
+   * Restore packs: an unsharp mask the engine applies to the model's output before the clamp
+   * (core/image/unsharp.ts says why a restore tool may want one), chosen on the training data's
+   * validation split (build/restore/choose-restore-start.ts). Absent = none.
+   */
+  sharpen: z.object({ sigma: z.number().positive().max(16), amount: z.number().min(0).max(4) }).optional(),
+  /**
    * Inpaint packs: what the condition carries under the hole (core/conditions.ts HoleFill), and
    * so, with residual targets, the base the model's change is added to. 'telea': the classic
    * fill (core/image/telea.ts). Absent = 'zero', the behaviour of every older pack.

@@ -7,6 +7,7 @@ import { customCondition, depthCondition, editCondition, inpaintCondition, resto
 import { clampUnitInPlace, greyAtLumaInPlace } from '../../../core/image/filters.ts';
 import { carryEdit, carryFromWorkingSize, meanOfDraws, workingSize } from '../../../core/image/gain-offset.ts';
 import { resizeBicubic } from '../../../core/image/resize.ts';
+import { unsharpInPlace } from '../../../core/image/unsharp.ts';
 import { distinctDraws, drawOf, startTemperature } from '../../../core/samplers/start.ts';
 import { crop, padToMultiple, pixelShuffle, rgbToGrey } from '../../../core/tensor/layout.ts';
 import type { F32Tensor } from '../../../core/tensor/ops.ts';
@@ -35,8 +36,17 @@ export function nativeBackend(model: NativePack): ToolBackend {
       checkConditionWidth(p, cond);
       const f = m.latent.factor;
       // when the output size is whole latent pixels, the blend keeps just those (no copy to crop)
-      if ((H * s) % f === 0 && (W * s) % f === 0) return generate(p, cond, steps, notes, null, undefined, { height: (H * s) / f, width: (W * s) / f });
-      return crop(await generate(p, cond, steps, notes, null), 0, 0, H * s, W * s);
+      const out =
+        (H * s) % f === 0 && (W * s) % f === 0
+          ? await generate(p, cond, steps, notes, null, undefined, { height: (H * s) / f, width: (W * s) / f })
+          : crop(await generate(p, cond, steps, notes, null), 0, 0, H * s, W * s);
+      if (m.sharpen) {
+        // in place, a band of rows at a time: a second copy of a 2 MP ×4 result would cost 384 MB
+        p.ctx.progress({ stage: 'finishing', message: 'sharpening' });
+        unsharpInPlace(out, m.sharpen);
+        notes.push(`sharpened (unsharp mask σ ${m.sharpen.sigma} px, amount ${m.sharpen.amount}), as chosen on the pack's validation data`);
+      }
+      return out;
     },
     async wholeImage(p, x, steps, notes) {
       const out = await wholeImage(p, align, x, steps, notes);

@@ -1,0 +1,76 @@
+/**
+ * The restore tool's finishing step with a scripted session: a pack that names an unsharp mask
+ * (manifest `sharpen`) gets exactly that mask over the output it would give without one, and the
+ * job says so; a pack without one is left as the model made it.
+ */
+import { describe, expect, it } from 'vitest';
+import type { PackManifest } from '../../../core/packs/manifest.ts';
+import { unsharpInPlace } from '../../../core/image/unsharp.ts';
+import type { F32Tensor } from '../../../core/tensor/ops.ts';
+import type { LoadedSession, OrtTensorIn } from '../ort.ts';
+import type { PackModel } from '../packs/registry.ts';
+import { nativeBackend } from './native-backend.ts';
+import type { NativePack, PipelineInput } from './types.ts';
+
+const base = {
+  name: 'scripted-restore',
+  version: '1',
+  task: 'restore',
+  prediction: 'v',
+  schedule: { kind: 'scaled-linear', trainSteps: 1000 },
+  sampler: { kind: 'codi', steps: 1, maxSteps: 4, temperature: 0 },
+  latent: { kind: 'pixel-unshuffle', factor: 4 },
+  tile: { size: 256, overlap: 32 },
+  conditionChannels: 48,
+  textEmbeddingDim: 0,
+  residual: 'condition',
+  residualScale: 2,
+  upscale: 4,
+} as unknown as PackManifest;
+
+/** v that depends on the condition, so the output has structure for the mask to act on. */
+const session: LoadedSession = {
+  key: 'k',
+  provider: 'cpu',
+  inputNames: ['z', 't', 'cond'],
+  outputNames: ['v'],
+  async run(feeds: Record<string, OrtTensorIn>) {
+    const cond = feeds.cond as OrtTensorIn;
+    const v = new Float32Array(cond.data.length);
+    for (let i = 0; i < v.length; i++) v[i] = 0.3 * Math.sin(7 * (cond.data[i] as number) + i * 0.01);
+    return { v: { data: v, dims: (feeds.z as OrtTensorIn).dims } };
+  },
+  release: async () => {},
+};
+
+async function restore(manifest: PackManifest, notes: string[]): Promise<F32Tensor> {
+  const model = { kind: 'denoiser', manifest, denoiser: session, instructions: null } as PackModel as NativePack;
+  const p = { model, request: { tool: 'restore', seed: 3 }, ctx: { jobId: 'job_t', signal: new AbortController().signal, progress: () => {} } } as unknown as PipelineInput;
+  const H = 12;
+  const W = 20;
+  const x = { data: Float32Array.from({ length: 3 * H * W }, (_, i) => Math.cos(i * 0.37) * 0.8), shape: [1, 3, H, W] };
+  return nativeBackend(model).restore(p, x, 1, notes);
+}
+
+describe('native restore finishing', () => {
+  it('applies the manifest unsharp mask to the output, and says so', async () => {
+    const plainNotes: string[] = [];
+    const plain = await restore(base, plainNotes);
+    expect(plain.shape).toEqual([1, 3, 48, 80]);
+    expect(plainNotes.some((n) => n.includes('sharpened'))).toBe(false);
+
+    const notes: string[] = [];
+    const sharpen = { sigma: 2, amount: 0.5 };
+    const sharpened = await restore({ ...base, sharpen }, notes);
+    const want = { data: plain.data.slice(), shape: plain.shape };
+    unsharpInPlace(want, sharpen);
+    expect(sharpened.shape).toEqual(plain.shape);
+    let differs = 0;
+    for (let i = 0; i < want.data.length; i++) {
+      expect(sharpened.data[i]).toBeCloseTo(want.data[i] as number, 6);
+      if (Math.abs((want.data[i] as number) - (plain.data[i] as number)) > 1e-3) differs++;
+    }
+    expect(differs).toBeGreaterThan(want.data.length / 4);
+    expect(notes.some((n) => n.includes('unsharp mask σ 2 px, amount 0.5'))).toBe(true);
+  });
+});
