@@ -1,7 +1,8 @@
 /**
  * After `build/train-bundled.sh`: give each bundled pack its user-facing title, the inference tile
  * size, and a model card section listing the photographs it was trained on with their Debian
- * package, version and licence (read from the data set's dataset.json). The manifest is
+ * package, version and licence (read from the data set's dataset.json; only when that data set is
+ * the one the pack was trained on, build/pack-card-sources.ts). The manifest is
  * re-validated with the shared schema before it is written back atomically.
  *
  *   npx tsx build/finalize-packs.ts [native-models] [datasets]
@@ -10,8 +11,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { manifestSchema } from '../core/packs/manifest.ts';
 import { writeFileAtomic } from '../training/export/export-onnx.ts';
+import { withTrainingData } from './pack-card-sources.ts';
+import type { SourceRecord } from './pack-card-sources.ts';
 
-interface SourceRecord { package: string; version: string; path: string; licence: string; split: string }
 
 /** Pack → (title, data set folder, upscale). The graphs are fully convolutional, so tiles larger than the 64 px training crops are fine and far cheaper. */
 const PACKS: Record<string, { title: string; data: string; upscale: number; carry?: { kind: 'gain-offset'; radius: number; samples: number; workingSize?: number; space?: 'rgb' | 'opponent' } }> = {
@@ -39,36 +41,6 @@ const PACKS: Record<string, { title: string; data: string; upscale: number; carr
 };
 const TILE = { size: 256, overlap: 32 };
 
-function sourcesSection(sources: SourceRecord[]): string {
-  const byPkg = new Map<string, { version: string; licences: Set<string>; train: number; val: number }>();
-  for (const s of sources) {
-    const e = byPkg.get(s.package) ?? { version: s.version, licences: new Set(), train: 0, val: 0 };
-    e.licences.add(s.licence);
-    if (s.split === 'val') e.val++;
-    else e.train++;
-    byPkg.set(s.package, e);
-  }
-  const rows = [...byPkg.entries()].map(([pkg, e]) => `| ${pkg} | ${e.version} | ${[...e.licences].join(', ')} | ${e.train} | ${e.val} |`);
-  return [
-    '## Training data',
-    '',
-    'Photographs from Debian packages (fetched with `apt-get download`, never installed), cut into 64×64 crops by',
-    '`codi build-dataset`. Photos held out for validation are whole files, not crops. The packages reserved for',
-    'independent evaluation (opencv-doc, plasma-workspace-wallpapers) were not used.',
-    '',
-    '| package | version | licence(s) | train photos | val photos |',
-    '|---|---|---|---|---|',
-    ...rows,
-    '',
-    '<details><summary>Every file</summary>',
-    '',
-    ...sources.map((s) => `- ${s.package} ${s.version}: \`${s.path}\` (${s.licence}, ${s.split})`),
-    '',
-    '</details>',
-    '',
-  ].join('\n');
-}
-
 async function main(): Promise<void> {
   const packsDir = process.argv[2] ?? 'native-models';
   const dataDir = process.argv[3] ?? 'datasets';
@@ -85,9 +57,9 @@ async function main(): Promise<void> {
     await writeFileAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     const meta = JSON.parse(await readFile(path.join(dataDir, info.data, 'dataset.json'), 'utf8')) as { sources?: SourceRecord[] };
     const cardPath = path.join(dir, manifest.modelCard);
-    const card = (await readFile(cardPath, 'utf8')).split('\n## Training data')[0]!.trimEnd();
-    await writeFileAtomic(cardPath, `${card}\n\n${sourcesSection(meta.sources ?? [])}`);
-    console.log(`${name}: title, tile ${TILE.size}/${TILE.overlap}, ×${info.upscale}, ${meta.sources?.length ?? 0} sources in the model card`);
+    const card = withTrainingData(await readFile(cardPath, 'utf8'), manifest.training?.sources, meta.sources ?? []);
+    if (card.wrote) await writeFileAtomic(cardPath, card.card);
+    console.log(`${name}: title, tile ${TILE.size}/${TILE.overlap}, ×${info.upscale}; ${card.wrote ? `${meta.sources?.length ?? 0} sources in the model card` : `model card's training data kept: ${card.why}`}`);
   }
 }
 

@@ -227,6 +227,8 @@ export const manifestSchema = z.object({
       wallSeconds: z.number().nonnegative(),
       metrics: z.record(z.string(), z.number()).optional(),
       data: z.string().max(2000).optional(),
+      /** sha256 of the training data set's source list (training/data/sources-fingerprint.ts); absent in older packs. */
+      sources: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     })
     .optional(),
 });

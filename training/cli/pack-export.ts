@@ -73,6 +73,8 @@ export interface PackExportOptions {
     wallSeconds: number;
     metrics?: Record<string, number>;
     data?: string;
+    /** sha256 of the data set's source list (training/data/sources-fingerprint.ts) */
+    sources?: string;
     /** which engine trained it (model card) */
     engine?: string;
     /** [step, mean loss of the progress window ending there] (model card; not in the manifest) */
@@ -194,7 +196,7 @@ export async function writeTrainedPack(o: PackExportOptions): Promise<PackManife
       upscale: o.upscale,
       tile: { size: o.tile, overlap: Math.min(o.tile / 4, 16) },
       ...(backboneRef ? { backbone: backboneRef } : {}),
-      training: { steps: o.training.steps, wallSeconds: o.training.wallSeconds, ...(o.training.metrics ? { metrics: o.training.metrics } : {}), ...(o.training.data !== undefined ? { data: o.training.data } : {}) },
+      training: { steps: o.training.steps, wallSeconds: o.training.wallSeconds, ...(o.training.metrics ? { metrics: o.training.metrics } : {}), ...(o.training.data !== undefined ? { data: o.training.data } : {}), ...(o.training.sources ? { sources: o.training.sources } : {}) },
     },
     files,
     modelCard: modelCard(o, files.map((f) => f.path)),

@@ -11,6 +11,7 @@ import { decodeTrainWeights, encodeTrainWeights } from './train-weights.ts';
 import { NET_PRESETS, readLossCurve } from './train.ts';
 import { Trainer } from '../trainer/trainer.ts';
 import { readDataset } from '../data/dataset-reader.ts';
+import { sourcesFingerprint } from '../data/sources-fingerprint.ts';
 
 let root = '';
 const lines: string[] = [];
@@ -51,6 +52,9 @@ describe('codi train', () => {
     expect(am.backbone).toEqual({ pack: bm.name, sha256: bm.files.find((f) => f.role === 'backbone')!.sha256 });
     expect(am.files.find((f) => f.role === 'adapter')!.inputs!.map((i) => i.name)).toContain('cond');
     expect(am.training!.metrics!.psnr_codi_4).toBeGreaterThan(0);
+    // the data set it was trained on, for the model card's Training data section (build/pack-card-sources.ts)
+    const sources = (JSON.parse(await readFile(path.join(data, 'dataset.json'), 'utf8')) as { sources: unknown[] }).sources;
+    expect(am.training!.sources).toBe(sourcesFingerprint(sources));
 
     // --resume continues the same run folder to more steps
     lines.length = 0;

@@ -45,6 +45,7 @@ import { forwardModel, paramsFromRecord } from '../model/network.ts';
 import type { Denoiser } from '../objectives/types.ts';
 import { loadPackForTraining, writeTrainedPack } from './pack-export.ts';
 import type { LoadedPack } from './pack-export.ts';
+import { sourcesFingerprint } from '../data/sources-fingerprint.ts';
 
 /**
  * Network presets for --net (tiny: smallest for smoke runs; ci: the CI end-to-end model; small:
@@ -493,6 +494,7 @@ async function train(v: Values, io: TrainCommandIo): Promise<number> {
         wallSeconds: result.wallSeconds,
         metrics,
         data: `${path.basename(path.resolve(dataDir))}: ${ds.train.length} train items`,
+        sources: sourcesFingerprint(ds.meta.sources),
         engine: trainer instanceof TorchTrainer ? `PyTorch engine (${trainer.deviceInfo})` : 'TensorFlow.js engine',
         lossCurve: readLossCurve(lossFile, result.step),
       },
