@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 import type { PackManifest } from '../../../core/packs/manifest.ts';
 import { unsharpInPlace } from '../../../core/image/unsharp.ts';
 import type { F32Tensor } from '../../../core/tensor/ops.ts';
-import type { LoadedSession, OrtTensorIn } from '../ort.ts';
+import type { OrtTensorIn } from '../ort.ts';
 import type { PackModel } from '../packs/registry.ts';
+import { scriptedSession } from './fixtures/scripted-session.ts';
 import { nativeBackend } from './native-backend.ts';
 import type { NativePack, PipelineInput } from './types.ts';
 
@@ -29,19 +30,12 @@ const base = {
 } as unknown as PackManifest;
 
 /** v that depends on the condition, so the output has structure for the mask to act on. */
-const session: LoadedSession = {
-  key: 'k',
-  provider: 'cpu',
-  inputNames: ['z', 't', 'cond'],
-  outputNames: ['v'],
-  async run(feeds: Record<string, OrtTensorIn>) {
-    const cond = feeds.cond as OrtTensorIn;
-    const v = new Float32Array(cond.data.length);
-    for (let i = 0; i < v.length; i++) v[i] = 0.3 * Math.sin(7 * (cond.data[i] as number) + i * 0.01);
-    return { v: { data: v, dims: (feeds.z as OrtTensorIn).dims } };
-  },
-  release: async () => {},
-};
+const session = scriptedSession((feeds) => {
+  const cond = feeds.cond as OrtTensorIn;
+  const v = new Float32Array(cond.data.length);
+  for (let i = 0; i < v.length; i++) v[i] = 0.3 * Math.sin(7 * (cond.data[i] as number) + i * 0.01);
+  return { v: { data: v, dims: (feeds.z as OrtTensorIn).dims } };
+});
 
 async function restore(manifest: PackManifest, notes: string[]): Promise<F32Tensor> {
   const model = { kind: 'denoiser', manifest, denoiser: session, instructions: null } as PackModel as NativePack;

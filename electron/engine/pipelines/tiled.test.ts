@@ -10,6 +10,7 @@ import type { JobContext, ProgressReport } from '../jobs/queue.ts';
 import type { LoadedSession, OrtTensorIn } from '../ort.ts';
 import { isAllocationError } from '../ort.ts';
 import type { PackModel } from '../packs/registry.ts';
+import { scriptedSession } from './fixtures/scripted-session.ts';
 import { sampleTiled } from './tiled.ts';
 
 const manifest = {
@@ -26,19 +27,12 @@ const manifest = {
 
 /** v = 0 (so x̂ = α_t·z); throws ORT's allocation message above `maxLatentArea`. */
 function session(maxLatentArea: number, seen: number[][]): LoadedSession {
-  return {
-    key: 'k',
-    provider: 'cpu',
-    inputNames: ['z', 't', 'cond'],
-    outputNames: ['v'],
-    async run(feeds: Record<string, OrtTensorIn>) {
-      const z = feeds.z as OrtTensorIn;
-      seen.push([...z.dims]);
-      if ((z.dims[2] as number) * (z.dims[3] as number) > maxLatentArea) throw new Error('Failed to allocate memory for requested buffer of size 123456');
-      return { v: { data: new Float32Array(z.data.length), dims: z.dims } };
-    },
-    release: async () => {},
-  };
+  return scriptedSession((feeds) => {
+    const z = feeds.z as OrtTensorIn;
+    seen.push([...z.dims]);
+    if ((z.dims[2] as number) * (z.dims[3] as number) > maxLatentArea) throw new Error('Failed to allocate memory for requested buffer of size 123456');
+    return { v: { data: new Float32Array(z.data.length), dims: z.dims } };
+  });
 }
 
 function ctx(signal = new AbortController().signal, reports: ProgressReport[] = []): JobContext {
