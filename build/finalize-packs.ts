@@ -16,13 +16,13 @@ import type { SourceRecord } from './pack-card-sources.ts';
 
 
 /** Pack → (title, data set folder, upscale). The graphs are fully convolutional, so tiles larger than the 64 px training crops are fine and far cheaper. */
-const PACKS: Record<string, { title: string; data: string; upscale: number; carry?: { kind: 'gain-offset'; radius: number; samples: number; workingSize?: number; space?: 'rgb' | 'opponent' } }> = {
+const PACKS: Record<string, { title: string; data: string; upscale: number; restoreFor?: 'clean' | 'damaged'; carry?: { kind: 'gain-offset'; radius: number; samples: number; workingSize?: number; space?: 'rgb' | 'opponent' } }> = {
   'codi-backbone': { title: 'CoDi backbone (unconditional, shared by the adapters)', data: 'restore-x4', upscale: 1 },
   // Two ×4 tools, one per kind of photo (issue 20): trained on the clean twin (bicubic ×4 + JPEG q95), and that network
   // fine-tuned on the real-world degradations. On val each specialist beat the degraded+clean mix on its own split
   // (MODEL_CARD of codi-restore-x4-degraded, "One tool or two").
-  'codi-restore-x4': { title: 'Upscale ×4: clean small photos (CoDi)', data: 'restore-x4-clean', upscale: 4 },
-  'codi-restore-x4-degraded': { title: 'Restore ×4: blurred, noisy or JPEG-damaged photos (CoDi)', data: 'restore-x4', upscale: 4 },
+  'codi-restore-x4': { title: 'Upscale ×4: clean small photos (CoDi)', data: 'restore-x4-clean', upscale: 4, restoreFor: 'clean' },
+  'codi-restore-x4-degraded': { title: 'Restore ×4: blurred, noisy or JPEG-damaged photos (CoDi)', data: 'restore-x4', upscale: 4, restoreFor: 'damaged' },
   'codi-inpaint': { title: 'Inpaint (CoDi)', data: 'inpaint', upscale: 1 },
   // Carry (manifest `carry`): measured on 48 val crops (2026-11-26, residual pack): 1 sample direct 19.54 dB,
   // mean of 8 samples carried with radius 8 px at the 256 px tile size 21.04 dB (the unedited sources: 20.48).
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       console.log(`${name}: not trained, skipped`);
       continue;
     }
-    const manifest = manifestSchema.parse({ ...JSON.parse(raw), title: info.title, upscale: info.upscale, tile: TILE, ...(info.carry ? { carry: info.carry } : {}) });
+    const manifest = manifestSchema.parse({ ...JSON.parse(raw), title: info.title, upscale: info.upscale, tile: TILE, ...(info.carry ? { carry: info.carry } : {}), ...(info.restoreFor ? { restoreFor: info.restoreFor } : {}) });
     await writeFileAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     const meta = JSON.parse(await readFile(path.join(dataDir, info.data, 'dataset.json'), 'utf8')) as { sources?: SourceRecord[] };
     const cardPath = path.join(dir, manifest.modelCard);

@@ -145,6 +145,10 @@ npx tsx build/restore/choose-restore-start.ts "$OUT/codi-restore-x4" --train-k 5
 # setting's GMSD must be 1 % below bicubic's, because the first choice's 0.0004 margin on val became +0.0006 held-out.
 npx tsx build/restore/choose-restore-start.ts "$OUT/codi-restore-x4-degraded" --train-k 5 --serves degraded --clean "$DATA/restore-x4-clean" --degraded "$DATA/restore-x4-val256" --limit 298 \
   --temperatures 0.3,0 --sharpens none,2:0.5,2:0.75,3:0.25,3:0.5,4:0.5 --gmsd-margin 0.01
+# the detail ratio from which the Restore ×4 tool tells the user a photo looks clean (core/image/detail-ratio.ts),
+# on the 256² val crops' inputs against their clean twins (2026-12-06: 0.453, 91.4 % right)
+[ -f "$DATA/restore-x4-val256-clean/items.jsonl" ] || npx tsx build/restore/make-twins.ts "$DATA/restore-x4-val256" "$DATA/restore-x4-val256"
+npx tsx build/restore/choose-clean-threshold.ts --clean "$DATA/restore-x4-val256-clean" --damaged "$DATA/restore-x4-val256"
 # inpaint: samples per fill (independent, or in antithetic pairs z_T, −z_T) and start temperature (or the classic fill
 # where the model measured below it), chosen on val: the share of crops meeting the issue's three criteria against the
 # classic fill first, then fewer samples, then hole PSNR (build/eval/fill-choice.ts; 2026-12-06: τ 1, one pair); at the app's 256² context on crops of the validation photos only (401 items

@@ -152,6 +152,12 @@ export const manifestSchema = z.object({
    */
   sharpen: z.object({ sigma: z.number().positive().max(16), amount: z.number().min(0).max(4) }).optional(),
   /**
+   * Restore packs: the kind of photo the pack is for, where the app has one ×4 tool per kind. A
+   * 'damaged' pack's job says so when the photo looks clean (core/image/detail-ratio.ts), since on
+   * clean photos the tool for them measured better. Absent = any photo.
+   */
+  restoreFor: z.enum(['clean', 'damaged']).optional(),
+  /**
    * Inpaint packs: what the condition carries under the hole (core/conditions.ts HoleFill), and
    * so, with residual targets, the base the model's change is added to. 'telea': the classic
    * fill (core/image/telea.ts). Absent = 'zero', the behaviour of every older pack.

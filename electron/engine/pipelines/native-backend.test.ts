@@ -37,12 +37,15 @@ const session = scriptedSession((feeds) => {
   return { v: { data: v, dims: (feeds.z as OrtTensorIn).dims } };
 });
 
-async function restore(manifest: PackManifest, notes: string[]): Promise<F32Tensor> {
+const H = 12;
+const W = 20;
+/** A photo with detail at every scale, and one with none at the finest (a slow ramp per row). */
+const detailed = { data: Float32Array.from({ length: 3 * H * W }, (_, i) => { const h = Math.sin((i % (H * W)) * 12.9898) * 43758.5453; return (h - Math.floor(h)) * 1.6 - 0.8; }), shape: [1, 3, H, W] };
+const smooth = { data: Float32Array.from({ length: 3 * H * W }, (_, i) => ((i % W) / W) ** 2 - 0.5), shape: [1, 3, H, W] };
+
+async function restore(manifest: PackManifest, notes: string[], x: F32Tensor = detailed): Promise<F32Tensor> {
   const model = { kind: 'denoiser', manifest, denoiser: session, instructions: null } as PackModel as NativePack;
   const p = { model, request: { tool: 'restore', seed: 3 }, ctx: { jobId: 'job_t', signal: new AbortController().signal, progress: () => {} } } as unknown as PipelineInput;
-  const H = 12;
-  const W = 20;
-  const x = { data: Float32Array.from({ length: 3 * H * W }, (_, i) => Math.cos(i * 0.37) * 0.8), shape: [1, 3, H, W] };
   return nativeBackend(model).restore(p, x, 1, notes);
 }
 
@@ -66,5 +69,17 @@ describe('native restore finishing', () => {
     }
     expect(differs).toBeGreaterThan(want.data.length / 4);
     expect(notes.some((n) => n.includes('unsharp mask σ 2 px, amount 0.5'))).toBe(true);
+  });
+
+  it('tells the user when a photo given to the tool for damaged photos looks clean', async () => {
+    const looksClean: string[] = [];
+    await restore({ ...base, restoreFor: 'damaged' }, looksClean, detailed);
+    expect(looksClean.some((n) => n.startsWith('this photo looks clean'))).toBe(true);
+    const soft: string[] = [];
+    await restore({ ...base, restoreFor: 'damaged' }, soft, smooth);
+    expect(soft.some((n) => n.includes('looks clean'))).toBe(false);
+    const cleanTool: string[] = [];
+    await restore({ ...base, restoreFor: 'clean' }, cleanTool, detailed);
+    expect(cleanTool.some((n) => n.includes('looks clean'))).toBe(false);
   });
 });

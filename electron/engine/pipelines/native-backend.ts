@@ -4,6 +4,7 @@
  * carry their change, run at a working size and carry the change to the photo as a smooth field.
  */
 import { customCondition, depthCondition, editCondition, inpaintCondition, restoreCondition } from '../../../core/conditions.ts';
+import { CLEAN_DETAIL_RATIO, detailRatio } from '../../../core/image/detail-ratio.ts';
 import { clampUnitInPlace, greyAtLumaInPlace } from '../../../core/image/filters.ts';
 import { carryEdit, carryFromWorkingSize, meanOfDraws, workingSize } from '../../../core/image/gain-offset.ts';
 import { resizeBicubic } from '../../../core/image/resize.ts';
@@ -28,6 +29,12 @@ export function nativeBackend(model: NativePack): ToolBackend {
     checkTool: () => undefined,
     async restore(p, x, steps, notes) {
       const s = m.upscale;
+      if (m.restoreFor === 'damaged') {
+        const ratio = detailRatio(x);
+        if (ratio >= CLEAN_DETAIL_RATIO) {
+          notes.push(`this photo looks clean (fine-detail ratio ${ratio.toFixed(2)}, clean from ${CLEAN_DETAIL_RATIO}): this tool is for blurred, noisy or JPEG-damaged photos, and on clean ones the ×4 tool for clean photos measured better`);
+        }
+      }
       const [, , H, W] = x.shape as [number, number, number, number];
       // Pad the low-res input so that the upscaled size is a multiple of the pixel alignment.
       const padded = padToMultiple(x, align / gcd(align, s), 'edge').tensor;
