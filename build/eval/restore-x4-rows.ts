@@ -6,6 +6,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { unsharpInPlace } from '../../core/image/unsharp.ts';
 import type { PackModel } from '../../electron/engine/packs/registry.ts';
 import type { PlanarImage } from '../../training/data/image.ts';
 import { createImage } from '../../training/data/image.ts';
@@ -52,15 +53,6 @@ function lanczosTaps(inLen: number, outLen: number): (o: number) => { i0: number
   };
 }
 
-function gaussTaps(sigma: number): (o: number) => { i0: number; wts: number[] } {
-  const r = Math.max(1, Math.ceil(3 * sigma));
-  const wts: number[] = [];
-  for (let k = -r; k <= r; k++) wts.push(Math.exp(-(k * k) / (2 * sigma * sigma)));
-  const sum = wts.reduce((a, b) => a + b, 0);
-  const norm = wts.map((v) => v / sum);
-  return (o) => ({ i0: o - r, wts: norm });
-}
-
 /**
  * Lanczos-3 upscale, then an unsharp mask out = up + amount·(up − gauss_sigma(up)), clamped to
  * [0, 1]: the classic "enlarge and sharpen" of a photo editor (amount 0 = Lanczos alone). sigma
@@ -75,14 +67,10 @@ export function lanczosUnsharp(lr: PlanarImage, scale: number, sigma: number, am
     const plane = lr.data.subarray(c * n, (c + 1) * n);
     const wide = pass(Float32Array.from(plane), lr.width, lr.height, W, true, lanczosTaps(lr.width, W));
     const up = pass(wide, W, lr.height, H, false, lanczosTaps(lr.height, H));
-    let res = up;
-    if (amount > 0 && sigma > 0) {
-      const g = gaussTaps(sigma);
-      const blur = pass(pass(up, W, H, W, true, g), W, H, H, false, g);
-      res = up.map((v, i) => v + amount * (v - (blur[i] as number)));
-    }
+    // the same mask a restore pack's manifest can name (core/image/unsharp.ts)
+    if (amount > 0 && sigma > 0) unsharpInPlace({ data: up, shape: [1, 1, H, W] }, { sigma, amount });
     for (let i = 0; i < W * H; i++) {
-      const v = res[i] as number;
+      const v = up[i] as number;
       out.data[c * W * H + i] = v < 0 ? 0 : v > 1 ? 1 : v;
     }
   }

@@ -9,7 +9,7 @@
  * two) must still count as the same edge, and pixel noise must not count as structure.
  * Why Pearson: it is scale-free, so a low-contrast picture is not penalised for its contrast.
  */
-import { luma601 } from './filters.ts';
+import { gaussianTaps, luma601 } from './filters.ts';
 
 /** The "light blur" of the issue: Gaussian σ in pixels at the map's resolution. */
 export const EDGE_BLUR_SIGMA = 1;
@@ -20,11 +20,8 @@ export function gaussianBlur(src: ArrayLike<number>, width: number, height: numb
   if (src.length !== n) throw new RangeError(`blur: ${src.length} values for ${width}×${height}`);
   const out = Float32Array.from(src);
   if (!(sigma > 0) || n === 0) return out;
-  const r = Math.max(1, Math.ceil(3 * sigma));
-  const k = new Float64Array(2 * r + 1);
-  let sum = 0;
-  for (let i = -r; i <= r; i++) sum += k[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
-  for (let i = 0; i < k.length; i++) (k[i] as number) /= sum;
+  const k = gaussianTaps(sigma);
+  const r = (k.length - 1) / 2;
   const tmp = new Float32Array(n);
   for (let y = 0; y < height; y++) {
     const row = y * width;

@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { Rng } from '../rng.ts';
 import { CLEAN_DETAIL_RATIO, detailRatio } from './detail-ratio.ts';
+import { boxMean } from './filters.ts';
 import { unsharpInPlace } from './unsharp.ts';
 
+/** Fine grey texture: every pixel its own uniform draw. */
 function texture(H: number, W: number): { data: Float32Array; shape: number[] } {
-  let s = 12345;
+  const plane = new Rng(12345).fillUniform(new Float32Array(H * W));
   const data = new Float32Array(3 * H * W);
-  for (let i = 0; i < H * W; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    const v = s / 2147483648;
-    for (let c = 0; c < 3; c++) data[c * H * W + i] = v;
-  }
+  for (let c = 0; c < 3; c++) data.set(plane, c * H * W);
   return { data, shape: [1, 3, H, W] };
 }
 
@@ -17,15 +16,7 @@ function texture(H: number, W: number): { data: Float32Array; shape: number[] } 
 function blurred(x: { data: Float32Array; shape: number[] }): { data: Float32Array; shape: number[] } {
   const [, , H, W] = x.shape as [number, number, number, number];
   const out = new Float32Array(x.data.length);
-  for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < H; y++) {
-      for (let xx = 0; xx < W; xx++) {
-        let s = 0;
-        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) s += x.data[c * H * W + Math.min(H - 1, Math.max(0, y + dy)) * W + Math.min(W - 1, Math.max(0, xx + dx))]!;
-        out[c * H * W + y * W + xx] = s / 9;
-      }
-    }
-  }
+  for (let c = 0; c < 3; c++) out.set(boxMean(x.data.subarray(c * H * W, (c + 1) * H * W), H, W, 1), c * H * W);
   return { data: out, shape: x.shape };
 }
 

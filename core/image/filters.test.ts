@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { boxBlurInto, boxMean, clampUnit, clampUnitInPlace, greyAtLumaInPlace, luma601, luma709 } from './filters.ts';
+import { boxBlurInto, boxMean, clampUnit, gaussianTaps, clampUnitInPlace, greyAtLumaInPlace, luma601, luma709 } from './filters.ts';
 
 /** The definition, summed window by window: what the running sums must reproduce. */
 function naiveBoxMean(src: Float32Array, H: number, W: number, r: number): Float32Array {
@@ -98,5 +98,14 @@ describe('greyAtLumaInPlace', () => {
   });
   it('refuses anything but RGB', () => {
     expect(() => greyAtLumaInPlace({ data: new Float32Array(4), shape: [1, 1, 2, 2] })).toThrow(RangeError);
+  });
+});
+
+describe('gaussianTaps', () => {
+  it('sums to 1, is symmetric and spans 3σ', () => {
+    const t = gaussianTaps(2.5);
+    expect(t.length).toBe(2 * 8 + 1);
+    expect(t.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    for (let i = 0; i < t.length; i++) expect(t[i]).toBeCloseTo(t[t.length - 1 - i]!, 7);
   });
 });

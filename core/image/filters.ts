@@ -1,7 +1,7 @@
 /**
  * Small per-pixel and per-plane pieces of image maths that several tools share: the box filter
  * (local means for the gain/offset field, mask feathering, the inpaint seam ramp), BT.601 luma
- * (grey for depth maps and degradations), BT.709 luminance (brightness in metrics and edits), the clamp to the model range [−1, 1] and the one to
+ * (grey for depth maps and degradations), Gaussian taps, BT.709 luminance (brightness in metrics and edits), the clamp to the model range [−1, 1] and the one to
  * [0, 1] for alpha planes.
  *
  * The planes are typed arrays and every index below stays inside the loop's own bounds (edges are
@@ -37,6 +37,20 @@ export function boxBlurInto(src: Float32Array, dst: Float32Array, tmp: Float32Ar
     }
   }
   return dst;
+}
+
+/**
+ * Normalised Gaussian taps for σ, radius ⌈3σ⌉ (at least 1): the one kernel of the depth-edge blur
+ * (depth-edges.ts) and the unsharp mask (unsharp.ts).
+ */
+export function gaussianTaps(sigma: number): Float64Array {
+  if (!(sigma > 0) || !Number.isFinite(sigma)) throw new RangeError(`Gaussian σ must be positive, got ${sigma}`);
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const taps = new Float64Array(2 * r + 1);
+  let sum = 0;
+  for (let i = -r; i <= r; i++) sum += taps[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
+  for (let i = 0; i < taps.length; i++) (taps[i] as number) /= sum;
+  return taps;
 }
 
 /** {@link boxBlurInto} into a new plane; `src` is left as it is. */

@@ -14,26 +14,13 @@
  * not matter.
  */
 
+import { gaussianTaps } from './filters.ts';
+
 export interface Sharpen {
   /** Gaussian σ in output pixels */
   sigma: number;
   /** weight of the detail x − G_σ ∗ x added back; 0 leaves the image as it is */
   amount: number;
-}
-
-/** Normalised Gaussian taps for σ, radius ⌈3σ⌉ (at least 1). */
-export function gaussianTaps(sigma: number): Float32Array {
-  if (!(sigma > 0) || !Number.isFinite(sigma)) throw new RangeError(`Gaussian σ must be positive, got ${sigma}`);
-  const r = Math.max(1, Math.ceil(3 * sigma));
-  const taps = new Float32Array(2 * r + 1);
-  let sum = 0;
-  for (let i = -r; i <= r; i++) {
-    const v = Math.exp(-(i * i) / (2 * sigma * sigma));
-    taps[i + r] = v;
-    sum += v;
-  }
-  for (let i = 0; i < taps.length; i++) taps[i] = (taps[i] as number) / sum;
-  return taps;
 }
 
 /**
@@ -80,7 +67,7 @@ export function unsharpInPlace(x: { data: Float32Array; shape: readonly number[]
 }
 
 /** Horizontal Gaussian blur of plane row `y` into `out` at `at`, edges replicated. */
-function blurRowInto(plane: Float32Array, y: number, W: number, taps: Float32Array, r: number, out: Float32Array, at: number): void {
+function blurRowInto(plane: Float32Array, y: number, W: number, taps: Float64Array, r: number, out: Float32Array, at: number): void {
   const row = y * W;
   for (let i = 0; i < W; i++) {
     let a = 0;
